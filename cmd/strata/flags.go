@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlagSet returns a flag set whose parse errors come back as usage errors
+// (one line, exit 2) instead of printing the whole usage and exiting.
+func newFlagSet(name, synopsis string, env *environment) *flag.FlagSet {
+	fs := flag.NewFlagSet("strata "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	// The flag package calls Usage on every parse error; only --help should
+	// print it, so the real printer is kept aside for parseFlags.
+	fs.Usage = func() {}
+	usagePrinters[fs] = func() {
+		w := env.stdout
+		fmt.Fprintf(w, "Usage: strata %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+var usagePrinters = map[*flag.FlagSet]func(){}
+
+// parseFlags parses args and turns every flag error into a usage error.
+// Positional arguments are rejected unless allowArgs is set.
+func parseFlags(fs *flag.FlagSet, args []string, allowArgs bool) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			if p := usagePrinters[fs]; p != nil {
+				p()
+			}
+			return flag.ErrHelp
+		}
+		return &usageError{msg: err.Error()}
+	}
+	if !allowArgs && fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// stringList is a repeatable flag (--backend A --backend B) that also
+// accepts comma-separated values (--backend A,B).
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
+	return nil
+}
