@@ -9,10 +9,10 @@ import (
 // serviceMetrics are plain atomics on the data path; the collector reads
 // them at scrape time, so counting costs one atomic add.
 type serviceMetrics struct {
-	accepted, rejected, overflow  atomic.Uint64
-	refused, connectTimeouts      atomic.Uint64
-	retried, noBackend            atomic.Uint64
-	dialAbandoned, migrated       atomic.Uint64
+	accepted, rejected, overflow   atomic.Uint64
+	refused, connectTimeouts       atomic.Uint64
+	retried, noBackend             atomic.Uint64
+	dialAbandoned, migrated        atomic.Uint64
 	idleClosed, bytesUp, bytesDown atomic.Uint64
 }
 

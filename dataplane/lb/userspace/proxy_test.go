@@ -223,7 +223,9 @@ func waitActive(t *testing.T, p *Proxy, n int64) {
 }
 
 func TestProxyRetriesRefusedBackend(t *testing.T) {
-	dead := freeAddr(t) // nothing listens here
+	// Port 1 is privileged and unused: the kernel refuses the SYN. An
+	// ephemeral port could be handed out again as the VIP itself.
+	dead := netip.MustParseAddrPort("127.0.0.1:1")
 	live := whoamiBackend(t, "live")
 	sig := &signals{}
 	_, vip := startProxy(t, Options{Observer: sig}, dead, live)

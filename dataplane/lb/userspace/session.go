@@ -69,7 +69,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	s.m.accepted.Add(1)
 	s.track(sess)
 	src, dst := tcpAddrPort(c.RemoteAddr()), tcpAddrPort(c.LocalAddr())
-	sess.hash = flowHash(src.Addr(), dst.Addr(), src.Port(), dst.Port(), 6)
+	sess.hash = s.table.Load().flowKey(flowHash(src.Addr(), dst.Addr(), src.Port(), dst.Port(), 6))
 	go s.dial(sess)
 	return nil, gnet.None
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/strata-dp/strata/dataplane/lb"
 )
@@ -23,6 +24,18 @@ type table struct {
 	backends []netip.AddrPort // in lookup-index order
 	lookup   lookuper
 	live     int // backends with weight > 0
+	// rr is set for weighted round robin: new flows take the next ring
+	// entry instead of their hash.
+	rr   bool
+	next atomic.Uint32
+}
+
+// flowKey is what a new flow looks up: its hash, or the next ring position.
+func (t *table) flowKey(hash uint32) uint32 {
+	if t.rr {
+		return t.next.Add(1)
+	}
+	return hash
 }
 
 // lookuper maps a flow hash to an index into table.backends.
@@ -31,7 +44,7 @@ type lookuper interface {
 }
 
 func newTable(svc lb.Service) (*table, error) {
-	t := &table{svc: svc}
+	t := &table{svc: svc, rr: svc.Scheduler == lb.RoundRobin}
 	for _, b := range svc.Backends {
 		if b.Weight > 0 {
 			t.live++
@@ -41,7 +54,7 @@ func newTable(svc lb.Service) (*table, error) {
 		// A fully drained service keeps its listener and refuses flows.
 		return t, nil
 	}
-	l, order, err := buildLookup(svc.Backends)
+	l, order, err := buildLookup(svc)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Key(), err)
 	}
