@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The load balancer's maps. All are pinned by name under the manager's pin
- * directory, so a restarted manager keeps tracked flows and counters. The
+/* The load balancer's maps. Most are pinned by name under the manager's pin
+ * directory, so a restarted manager keeps tracked flows and the active
+ * configuration until it applies its own. The
  * generational maps (services, vips, tables, backends) hold two generations;
  * lb_config.gen says which one new flows use. */
 #pragma once
@@ -85,13 +86,13 @@ struct {
 	__type(value, __u32);
 } lb_wrr_cursor SEC(".maps");
 
-/* Counters per stable service id. */
+/* Counters per stable service id. Not pinned: ids are assigned afresh by
+ * each manager, so old counts would land on the wrong service. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_MAX_SERVICES);
 	__type(key, __u32);
 	__type(value, struct counters);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_svc_stats SEC(".maps");
 
 /* Counters per stable backend id. */
@@ -100,7 +101,6 @@ struct {
 	__uint(max_entries, LB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct counters);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_backend_stats SEC(".maps");
 
 /* Global counters: conntrack, verdicts, passes and drops by reason. */

@@ -83,7 +83,7 @@ func TestDecodeErrors(t *testing.T) {
 // change to the builders is visible in review.
 func TestGolden(t *testing.T) {
 	frames := map[string][]byte{
-		"tcp4-syn.bin": Spec{SrcMAC: macA, DstMAC: macB, Src: netip.MustParseAddrPort("198.18.0.1:40000"), Dst: netip.MustParseAddrPort("198.18.1.1:80"), Proto: ProtoTCP}.Bytes(),
+		"tcp4-syn.bin":  Spec{SrcMAC: macA, DstMAC: macB, Src: netip.MustParseAddrPort("198.18.0.1:40000"), Dst: netip.MustParseAddrPort("198.18.1.1:80"), Proto: ProtoTCP}.Bytes(),
 		"udp6-vlan.bin": Spec{SrcMAC: macA, DstMAC: macB, VLANs: []uint16{100}, Src: netip.MustParseAddrPort("[fd00:5354::1]:5353"), Dst: netip.MustParseAddrPort("[fd00:5354::100]:53"), Proto: ProtoUDP, Payload: []byte("q")}.Bytes(),
 	}
 	for name, got := range frames {
