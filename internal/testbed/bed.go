@@ -106,8 +106,8 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	if opts.Mode != "userspace" {
-		return nil, fmt.Errorf("%w: mode %q (this build runs the bed in userspace mode only)", ErrBadOpts, opts.Mode)
+	if opts.Mode != "userspace" && opts.Mode != "xdp" {
+		return nil, fmt.Errorf("%w: mode %q (allowed: xdp, userspace)", ErrBadOpts, opts.Mode)
 	}
 	if existing, _ := netns.List(opts.Prefix + "-"); len(existing) > 0 {
 		return nil, fmt.Errorf("%w: %s (run testbed down first)", ErrExists, strings.Join(existing, ", "))
@@ -124,6 +124,11 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	}()
 	if err := bed.network(); err != nil {
 		return bed, err
+	}
+	if opts.Mode == "xdp" {
+		if err := bed.xdpNetwork(); err != nil {
+			return bed, err
+		}
 	}
 	if err := bed.processes(); err != nil {
 		return bed, err
@@ -173,8 +178,11 @@ func (b *Bed) network() error {
 	// namespace has a default route, so nothing leaves the bed.
 	steps = append(steps,
 		[]string{"ip", "-n", b.ClientNS, "route", "add", "198.18.1.0/24", "via", lbAddr.String()},
-		[]string{"ip", "-n", b.LBNS, "addr", "add", VIP.Addr().String() + "/32", "dev", "lo"},
 	)
+	if b.Opts.Mode == "userspace" {
+		// The proxy owns the VIP; in XDP mode the backends do (DSR).
+		steps = append(steps, []string{"ip", "-n", b.LBNS, "addr", "add", VIP.Addr().String() + "/32", "dev", "lo"})
+	}
 	for _, s := range steps {
 		if err := netns.Run(s[0], s[1:]...); err != nil {
 			return fmt.Errorf("testbed: %w", err)
@@ -193,11 +201,17 @@ func (b *Bed) addNS(ns string) error {
 func (b *Bed) processes() error {
 	for i, addr := range b.Backends {
 		id := strconv.Itoa(i + 1)
-		args := []string{b.Opts.Bin, "testbed", "backend", "--listen", addr.String(), "--id", id}
+		listen := addr.String()
+		if b.Opts.Mode == "xdp" {
+			// Health checks come to the backend's own address, clients to
+			// the VIP on its loopback.
+			listen = fmt.Sprintf("0.0.0.0:%d", addr.Port())
+		}
+		args := []string{b.Opts.Bin, "testbed", "backend", "--listen", listen, "--id", id}
 		if len(b.Opts.BackendCmd) > 0 {
 			args = args[:0]
 			for _, a := range b.Opts.BackendCmd {
-				a = strings.ReplaceAll(a, "{listen}", addr.String())
+				a = strings.ReplaceAll(a, "{listen}", listen)
 				args = append(args, strings.ReplaceAll(a, "{id}", id))
 			}
 		}
@@ -208,6 +222,9 @@ func (b *Bed) processes() error {
 	args := []string{b.Opts.Bin, "lb", "--mode", b.Opts.Mode, "--vip", VIP.String(), "--health", "tcp"}
 	for _, a := range b.Backends {
 		args = append(args, "--backend", a.String())
+	}
+	if b.Opts.Mode == "xdp" {
+		args = append(args, "--iface", "eth0", "--pin-dir", b.Opts.PinDir(), "--unpin")
 	}
 	return b.start(b.LBNS, "lb", args)
 }
