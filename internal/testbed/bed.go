@@ -61,7 +61,12 @@ type Bed struct {
 	ClientNS string
 	LBNS     string
 	Backends []netip.AddrPort
+	pids     map[string]int // by process name: lb, backend-1, ...
 }
+
+// PID is the pid of one of the bed's processes ("lb", "backend-1", ...),
+// or 0.
+func (b *Bed) PID(name string) int { return b.pids[name] }
 
 func (o *Options) defaults() error {
 	if o.Prefix == "" {
@@ -115,7 +120,7 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("testbed: state dir: %w", err)
 	}
-	bed = &Bed{Opts: opts, VIP: VIP, ClientNS: opts.ns("client"), LBNS: opts.ns("lb")}
+	bed = &Bed{Opts: opts, VIP: VIP, ClientNS: opts.ns("client"), LBNS: opts.ns("lb"), pids: map[string]int{}}
 	defer func() {
 		if err != nil {
 			bed.Down()
@@ -147,6 +152,11 @@ func (b *Bed) hosts() map[string]netip.Addr {
 
 func (b *Bed) network() error {
 	br := b.Opts.ns("br")
+	// Backends[i] lives in namespace b<i+1>: built by index, not from the
+	// hosts map, whose order is random.
+	for i := 1; i <= b.Opts.Backends; i++ {
+		b.Backends = append(b.Backends, netip.AddrPortFrom(backendIP(i), 80))
+	}
 	if err := b.addNS(br); err != nil {
 		return err
 	}
@@ -170,9 +180,6 @@ func (b *Bed) network() error {
 			[]string{"ip", "netns", "exec", ns, "ethtool", "-K", "eth0", "tx", "off", "rx", "off"},
 			[]string{"ip", "netns", "exec", br, "ethtool", "-K", peer, "tx", "off", "rx", "off"},
 		)
-		if strings.HasPrefix(host, "b") {
-			b.Backends = append(b.Backends, netip.AddrPortFrom(addr, 80))
-		}
 	}
 	// Only the client needs a route, to the VIP range via the LB; no
 	// namespace has a default route, so nothing leaves the bed.
@@ -219,7 +226,9 @@ func (b *Bed) processes() error {
 			return err
 		}
 	}
-	args := []string{b.Opts.Bin, "lb", "--mode", b.Opts.Mode, "--vip", VIP.String(), "--health", "tcp"}
+	// Metrics on the LB namespace's own loopback: ip netns exec LB_NS curl
+	// 127.0.0.1:9090/metrics.
+	args := []string{b.Opts.Bin, "lb", "--mode", b.Opts.Mode, "--vip", VIP.String(), "--health", "tcp", "--metrics", "127.0.0.1:9090"}
 	for _, a := range b.Backends {
 		args = append(args, "--backend", a.String())
 	}
@@ -248,6 +257,7 @@ func (b *Bed) start(ns, name string, args []string) error {
 		cmd.Process.Kill()
 		return err
 	}
+	b.pids[name] = cmd.Process.Pid
 	go cmd.Wait() // reap it if it ends while we still run
 	return nil
 }
