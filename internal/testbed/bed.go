@@ -42,8 +42,11 @@ type Options struct {
 	// Prefix names every namespace (PREFIX-client, ...); at most 8
 	// characters of [a-z0-9].
 	Prefix string
-	// Mode is the LB mode run in the lb namespace: "userspace".
-	Mode     string
+	// Mode is what balances in the lb namespace: "userspace" or "xdp"
+	// (strata lb), or "nft" (kernel nftables DNAT, no LB process).
+	Mode string
+	// NftAlgo picks the nft balancer: "numgen" (default) or "jhash".
+	NftAlgo  string
 	Backends int
 	// Bin is the strata binary run inside the namespaces.
 	Bin string
@@ -111,8 +114,14 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	if opts.Mode != "userspace" && opts.Mode != "xdp" {
-		return nil, fmt.Errorf("%w: mode %q (allowed: xdp, userspace)", ErrBadOpts, opts.Mode)
+	switch opts.Mode {
+	case "userspace", "xdp":
+	case "nft":
+		if opts.NftAlgo == "" {
+			opts.NftAlgo = "numgen"
+		}
+	default:
+		return nil, fmt.Errorf("%w: mode %q (allowed: xdp, userspace, nft)", ErrBadOpts, opts.Mode)
 	}
 	if existing, _ := netns.List(opts.Prefix + "-"); len(existing) > 0 {
 		return nil, fmt.Errorf("%w: %s (run testbed down first)", ErrExists, strings.Join(existing, ", "))
@@ -130,10 +139,14 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := bed.network(); err != nil {
 		return bed, err
 	}
-	if opts.Mode == "xdp" {
-		if err := bed.xdpNetwork(); err != nil {
-			return bed, err
-		}
+	switch opts.Mode {
+	case "xdp":
+		err = bed.xdpNetwork()
+	case "nft":
+		err = bed.nftNetwork()
+	}
+	if err != nil {
+		return bed, err
 	}
 	if err := bed.processes(); err != nil {
 		return bed, err
@@ -225,6 +238,9 @@ func (b *Bed) processes() error {
 		if err := b.start(b.Opts.ns("b"+id), "backend-"+id, args); err != nil {
 			return err
 		}
+	}
+	if b.Opts.Mode == "nft" {
+		return nil // the kernel balances; no LB process
 	}
 	// Metrics on the LB namespace's own loopback: ip netns exec LB_NS curl
 	// 127.0.0.1:9090/metrics.
