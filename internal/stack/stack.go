@@ -65,13 +65,14 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		opts.ReadyTimeout = 60 * time.Second
 	}
 	st := &Stack{opts: opts, procs: map[string]*supervise.Child{}}
+	// Check the ports before anything touches the disk or starts.
+	if err := checkPortsFree(children(opts.Config, "")); err != nil {
+		return nil, err
+	}
 	if err := st.prepareRunDir(); err != nil {
 		return nil, err
 	}
 	st.children = children(opts.Config, filepath.Join(st.runDir, "stack.yaml"))
-	if err := checkPortsFree(st.children); err != nil {
-		return nil, err
-	}
 	startCtx, cancel := context.WithTimeout(ctx, opts.ReadyTimeout)
 	defer cancel()
 	if err := st.startAll(startCtx); err != nil {
