@@ -76,11 +76,11 @@ type Engine struct {
 // stripe serialises read-modify-write of the buckets whose hash maps to it,
 // and owns scratch buffers that only its holder touches.
 type stripe struct {
-	mu      sync.Mutex
-	hkey    [8]byte
-	old     []byte
-	next    []byte
-	_       [16]byte // keep neighbouring mutexes off one cache line
+	mu   sync.Mutex
+	hkey [8]byte
+	old  []byte
+	next []byte
+	_    [16]byte // keep neighbouring mutexes off one cache line
 }
 
 type xxHasher struct{}
