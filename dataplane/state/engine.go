@@ -46,7 +46,8 @@ type Config struct {
 	ReclaimInterval time.Duration
 	// Sink, when set, receives every write in sequence order.
 	Sink ChangeSink
-	// Now returns the current unix time in milliseconds (default wall clock).
+	// Now returns the current unix time in milliseconds (default: a clock
+	// refreshed every millisecond).
 	Now func() int64
 }
 
@@ -63,6 +64,7 @@ type Engine struct {
 	stripeMask uint64
 	stripes    []stripe
 
+	clock  atomic.Int64 // unix ms, kept by tick when Config.Now is unset
 	seq    atomic.Uint64
 	feedMu sync.Mutex
 
@@ -120,6 +122,14 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("state: bigcache: %w", err)
 	}
 	e.cache = cache
+	if e.now == nil {
+		// Reading the wall clock costs tens of nanoseconds (more on some
+		// virtual machines); a millisecond clock kept by a ticker serves
+		// TTLs, which have millisecond resolution, at the cost of an atomic load.
+		e.clock.Store(time.Now().UnixMilli())
+		e.now = e.clock.Load
+		go e.tick()
+	}
 	if views, err := newShardViews(cache); err == nil && e.selfTest(views) {
 		e.views = views
 	}
@@ -168,9 +178,6 @@ func (c *Config) fill() error {
 	if c.ReclaimInterval == 0 {
 		c.ReclaimInterval = 100 * time.Millisecond
 	}
-	if c.Now == nil {
-		c.Now = func() int64 { return time.Now().UnixMilli() }
-	}
 	return nil
 }
 
@@ -186,6 +193,19 @@ func (e *Engine) selfTest(views []shardView) bool {
 	defer e.cache.Delete(string(hk[:]))
 	got, ok := views[h&uint64(e.shards-1)].appendBucket(nil, h)
 	return ok && string(got) == string(probe)
+}
+
+func (e *Engine) tick() {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			e.clock.Store(now.UnixMilli())
+		}
+	}
 }
 
 // Close stops the reclaimer and releases the cache.
@@ -262,6 +282,12 @@ func (e *Engine) storeBucket(s *stripe, bucket []byte) error {
 	}
 	if len(bucket)+bcHeaderSize+8+5 > e.maxShard {
 		return ErrNoSpace
+	}
+	if e.views != nil {
+		h := binary.LittleEndian.Uint64(s.hkey[:])
+		if e.views[h&uint64(e.shards-1)].overwrite(h, bucket) {
+			return nil
+		}
 	}
 	if err := e.cache.Set(hk, bucket); err != nil {
 		return fmt.Errorf("state: %w: %v", ErrNoSpace, err)

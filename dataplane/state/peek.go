@@ -113,3 +113,24 @@ func (hashKeyHasher) Sum64(s string) uint64 {
 
 // PeekEnabled reports whether reads use the zero-copy path.
 func (e *Engine) PeekEnabled() bool { return e.views != nil }
+
+// overwrite replaces the bucket under h in place when the new bucket has
+// the same length, under the shard's write lock, and reports whether it
+// did. Same-size rewrites (a SET of an equally long value, most INCRs,
+// EXPIRE, CAS) then neither grow bigcache's FIFO queue with a dead copy nor
+// make it evict; the caller holds the key's stripe, so no other writer
+// touches this bucket meanwhile.
+func (v *shardView) overwrite(h uint64, bucket []byte) bool {
+	v.lock.Lock()
+	defer v.lock.Unlock()
+	idx := (*v.hashmap)[h]
+	if idx == 0 {
+		return false
+	}
+	w, err := v.entries.Get(int(idx))
+	if err != nil || len(w) != bcHeaderSize+8+len(bucket) || binary.LittleEndian.Uint64(w[8:]) != h {
+		return false
+	}
+	copy(w[bcHeaderSize+8:], bucket)
+	return true
+}
