@@ -19,8 +19,8 @@ type LoadReport struct {
 	QueueDepth       int     `json:"queue_depth"`
 	QueueByClass     [3]int  `json:"queue_by_class"` // high, normal, low
 	RequestsPerSec   float64 `json:"requests_per_sec"`
-	ErrorRate        float64 `json:"error_rate"`    // 5xx answers / answers
-	RejectRate       float64 `json:"reject_rate"`   // rejections / arrivals
+	ErrorRate        float64 `json:"error_rate"`  // 5xx answers / answers
+	RejectRate       float64 `json:"reject_rate"` // rejections / arrivals
 	LatencyP50Millis float64 `json:"latency_p50_ms"`
 	LatencyP99Millis float64 `json:"latency_p99_ms"`
 	WindowSeconds    float64 `json:"window_seconds"`

@@ -8,12 +8,12 @@ import (
 type outcome uint8
 
 const (
-	outcomeOK outcome = iota // answered below 500
-	outcomeError             // answered 5xx by the handler or the framework
-	outcomeRejectedFull      // its class queue was full (429)
-	outcomeRejectedQueueTime // waited too long in the queue (503)
-	outcomeRejectedDeadline  // its deadline left no time to wait (503)
-	outcomeDraining          // arrived while the node drains (503)
+	outcomeOK                outcome = iota // answered below 500
+	outcomeError                            // answered 5xx by the handler or the framework
+	outcomeRejectedFull                     // its class queue was full (429)
+	outcomeRejectedQueueTime                // waited too long in the queue (503)
+	outcomeRejectedDeadline                 // its deadline left no time to wait (503)
+	outcomeDraining                         // arrived while the node drains (503)
 	numOutcomes
 )
 
