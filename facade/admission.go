@@ -204,7 +204,7 @@ func (a *admission) next(now time.Time) *waiter {
 			continue
 		}
 		a.credit[p] = min(a.credit[p]+a.cfg.MinShare[p], 1+a.cfg.MinShare[p])
-		if a.credit[p] >= 1 && pick == numPriorities {
+		if a.credit[p] >= 1-1e-9 && pick == numPriorities { // tolerate float sums like 10 x 0.1
 			pick = p
 		}
 	}

@@ -26,7 +26,7 @@ type Call struct {
 	// that fail are named in Result.Missing.
 	Required bool
 	// Idempotent calls may be retried (Retries times at most, within the
-	// retry budget) after a connection error or a 502/503/504; others never.
+	// retry budget) after a connection error or a 5xx answer; others never.
 	Idempotent bool
 	Retries    int
 }
@@ -201,8 +201,11 @@ func (f *FanOut) call(deadline time.Time, requestID []byte, c *Call) Part {
 		}
 		p.Err = f.client.DoDeadline(req, resp, end)
 		p.Status = 0
-		if p.Err == nil {
+		switch {
+		case p.Err == nil:
 			p.Status = resp.StatusCode()
+		case errors.Is(p.Err, fasthttp.ErrTimeout):
+			p.Err = fmt.Errorf("%w (%w)", ErrDeadline, p.Err)
 		}
 		if !c.Idempotent || p.Attempts > c.Retries || !retryable(p.Err, p.Status) || !f.budget.Withdraw() {
 			break
@@ -216,11 +219,11 @@ func (f *FanOut) call(deadline time.Time, requestID []byte, c *Call) Part {
 	return p
 }
 
-// retryable: connection failures and the statuses that mean "try another
-// time or another instance". A timeout is not retried: the time is gone.
+// retryable: connection failures and 5xx answers (but 501, which will not
+// change). A timeout is not retried: the time is gone.
 func retryable(err error, status int) bool {
 	if err != nil {
 		return !errors.Is(err, fasthttp.ErrTimeout) && !errors.Is(err, ErrDeadline)
 	}
-	return status == fasthttp.StatusBadGateway || status == fasthttp.StatusServiceUnavailable || status == fasthttp.StatusGatewayTimeout
+	return status >= fasthttp.StatusInternalServerError && status != fasthttp.StatusNotImplemented
 }
