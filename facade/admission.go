@@ -24,9 +24,13 @@ type AdmissionConfig struct {
 	// MaxQueueTime caps how long a request may wait (default 100ms), and the
 	// request's deadline caps it further.
 	MaxQueueTime time.Duration
-	// QueueTarget and QueueInterval make the queue CoDel-like: when a class's
-	// queue has not been empty for QueueInterval (default 100ms), it is a
-	// standing queue, and newcomers wait at most QueueTarget (default 5ms).
+	// QueueTarget and QueueInterval make the queues of normal and low
+	// CoDel-like: when such a queue has not been empty for QueueInterval
+	// (default 100ms), it is a standing queue, and newcomers wait at most
+	// QueueTarget (default 5ms). The high class is exempt: under strict
+	// priority its queue only stands while the backend recovers from a burst,
+	// or when high traffic alone exceeds capacity, which MaxQueueTime and
+	// QueueLen still bound.
 	QueueTarget   time.Duration
 	QueueInterval time.Duration
 	// MinShare is the share of dispatches guaranteed to normal and low
@@ -132,7 +136,7 @@ func (a *admission) acquire(p Priority, now, deadline time.Time) (v verdict, que
 		a.lastEmpty[p] = now
 	}
 	wait := a.cfg.MaxQueueTime
-	if now.Sub(a.lastEmpty[p]) > a.cfg.QueueInterval {
+	if p != PriorityHigh && now.Sub(a.lastEmpty[p]) > a.cfg.QueueInterval {
 		wait = a.cfg.QueueTarget // a standing queue: keep it short
 	}
 	if rem := deadline.Sub(now); rem < wait {
