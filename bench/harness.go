@@ -206,7 +206,7 @@ func (h *Harness) finish() *result.File {
 			return a.name < b.name
 		}
 		if a.metric != b.metric {
-			return a.metric < b.metric
+			return result.MetricLess(a.metric, b.metric)
 		}
 		return a.system < b.system
 	})
@@ -247,8 +247,23 @@ var scenarios []*Scenario
 
 func register(s *Scenario) { scenarios = append(scenarios, s) }
 
+// suiteOrder is the order of `strata bench all` and of the report.
+var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "stack"}
+
 // Scenarios lists the registered scenarios in suite order.
-func Scenarios() []*Scenario { return scenarios }
+func Scenarios() []*Scenario {
+	rank := func(name string) int {
+		for i, n := range suiteOrder {
+			if n == name {
+				return i
+			}
+		}
+		return len(suiteOrder)
+	}
+	out := append([]*Scenario(nil), scenarios...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Name) < rank(out[j].Name) })
+	return out
+}
 
 // ErrUnknownScenario is returned by Lookup for a name not in the suite.
 var ErrUnknownScenario = errors.New("unknown scenario")

@@ -137,3 +137,16 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return time.Duration(h.max)
 }
+
+// CountAtLeast is the number of recorded values in buckets at or above the
+// bucket of d (so within the histogram's precision of d).
+func (h *Histogram) CountAtLeast(d time.Duration) uint64 {
+	if d < 0 {
+		d = 0
+	}
+	var n uint64
+	for i := bucketOf(uint64(d)); i < bucketCount; i++ {
+		n += h.counts[i]
+	}
+	return n
+}

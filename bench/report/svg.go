@@ -61,8 +61,14 @@ func sections(f *result.File) []section {
 func WriteChart(w io.Writer, f *result.File) error {
 	systems := orderedSystems(f)
 	colour := map[string]string{}
-	for i, s := range systems {
-		colour[s] = palette[i%len(palette)]
+	next := 1
+	for _, s := range systems {
+		if s == "strata" {
+			colour[s] = palette[0]
+			continue
+		}
+		colour[s] = palette[next%len(palette)]
+		next++
 	}
 	secs := sections(f)
 	height := headerSpace + 24

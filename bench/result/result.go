@@ -168,8 +168,29 @@ func (f *File) SortResults(systemOrder []string) {
 			return a.Name < b.Name
 		}
 		if a.Metric != b.Metric {
-			return a.Metric < b.Metric
+			return MetricLess(a.Metric, b.Metric)
 		}
 		return rank[a.System] < rank[b.System]
 	})
+}
+
+// metricOrder puts throughput first and percentiles in ascending order
+// (p50, p99, p999 rather than the alphabetical p50, p999, p99).
+var metricOrder = []string{"requests_per_sec", "ops_per_sec", "p50_ms", "p90_ms", "p99_ms", "p999_ms"}
+
+// MetricLess orders metric names for tables and charts.
+func MetricLess(a, b string) bool {
+	ra, rb := len(metricOrder), len(metricOrder)
+	for i, m := range metricOrder {
+		if m == a {
+			ra = i
+		}
+		if m == b {
+			rb = i
+		}
+	}
+	if ra != rb {
+		return ra < rb
+	}
+	return a < b
 }
