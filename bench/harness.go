@@ -71,6 +71,7 @@ type Harness struct {
 	// removed when the scenario ends.
 	Dir string
 
+	scenario *Scenario
 	file     *result.File
 	samples  map[sampleKey][]float64
 	systems  []string
@@ -131,12 +132,23 @@ func (h *Harness) Version(ctx context.Context, tool string) {
 // Skip records that system (for measurement name, or entirely if name is
 // empty) did not run, and why.
 func (h *Harness) Skip(system, name string, err error) {
-	h.file.Skipped = append(h.file.Skipped, result.Skip{System: system, Name: name, Reason: err.Error()})
+	missing := errors.Is(err, ErrMissing) || errors.Is(err, ErrPortsBusy)
+	h.file.Skipped = append(h.file.Skipped, result.Skip{System: system, Name: name, Reason: err.Error(), Missing: missing})
 	what := system
 	if name != "" {
 		what += " " + name
 	}
 	h.Logf("skipped %s: %v", what, err)
+}
+
+// SkipAll records that none of the scenario's systems could run.
+func (h *Harness) SkipAll(err error) {
+	if h.scenario == nil {
+		return
+	}
+	for _, s := range h.scenario.Systems {
+		h.Skip(s, "", err)
+	}
 }
 
 // Record adds one sample outside an alternating schedule (e.g. a single
@@ -240,6 +252,8 @@ func (h *Harness) close() {
 type Scenario struct {
 	Name    string
 	Summary string
+	// Systems are what the scenario compares, Strata first.
+	Systems []string
 	Run     func(ctx context.Context, h *Harness) error
 }
 
@@ -294,6 +308,7 @@ func RunScenario(ctx context.Context, s *Scenario, opts Options) (*result.File, 
 	if err != nil {
 		return nil, err
 	}
+	h.scenario = s
 	defer h.close()
 	h.file.Machine.Versions["strata"] = strata.Version(ctx)
 	h.Condition("runs_per_system", fmt.Sprint(opts.runs()))

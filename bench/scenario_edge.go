@@ -14,6 +14,7 @@ import (
 func init() {
 	register(&Scenario{
 		Name:    "edge",
+		Systems: []string{"strata", "varnish", "nginx"},
 		Summary: "edge cache vs Varnish and nginx proxy_cache: 1 KB hits, open-loop latency, misses, coalescing, Zipf hit ratio",
 		Run:     runEdgeScenario,
 	})
@@ -111,7 +112,7 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 	h.Version(ctx, "nginx")
 	h.Version(ctx, "wrk")
 	if _, err := LookTool("wrk"); err != nil {
-		h.Skip("strata", "", err)
+		h.SkipAll(err)
 		return nil
 	}
 	origin, err := FreeAddr()
@@ -193,7 +194,7 @@ func (h *Harness) missTrial(addrOf func(string) string) Trial {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkWrk(r); err != nil {
+		if err := h.checkWrk(r); err != nil {
 			return nil, err
 		}
 		return []Sample{{"miss-1k", MetricRPS, r.RequestsPerSec}, {"miss-1k", MetricP99, r.P99ms}}, nil

@@ -9,6 +9,7 @@ import (
 func init() {
 	register(&Scenario{
 		Name:    "facade",
+		Systems: []string{"strata", "fasthttp"},
 		Summary: "facade framework (strata facade) vs a raw fasthttp handler doing the same work",
 		Run:     runFacadeScenario,
 	})
@@ -92,7 +93,7 @@ func (h *Harness) facadeDeps(ctx context.Context) (state, origin string, err err
 func runFacadeScenario(ctx context.Context, h *Harness) error {
 	h.Version(ctx, "wrk")
 	if _, err := LookTool("wrk"); err != nil {
-		h.Skip("strata", "", err)
+		h.SkipAll(err)
 		return nil
 	}
 	addrs := map[string]string{}

@@ -10,6 +10,7 @@ import (
 func init() {
 	register(&Scenario{
 		Name:    "lb-userspace",
+		Systems: []string{"strata", "haproxy"},
 		Summary: "userspace L4 load balancer vs HAProxy TCP mode over the same 4 backends",
 		Run:     runLBUserspaceScenario,
 	})
@@ -59,7 +60,7 @@ func runLBUserspaceScenario(ctx context.Context, h *Harness) error {
 	h.Version(ctx, "haproxy")
 	h.Version(ctx, "wrk")
 	if _, err := LookTool("wrk"); err != nil {
-		h.Skip("strata", "", err)
+		h.SkipAll(err)
 		return nil
 	}
 	backends := make([]string, lbBackends)

@@ -9,6 +9,7 @@ import (
 func init() {
 	register(&Scenario{
 		Name:    "lb-xdp",
+		Systems: []string{"strata", "nftables"},
 		Summary: "XDP load balancer: ns/packet by BPF test-run; pps and HTTP rps through the test bed vs nftables DNAT",
 		Run:     runLBXDPScenario,
 	})

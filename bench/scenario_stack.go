@@ -12,6 +12,7 @@ import (
 func init() {
 	register(&Scenario{
 		Name:    "stack",
+		Systems: []string{"strata"},
 		Summary: "the whole path through strata up: client -> edge -> LB -> facade -> state",
 		Run:     runStackScenario,
 	})
@@ -50,7 +51,7 @@ func checkPortsFree(addrs []string) error {
 func runStackScenario(ctx context.Context, h *Harness) error {
 	h.Version(ctx, "wrk")
 	if _, err := LookTool("wrk"); err != nil {
-		h.Skip("strata", "", err)
+		h.SkipAll(err)
 		return nil
 	}
 	if err := h.Strata.Has(ctx, "up"); err != nil {

@@ -12,6 +12,7 @@ import (
 func init() {
 	register(&Scenario{
 		Name:    "state",
+		Systems: []string{"strata", "redis"},
 		Summary: "state node vs redis-server: redis-benchmark GET/SET (P1, P16), Go clients, RSS for 1M values",
 		Run:     runStateScenario,
 	})

@@ -69,6 +69,10 @@ type Skip struct {
 	System string `json:"system"`
 	Name   string `json:"name,omitempty"`
 	Reason string `json:"reason"`
+	// Missing is true when the system is absent here (a peer not installed,
+	// a Strata subcommand not built, no root); false when it was present
+	// but failed, which is worth a look.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // ErrMalformed is returned by Validate for a file that breaks the shape.
