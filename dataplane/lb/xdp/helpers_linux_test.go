@@ -154,3 +154,15 @@ func (h *harness) backendOf(frame []byte) string {
 	}
 	return fmt.Sprint(d.DstMAC)
 }
+
+func runOpts(in, out []byte) *ebpf.RunOptions { return &ebpf.RunOptions{Data: in, DataOut: out} }
+
+func removeBackend(bs []lb.Backend, id string) []lb.Backend {
+	var out []lb.Backend
+	for _, b := range bs {
+		if b.ID() != id {
+			out = append(out, b)
+		}
+	}
+	return out
+}
