@@ -65,7 +65,8 @@ func newBalancer(opts Options, lm loadMode) (*Balancer, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec.Maps[lbMapLbConntrack].MaxEntries = opts.ConntrackSize
+	spec.Maps[lbMapLbConntrack4].MaxEntries = opts.ConntrackSize
+	spec.Maps[lbMapLbConntrack6].MaxEntries = opts.ConntrackSize
 	spec.Maps[lbMapLbTables].InnerMap.MaxEntries = opts.TableSize
 	if lm.noPin {
 		for _, m := range spec.Maps {
@@ -226,8 +227,8 @@ func (b *Balancer) unpin() error {
 
 func (b *Balancer) allMaps() []*ebpf.Map {
 	m := &b.maps
-	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack, m.LbServices,
-		m.LbStats, m.LbSvcStats, m.LbTables, m.LbVips, m.LbWrrCursor}
+	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack4, m.LbConntrack6,
+		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcStats, m.LbTables, m.LbVips, m.LbWrrCursor}
 }
 
 func (b *Balancer) closeObjects() {

@@ -108,16 +108,11 @@ func FuzzProgramVsModel(f *testing.F) {
 
 func (h *harness) resetConntrack(t testing.TB) {
 	t.Helper()
-	var k lbCtKey
-	var keys []lbCtKey
-	it := h.b.maps.LbConntrack.Iterate()
-	for it.Next(&k, new(lbCtValue)) {
-		keys = append(keys, k)
+	if err := deleteWhere(h.b.maps.LbConntrack4, func(*lbCtKey4) bool { return true }); err != nil {
+		t.Fatalf("reset conntrack: %v", err)
 	}
-	for _, k := range keys {
-		if err := h.b.maps.LbConntrack.Delete(&k); err != nil {
-			t.Fatalf("reset conntrack: %v", err)
-		}
+	if err := deleteWhere(h.b.maps.LbConntrack6, func(*lbCtKey6) bool { return true }); err != nil {
+		t.Fatalf("reset conntrack: %v", err)
 	}
 	clear(h.model.ct)
 }
