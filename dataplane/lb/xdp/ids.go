@@ -12,9 +12,9 @@ type idAllocator struct {
 }
 
 type idSpace struct {
-	limit    uint32
-	byKey    map[string]uint32
-	cooling  map[uint32]bool // freed by the last assign
+	limit   uint32
+	byKey   map[string]uint32
+	cooling map[uint32]bool // freed by the last assign
 }
 
 func newIDAllocator() *idAllocator {
