@@ -69,7 +69,7 @@ func TestStateServesAndStopsOnCancel(t *testing.T) {
 			&environment{stdout: io.Discard, stderr: pw})
 		pw.Close()
 	}()
-	respAddr := waitServing(t, pr)
+	respAddr := waitStateServing(t, pr)
 	go io.Copy(io.Discard, pr)
 	nc, err := net.DialTimeout("tcp", respAddr, 2*time.Second)
 	if err != nil {
@@ -95,7 +95,7 @@ func TestStateServesAndStopsOnCancel(t *testing.T) {
 
 var servingLine = regexp.MustCompile(`msg="state node serving".* resp=(\S+)`)
 
-func waitServing(t *testing.T, r io.Reader) string {
+func waitStateServing(t *testing.T, r io.Reader) string {
 	t.Helper()
 	found := make(chan string, 1)
 	go func() {
@@ -132,7 +132,7 @@ func TestStateProcessSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	waitServing(t, stderr)
+	waitStateServing(t, stderr)
 	go io.Copy(io.Discard, stderr)
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
