@@ -113,6 +113,11 @@ func (c *conn) readRequest() bool {
 		c.writeError(fasthttp.StatusRequestHeaderFieldsTooLarge, csDetail("too-many-fields"))
 		return false
 	}
+	if c.req.Header.IsHTTP11() && len(c.req.Header.Host()) == 0 {
+		e.m.badRequests.Inc()
+		c.writeError(fasthttp.StatusBadRequest, csDetail("missing-host"))
+		return false
+	}
 	if c.req.Header.ContentLength() == -1 && hasContentLength(c.req.Header.RawHeaders()) {
 		// RFC 9112 section 6.3: both framings is a smuggling attempt.
 		e.m.badRequests.Inc()

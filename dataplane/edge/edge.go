@@ -21,13 +21,16 @@ const maxBackground = 64
 
 // Edge is the forward-cache proxy.
 type Edge struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *store.Store[*object]
-	origin  *fasthttp.HostClient
-	m       *metrics
-	now     func() int64 // unix seconds; replaced in tests
-	flights flightGroup
+	cfg    Config
+	log    *slog.Logger
+	store  *store.Store[*object]
+	origin *fasthttp.HostClient
+	// originHost is the origin URL's host, the Host of requests that
+	// arrive without one.
+	originHost string
+	m          *metrics
+	now        func() int64 // unix seconds; replaced in tests
+	flights    flightGroup
 
 	varyMu  sync.Mutex
 	varyGen atomic.Uint64
@@ -53,16 +56,17 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Edge{
-		cfg:       c,
-		log:       log,
-		store:     store.New[*object](c.MemoryBytes),
-		origin:    newOriginClient(u, c),
-		m:         newMetrics(),
-		now:       func() int64 { return time.Now().Unix() },
-		bgSem:     make(chan struct{}, maxBackground),
-		connSem:   make(chan struct{}, c.MaxConns),
-		listeners: map[net.Listener]struct{}{},
-		conns:     map[*conn]struct{}{},
+		cfg:        c,
+		log:        log,
+		store:      store.New[*object](c.MemoryBytes),
+		origin:     newOriginClient(u, c),
+		originHost: u.Host,
+		m:          newMetrics(),
+		now:        func() int64 { return time.Now().Unix() },
+		bgSem:      make(chan struct{}, maxBackground),
+		connSem:    make(chan struct{}, c.MaxConns),
+		listeners:  map[net.Listener]struct{}{},
+		conns:      map[*conn]struct{}{},
 	}
 	e.flights.m = map[string]*flight{}
 	return e, nil
