@@ -91,9 +91,11 @@ func newOriginClient(u *url.URL, c Config) *fasthttp.HostClient {
 		MaxIdleConnDuration:      30 * time.Second,
 		NoDefaultUserAgentHeader: true,
 		DisablePathNormalizing:   true,
-		StreamResponseBody:       true,
-		ReadBufferSize:           c.MaxHeaderBytes,
-		MaxResponseBodySize:      0, // bodies are read with our own bound
+		// Relay field names as the origin spelled them (ETag, not Etag).
+		DisableHeaderNamesNormalizing: true,
+		StreamResponseBody:            true,
+		ReadBufferSize:                c.MaxHeaderBytes,
+		MaxResponseBodySize:           0, // bodies are read with our own bound
 	}
 }
 

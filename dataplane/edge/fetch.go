@@ -18,6 +18,7 @@ import (
 func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) *object {
 	oreq := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
+	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
 	defer func() {
 		resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
@@ -41,6 +42,11 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		return nil
 	}
 	status := resp.StatusCode()
+	if !validStatus(status) {
+		e.m.originErrors.Inc()
+		e.originFailed(c, rcc, headOnly, stale, fwd, 0, errBadStatus)
+		return nil
+	}
 	if stale != nil && status == fasthttp.StatusNotModified {
 		return e.refreshFrom304(c, stale, &resp.Header, reqTime, respTime, headOnly)
 	}
@@ -94,6 +100,12 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 	}
 	return nil
 }
+
+var errBadStatus = errors.New("edge: origin status code out of range")
+
+// validStatus reports a final status code this edge can relay; 1xx
+// interim responses are consumed by the client library.
+func validStatus(s int) bool { return s >= 200 && s <= 999 }
 
 // originFailed answers when the origin could not be reached or sent an
 // unusable response: stale if allowed, 504 on a timeout, 502 otherwise.
