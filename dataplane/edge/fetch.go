@@ -165,6 +165,9 @@ func readBody(resp *fasthttp.Response, limit int64) (body []byte, complete bool,
 func (e *Edge) stream(c *conn, resp *fasthttp.Response, p *parsed, prefix []byte, headOnly bool, cs []byte) {
 	e.m.streamed.Inc()
 	c.writeHeadFields(p.status, p.fields, nil)
+	if p.ageHdr > 0 {
+		c.writeAge(p.ageHdr) // relayed, not stored: the origin's Age stands
+	}
 	cl := resp.Header.ContentLength()
 	chunked := false
 	switch {
@@ -207,6 +210,7 @@ func (e *Edge) stream(c *conn, resp *fasthttp.Response, p *parsed, prefix []byte
 		}
 	} else {
 		buf := make([]byte, 32<<10)
+		defer func() { c.armedAt = 0 }() // the idle deadline must be set again
 		for {
 			c.nc.SetWriteDeadline(time.Now().Add(e.cfg.OriginTimeout))
 			n, err := bs.Read(buf)
