@@ -51,8 +51,8 @@ const (
 	// before the limit shrinks: service times are noisy (GC, scheduling on a
 	// busy host), and shrinking on noise would starve a healthy backend.
 	limitTolerance = 1.5
-	baselineSpan    = 10 // seconds
-	probeInterval   = 8 * time.Second
+	baselineSpan   = 10 // seconds
+	probeInterval  = 8 * time.Second
 )
 
 func newGradientLimit(initial, min, max int, fixed bool) *gradientLimit {
