@@ -15,10 +15,10 @@ func TestBuild(t *testing.T) {
 		maxLen   uint32
 		want     string // ring as backend IDs
 	}{
-		{"smooth 5:1:1", []maglev.Backend{mb("a", 5), mb("b", 1), mb("c", 1)}, 0, "aabacaa"},
-		{"gcd reduced", []maglev.Backend{mb("b", 20), mb("a", 10)}, 0, "bab"},
-		{"drained skipped", []maglev.Backend{mb("a", 1), mb("b", 0), mb("c", 1)}, 0, "ac"},
-		{"scaled keeps light", []maglev.Backend{mb("a", 1000), mb("b", 1)}, 5, "aaba"},
+		{"smooth 5:1:1", []maglev.Backend{{ID: "a", Weight: 5}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 0, "aabacaa"},
+		{"gcd reduced", []maglev.Backend{{ID: "b", Weight: 20}, {ID: "a", Weight: 10}}, 0, "bab"},
+		{"drained skipped", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "b", Weight: 0}, {ID: "c", Weight: 1}}, 0, "ac"},
+		{"scaled keeps light", []maglev.Backend{{ID: "a", Weight: 1000}, {ID: "b", Weight: 1}}, 5, "aaba"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,9 +67,9 @@ func TestBuildErrors(t *testing.T) {
 		want     error
 	}{
 		{"empty", nil, 0, ErrNoBackends},
-		{"drained", []maglev.Backend{mb("a", 0)}, 0, ErrNoCapacity},
-		{"duplicate", []maglev.Backend{mb("a", 1), mb("a", 1)}, 0, ErrDuplicateID},
-		{"too many", []maglev.Backend{mb("a", 1), mb("b", 1), mb("c", 1)}, 2, ErrTooMany},
+		{"drained", []maglev.Backend{{ID: "a", Weight: 0}}, 0, ErrNoCapacity},
+		{"duplicate", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "a", Weight: 1}}, 0, ErrDuplicateID},
+		{"too many", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 2, ErrTooMany},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestNextAllocs(t *testing.T) {
-	r, err := Build([]maglev.Backend{mb("a", 3), mb("b", 1)}, 0)
+	r, err := Build([]maglev.Backend{{ID: "a", Weight: 3}, {ID: "b", Weight: 1}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,5 +102,3 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
-
-func mb(id string, weight uint32) maglev.Backend { return maglev.Backend{ID: id, Weight: weight} }

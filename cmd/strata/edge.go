@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-dp/strata/dataplane/edge"
+	"github.com/strata-dp/strata/internal/telemetry"
+)
+
+func init() {
+	register(&command{
+		name:    "edge",
+		summary: "run the forward-cache proxy (RFC 9111 shared cache) in front of an origin",
+		run:     runEdge,
+	})
+}
+
+// edgeByteSize is a byte count flag accepting 512, 64KiB, 64MiB, 1GiB (and
+// KB/MB/GB as powers of ten).
+type edgeByteSize int64
+
+func (b *edgeByteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *edgeByteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(num), strings.ToUpper(u.suffix)) {
+			num, mult = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a byte size (examples: 1048576, 512KiB, 64MiB, 1GiB)", s)
+	}
+	*b = edgeByteSize(n * mult)
+	return nil
+}
+
+func runEdge(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("edge", "--listen ADDR --origin URL [flags]", env)
+	var (
+		tf        telemetry.Flags
+		listen    = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
+		origin    = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
+		admin     = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1]) on this address; empty: on the --metrics listener")
+		memory    = edgeByteSize(edge.DefaultMemoryBytes)
+		maxObject = edgeByteSize(edge.DefaultMaxObjectBytes)
+		grace     = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
+		keep      = fs.Duration("keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
+		otimeout  = fs.Duration("origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
+		oconns    = fs.Int("origin-max-conns", edge.DefaultOriginMaxConns, "connections to the origin at most (pooled, keep-alive)")
+		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; more are closed at once")
+		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long")
+		purgeFrom stringList
+	)
+	fs.Var(&memory, "memory", "bytes the cache may use for stored responses (suffixes KiB, MiB, GiB)")
+	fs.Var(&maxObject, "max-object", "largest response body stored; larger ones are streamed through uncached (capped at a quarter of --memory)")
+	fs.Var(&purgeFrom, "purge-from", "client networks allowed to send PURGE (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
+	tf.Bind(fs, "")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if *origin == "" {
+		return usagef("--origin is required (e.g. --origin http://127.0.0.1:8000)")
+	}
+	cfg := edge.Config{
+		Origin: *origin, MemoryBytes: int64(memory), MaxObjectBytes: int64(maxObject),
+		Grace: *grace, Keep: keepOrNone(*keep), OriginTimeout: *otimeout, OriginMaxConns: *oconns,
+		MaxConns: *maxConns, IdleTimeout: *idle,
+	}
+	for _, p := range purgeFrom {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return usagef("--purge-from: %q is not a CIDR prefix such as 127.0.0.0/8", p)
+		}
+		cfg.PurgeFrom = append(cfg.PurgeFrom, pfx)
+	}
+	if memory < 1<<20 {
+		return usagef("--memory: %d is below the minimum of 1MiB", memory)
+	}
+	for name, d := range map[string]time.Duration{"--grace": *grace, "--keep": *keep} {
+		if d < 0 {
+			return usagef("%s: must not be negative", name)
+		}
+	}
+	log, err := tf.Logger(env.stderr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	e, err := edge.New(cfg, log)
+	if err != nil {
+		if errors.Is(err, edge.ErrConfig) {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	ts := telemetry.NewServer()
+	if err := e.Register(ts.Registry); err != nil {
+		return fmt.Errorf("edge metrics: %w", err)
+	}
+	if err := ts.Listen(tf.MetricsAddr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("edge listener: %w", err)
+	}
+	mux := ts.Handler()
+	var adminSrv *http.Server
+	if *admin != "" {
+		aln, err := net.Listen("tcp", *admin)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("edge admin listener: %w", err)
+		}
+		amux := http.NewServeMux()
+		amux.Handle("/purge", e.AdminHandler())
+		adminSrv = &http.Server{Handler: amux, ReadHeaderTimeout: 5 * time.Second}
+		go adminSrv.Serve(aln)
+	} else {
+		mux.Handle("/purge", e.AdminHandler())
+	}
+	tctx, stopTelemetry := context.WithCancel(context.Background())
+	defer stopTelemetry()
+	go ts.Serve(tctx, mux)
+
+	errc := make(chan error, 1)
+	go func() { errc <- e.Serve(ln) }()
+	ts.SetReady(true)
+	log.Info("edge serving", "listen", ln.Addr().String(), "origin", *origin, "memory", int64(memory),
+		"metrics", ts.Addr(), "admin", *admin)
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	ts.SetReady(false)
+	log.Info("edge draining")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := e.Shutdown(shutCtx); serr != nil && err == nil {
+		err = fmt.Errorf("edge shutdown: %w", serr)
+	}
+	if adminSrv != nil {
+		adminSrv.Shutdown(shutCtx)
+	}
+	return err
+}
+
+// keepOrNone maps --keep 0 to the library's "none" (zero there means the
+// default).
+func keepOrNone(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}

@@ -1,0 +1,45 @@
+package edge
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// AdminHandler serves the purge API, to be mounted at /purge on an admin or
+// metrics listener:
+//
+//	POST /purge?url=http://host/path?query[&soft=1]
+//	POST /purge?tag=TAG[&soft=1]
+//
+// It answers {"purged": N, "soft": bool} as JSON.
+func (e *Edge) AdminHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method != http.MethodPost && r.Method != "PURGE" {
+			w.Header().Set("Allow", "POST, PURGE")
+			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			return
+		}
+		q := r.URL.Query()
+		soft := q.Get("soft") == "1" || q.Get("soft") == "true"
+		var n int
+		switch {
+		case q.Get("url") != "":
+			var err error
+			if n, err = e.Purge(q.Get("url"), soft); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+		case q.Get("tag") != "":
+			n = e.PurgeTag(q.Get("tag"), soft)
+		default:
+			http.Error(w, "give url= or tag=", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(struct {
+			Purged int  `json:"purged"`
+			Soft   bool `json:"soft"`
+		}{n, soft})
+	})
+}

@@ -1,0 +1,110 @@
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"time"
+)
+
+// Config is the edge's configuration; zero fields take the defaults below.
+type Config struct {
+	// Origin is where misses go, http://host:port (https is accepted too).
+	Origin string
+	// MemoryBytes bounds everything the cache stores.
+	MemoryBytes int64
+	// MaxObjectBytes is the largest body stored; larger responses are
+	// streamed to the client and not stored.
+	MaxObjectBytes int64
+	// Grace lets a stale response be served while it is refreshed in the
+	// background, and when the origin fails, for this long past its
+	// freshness, unless the response forbids stale serving.
+	Grace time.Duration
+	// Keep retains stale responses this long past freshness and grace so
+	// that they can be revalidated with a conditional request (or served
+	// to a client's max-stale). Zero means DefaultKeep, negative none.
+	Keep time.Duration
+	// OriginTimeout bounds connecting to, writing to and each read from the
+	// origin, and how long a coalesced request waits for its leader.
+	OriginTimeout time.Duration
+	// OriginMaxConns bounds the pool of connections to the origin.
+	OriginMaxConns int
+	// MaxConns bounds concurrent client connections; more are closed at once.
+	MaxConns int
+	// IdleTimeout closes a client connection idle (or slow to send a
+	// request) this long.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes and MaxHeaderCount limit a client's request header;
+	// larger requests get 431.
+	MaxHeaderBytes int
+	MaxHeaderCount int
+	// MaxBodyBytes limits request bodies forwarded to the origin (413).
+	MaxBodyBytes int
+	// PurgeFrom lists the client networks allowed to send PURGE.
+	PurgeFrom []netip.Prefix
+}
+
+// Defaults.
+const (
+	DefaultMemoryBytes    = 256 << 20
+	DefaultMaxObjectBytes = 8 << 20
+	DefaultKeep           = 10 * time.Minute
+	DefaultOriginTimeout  = 10 * time.Second
+	DefaultOriginMaxConns = 512
+	DefaultMaxConns       = 10000
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultMaxHeaderBytes = 16 << 10
+	DefaultMaxHeaderCount = 100
+	DefaultMaxBodyBytes   = 8 << 20
+)
+
+// Errors returned by New and the purge API.
+var (
+	ErrConfig   = errors.New("edge: invalid configuration")
+	ErrPurgeURL = errors.New("edge: purge needs an absolute http URL")
+)
+
+func (c *Config) withDefaults() (Config, *url.URL, error) {
+	out := *c
+	u, err := url.Parse(c.Origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return out, nil, fmt.Errorf("%w: origin %q is not an http:// or https:// URL", ErrConfig, c.Origin)
+	}
+	setDefault(&out.MemoryBytes, DefaultMemoryBytes)
+	setDefault(&out.MaxObjectBytes, DefaultMaxObjectBytes)
+	setDefault(&out.OriginTimeout, DefaultOriginTimeout)
+	setDefault(&out.OriginMaxConns, DefaultOriginMaxConns)
+	setDefault(&out.MaxConns, DefaultMaxConns)
+	setDefault(&out.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&out.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setDefault(&out.MaxHeaderCount, DefaultMaxHeaderCount)
+	setDefault(&out.MaxBodyBytes, DefaultMaxBodyBytes)
+	switch {
+	case out.Keep == 0:
+		out.Keep = DefaultKeep
+	case out.Keep < 0:
+		out.Keep = 0
+	}
+	if out.PurgeFrom == nil {
+		out.PurgeFrom = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	switch {
+	case out.MemoryBytes < 1<<20:
+		return out, nil, fmt.Errorf("%w: memory %d is below 1 MiB", ErrConfig, out.MemoryBytes)
+	case out.MaxObjectBytes > out.MemoryBytes/4:
+		// One object may not crowd out the rest of the cache.
+		out.MaxObjectBytes = out.MemoryBytes / 4
+	case out.Grace < 0:
+		return out, nil, fmt.Errorf("%w: grace must not be negative", ErrConfig)
+	case out.MaxHeaderBytes < 1024:
+		return out, nil, fmt.Errorf("%w: max header bytes %d is below 1024", ErrConfig, out.MaxHeaderBytes)
+	}
+	return out, u, nil
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}

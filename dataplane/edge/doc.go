@@ -1,0 +1,22 @@
+// Package edge is Strata's forward-cache proxy: a shared HTTP cache by
+// RFC 9111 in front of the load balancer's VIP.
+//
+// Clients speak HTTP/1.1 to a small connection loop of this package that
+// parses requests with fasthttp's request parser and writes responses
+// itself, because a hit must leave as the stored, pre-serialised bytes (with
+// only Age and Cache-Status patched in) and fasthttp's server re-serialises
+// every header and replaces the origin's Date. Misses go to the origin
+// through a pooled fasthttp.HostClient with timeouts.
+//
+// Concepts, one file each: key.go (what identifies a stored response),
+// object.go (a stored response and its freshness), storable.go (whether a
+// response may be stored and for how long), conn.go (the client connection
+// loop), respond.go (writing responses), fetch.go (misses, coalescing and
+// streaming), revalidate.go (validation and stale serving), vary.go (several
+// variants per URL), purge.go and admin.go (invalidation), metrics.go.
+//
+// What is dangerous here: the hit path must stay allocation-free
+// (hit_test.go proves it), the cache key must include everything that
+// selects a response and nothing a client can use to poison another
+// client's entry, and every origin response is untrusted input.
+package edge

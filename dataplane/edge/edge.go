@@ -1,0 +1,218 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-dp/strata/dataplane/edge/store"
+	"github.com/valyala/fasthttp"
+)
+
+// maxBackground bounds concurrent background refreshes
+// (stale-while-revalidate); more are skipped and the next request retries.
+const maxBackground = 64
+
+// Edge is the forward-cache proxy.
+type Edge struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *store.Store[*object]
+	origin *fasthttp.HostClient
+	// originHost is the origin URL's host, the Host of requests that
+	// arrive without one.
+	originHost string
+	m          *metrics
+	now        func() int64 // unix seconds; replaced in tests
+	clock      atomic.Int64 // coarse unix seconds, ticked while serving
+	ticking    sync.Once
+	stopTick   chan struct{}
+	flights    flightGroup
+
+	varyMu  sync.Mutex
+	varyGen atomic.Uint64
+
+	bgSem   chan struct{}
+	connSem chan struct{}
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	shutting  atomic.Bool
+	connWG    sync.WaitGroup
+	bgWG      sync.WaitGroup
+}
+
+// New builds an edge for cfg. It does not listen; call Serve.
+func New(cfg Config, log *slog.Logger) (*Edge, error) {
+	c, u, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Edge{
+		cfg:        c,
+		log:        log,
+		store:      store.New[*object](c.MemoryBytes),
+		origin:     newOriginClient(u, c),
+		originHost: u.Host,
+		m:          newMetrics(),
+		now:        func() int64 { return time.Now().Unix() },
+		bgSem:      make(chan struct{}, maxBackground),
+		connSem:    make(chan struct{}, c.MaxConns),
+		listeners:  map[net.Listener]struct{}{},
+		conns:      map[*conn]struct{}{},
+	}
+	e.flights.m = map[string]*flight{}
+	e.clock.Store(time.Now().Unix())
+	e.now = e.clock.Load
+	return e, nil
+}
+
+func newOriginClient(u *url.URL, c Config) *fasthttp.HostClient {
+	addr := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			addr += ":443"
+		} else {
+			addr += ":80"
+		}
+	}
+	return &fasthttp.HostClient{
+		Addr:                     addr,
+		IsTLS:                    u.Scheme == "https",
+		MaxConns:                 c.OriginMaxConns,
+		MaxConnWaitTimeout:       c.OriginTimeout,
+		ReadTimeout:              c.OriginTimeout,
+		WriteTimeout:             c.OriginTimeout,
+		MaxIdleConnDuration:      30 * time.Second,
+		NoDefaultUserAgentHeader: true,
+		DisablePathNormalizing:   true,
+		// Relay field names as the origin spelled them (ETag, not Etag).
+		DisableHeaderNamesNormalizing: true,
+		StreamResponseBody:            true,
+		ReadBufferSize:                c.MaxHeaderBytes,
+		MaxResponseBodySize:           0, // bodies are read with our own bound
+	}
+}
+
+// Serve accepts client connections on ln until Shutdown. It returns nil
+// after Shutdown.
+func (e *Edge) Serve(ln net.Listener) error {
+	e.mu.Lock()
+	if e.shutting.Load() {
+		e.mu.Unlock()
+		return nil
+	}
+	e.listeners[ln] = struct{}{}
+	e.ticking.Do(func() {
+		e.stopTick = make(chan struct{})
+		go e.tick(e.stopTick)
+	})
+	e.mu.Unlock()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if e.shutting.Load() {
+				return nil
+			}
+			// Out of file descriptors and the like: back off, keep serving.
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return fmt.Errorf("edge: accept: %w", err)
+		}
+		backoff = 0
+		select {
+		case e.connSem <- struct{}{}:
+		default:
+			e.m.rejectedConns.Inc()
+			nc.Close()
+			continue
+		}
+		c := newConn(e, nc)
+		e.mu.Lock()
+		if e.shutting.Load() {
+			e.mu.Unlock()
+			nc.Close()
+			<-e.connSem
+			return nil
+		}
+		e.conns[c] = struct{}{}
+		e.connWG.Add(1)
+		e.mu.Unlock()
+		go c.serve()
+	}
+}
+
+func (e *Edge) forget(c *conn) {
+	e.mu.Lock()
+	delete(e.conns, c)
+	e.mu.Unlock()
+	<-e.connSem
+	e.connWG.Done()
+}
+
+// tick keeps the coarse clock within 100ms of the wall clock: reading it
+// costs an atomic load where time.Now costs a vDSO call, on every request.
+func (e *Edge) tick(stop chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			e.clock.Store(now.Unix())
+		}
+	}
+}
+
+// Shutdown stops accepting, lets requests in flight finish, closes idle
+// connections and waits for background refreshes. When ctx ends first, the
+// remaining connections are closed and ctx's error returned.
+func (e *Edge) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	e.shutting.Store(true)
+	if e.stopTick != nil {
+		close(e.stopTick)
+		e.stopTick = nil
+	}
+	for ln := range e.listeners {
+		ln.Close()
+	}
+	for c := range e.conns {
+		c.wakeIfIdle()
+	}
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.connWG.Wait()
+		e.bgWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		e.origin.CloseIdleConnections()
+		return nil
+	case <-ctx.Done():
+		e.mu.Lock()
+		for c := range e.conns {
+			c.nc.Close()
+		}
+		e.mu.Unlock()
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,69 @@
+package edge
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	hits, misses, stale, passes prometheus.Counter
+	revalidated, revalidatedNew prometheus.Counter
+	coalesced, originErrors     prometheus.Counter
+	staleIfError, streamed      prometheus.Counter
+	badRequests, rejectedConns  prometheus.Counter
+	purged                      prometheus.Counter
+	purgeSeconds                prometheus.Histogram
+	conns                       prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	c := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: name, Help: help})
+	}
+	return &metrics{
+		hits:           c("hits_total", "Requests answered from a fresh stored response."),
+		misses:         c("misses_total", "GET/HEAD requests with no usable stored response."),
+		stale:          c("stale_served_total", "Stale responses served (stale-while-revalidate, max-stale)."),
+		passes:         c("passes_total", "Requests passed to the origin uncached (other methods)."),
+		revalidated:    c("revalidations_total", "Validations the origin answered with 304."),
+		revalidatedNew: c("revalidations_replaced_total", "Validations the origin answered with a new response."),
+		coalesced:      c("coalesced_waiters_total", "Requests that waited for another request's origin fetch."),
+		originErrors:   c("origin_errors_total", "Origin fetches that failed (connect, timeout, bad response)."),
+		staleIfError:   c("stale_if_error_total", "Stale responses served because the origin failed."),
+		streamed:       c("streamed_total", "Responses streamed through uncached because of their size."),
+		badRequests:    c("bad_requests_total", "Client requests rejected as malformed or over a limit."),
+		rejectedConns:  c("rejected_connections_total", "Client connections closed at once because --max-conns was reached."),
+		purged:         c("purged_objects_total", "Stored responses removed or marked stale by purges."),
+		purgeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "strata", Subsystem: "edge", Name: "purge_duration_seconds",
+			Help: "Time to execute a purge.", Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
+		}),
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "connections", Help: "Open client connections."}),
+	}
+}
+
+// Register adds the edge's metrics, including the store's, to reg.
+func (e *Edge) Register(reg prometheus.Registerer) error {
+	m := e.m
+	st := e.store
+	cs := []prometheus.Collector{
+		m.hits, m.misses, m.stale, m.passes, m.revalidated, m.revalidatedNew, m.coalesced,
+		m.originErrors, m.staleIfError, m.streamed, m.badRequests, m.rejectedConns, m.purged,
+		m.purgeSeconds, m.conns,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "stored_bytes",
+			Help: "Bytes charged to the store (bounded by --memory)."}, func() float64 { return float64(st.Stats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "stored_objects",
+			Help: "Entries in the store (responses and Vary markers)."}, func() float64 { return float64(st.Stats().Objects) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "memory_limit_bytes",
+			Help: "The store's byte budget (--memory)."}, func() float64 { return float64(st.Capacity()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: "evicted_bytes_total",
+			Help: "Bytes evicted by the admission/eviction policy."}, func() float64 { return float64(st.Stats().EvictedBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: "evicted_objects_total",
+			Help: "Entries evicted by the admission/eviction policy."}, func() float64 { return float64(st.Stats().EvictedObjects) }),
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
