@@ -228,7 +228,7 @@ func (b *Balancer) unpin() error {
 func (b *Balancer) allMaps() []*ebpf.Map {
 	m := &b.maps
 	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack4, m.LbConntrack6,
-		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcStats, m.LbTables, m.LbVips, m.LbWrrCursor}
+		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcEpochs, m.LbSvcStats, m.LbTables, m.LbVipFilter, m.LbVips, m.LbWrrCursor}
 }
 
 func (b *Balancer) closeObjects() {
