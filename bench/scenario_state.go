@@ -180,6 +180,9 @@ func (h *Harness) goClients(ctx context.Context, nodes map[string]*stateNode, sy
 			if err != nil {
 				return nil, err
 			}
+			if r.Misses > 0 {
+				return nil, fmt.Errorf("%d GETs missed keys loaded before the run: not the read path this measures", r.Misses)
+			}
 			return []Sample{
 				{name, MetricOps, r.OpsPerSec},
 				{name, MetricP99, float64(r.Hist.Quantile(0.99)) / float64(time.Millisecond)},

@@ -17,6 +17,7 @@ const (
 	generations        = 2
 	DefaultPinDir      = "/sys/fs/bpf/strata"
 	maxVLANs           = 2
+	vipFilterBits      = 65536
 	encapTTL           = 64
 	passReasons        = 4
 	dropReasons        = 5

@@ -36,6 +36,7 @@ type plannedService struct {
 	port   uint16
 	proto  uint8
 	id     uint32 // stable counter id
+	epoch  uint32 // changes when id is given to this service anew
 	table  uint32 // index within the generation, 0..len(services)-1
 	sched  uint8
 	fwd    uint8
