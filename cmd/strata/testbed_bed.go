@@ -13,10 +13,11 @@ import (
 func runTestbedBed(ctx context.Context, args []string, env *environment) error {
 	switch args[0] {
 	case "up":
-		fs := newFlagSet("testbed up", "[--mode xdp|userspace|nft] [--nft numgen|jhash] [--backends N] [--prefix P]", env)
+		fs := newFlagSet("testbed up", "[--mode xdp|userspace|nft] [--forwarding l2|ipip] [--nft numgen|jhash] [--backends N] [--prefix P]", env)
 		var o testbed.Options
 		fs.StringVar(&o.Mode, "mode", "userspace", "what balances in the bed: xdp (native XDP, L2 direct server return), userspace (gnet proxy) or nft (nftables DNAT, for comparison)")
 		fs.StringVar(&o.NftAlgo, "nft", "numgen", "with --mode nft: numgen or jhash")
+		fs.StringVar(&o.Forwarding, "forwarding", "l2", "with --mode xdp: l2 (MAC rewrite) or ipip (encapsulate; backends decapsulate in tc)")
 		fs.IntVar(&o.Backends, "backends", 4, fmt.Sprintf("backend namespaces (1..%d)", testbed.MaxBackends))
 		fs.StringVar(&o.Prefix, "prefix", "stb", "prefix of every namespace name (1..8 of [a-z0-9])")
 		if err := parseFlags(fs, args[1:], false); err != nil {
@@ -26,6 +27,9 @@ func runTestbedBed(ctx context.Context, args []string, env *environment) error {
 		case "xdp", "userspace", "nft":
 		default:
 			return usagef("--mode: %q is not one of xdp, userspace, nft", o.Mode)
+		}
+		if o.Forwarding != "l2" && (o.Forwarding != "ipip" || o.Mode != "xdp") {
+			return usagef("--forwarding: %q is not one of l2, ipip (ipip with --mode xdp)", o.Forwarding)
 		}
 		switch o.NftAlgo {
 		case "numgen", "jhash":

@@ -45,6 +45,9 @@ type Options struct {
 	// Mode is what balances in the lb namespace: "userspace" or "xdp"
 	// (strata lb), or "nft" (kernel nftables DNAT, no LB process).
 	Mode string
+	// Forwarding is the xdp mode's encoding: "l2" (default) or "ipip"
+	// (backends run the tc decap program).
+	Forwarding string
 	// NftAlgo picks the nft balancer: "numgen" (default) or "jhash".
 	NftAlgo  string
 	Backends int
@@ -113,6 +116,12 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	}
 	if err := opts.defaults(); err != nil {
 		return nil, err
+	}
+	if opts.Forwarding == "" {
+		opts.Forwarding = "l2"
+	}
+	if opts.Forwarding != "l2" && (opts.Forwarding != "ipip" || opts.Mode != "xdp") {
+		return nil, fmt.Errorf("%w: forwarding %q (ipip needs mode xdp)", ErrBadOpts, opts.Forwarding)
 	}
 	switch opts.Mode {
 	case "userspace", "xdp":
@@ -228,6 +237,11 @@ func (b *Bed) processes() error {
 			listen = fmt.Sprintf("0.0.0.0:%d", addr.Port())
 		}
 		args := []string{b.Opts.Bin, "testbed", "backend", "--listen", listen, "--id", id}
+		if b.Opts.Forwarding == "ipip" {
+			// The backend process holds the decap program's link, so it
+			// goes away with the process.
+			args = append(args, "--decap", "eth0")
+		}
 		if len(b.Opts.BackendCmd) > 0 {
 			args = args[:0]
 			for _, a := range b.Opts.BackendCmd {
@@ -249,7 +263,7 @@ func (b *Bed) processes() error {
 		args = append(args, "--backend", a.String())
 	}
 	if b.Opts.Mode == "xdp" {
-		args = append(args, "--iface", "eth0", "--pin-dir", b.Opts.PinDir(), "--unpin")
+		args = append(args, "--iface", "eth0", "--pin-dir", b.Opts.PinDir(), "--unpin", "--forwarding", b.Opts.Forwarding)
 	}
 	return b.start(b.LBNS, "lb", args)
 }

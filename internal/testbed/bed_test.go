@@ -43,10 +43,17 @@ func TestBed(t *testing.T) {
 		t.Skip("builds namespaces and starts processes")
 	}
 	bin := strataBin(t)
-	for i, mode := range []string{"userspace", "xdp", "nft"} {
-		t.Run(mode, func(t *testing.T) {
+	for i, tc := range []struct{ mode, forwarding string }{
+		{"userspace", ""}, {"xdp", "l2"}, {"xdp", "ipip"}, {"nft", ""},
+	} {
+		mode, name := tc.mode, tc.mode
+		if tc.forwarding != "" {
+			name += "-" + tc.forwarding
+		}
+		t.Run(name, func(t *testing.T) {
 			prefix := fmt.Sprintf("lbu%d%d", os.Getpid()%10000, i)
-			opts := Options{Prefix: prefix, Mode: mode, Backends: 4, Bin: bin, StateDir: filepath.Join(t.TempDir(), "state")}
+			opts := Options{Prefix: prefix, Mode: mode, Forwarding: tc.forwarding, Backends: 4, Bin: bin,
+				StateDir: filepath.Join(t.TempDir(), "state")}
 			t.Cleanup(func() { Down(prefix, opts.StateDir) })
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
