@@ -44,7 +44,7 @@ func TestMetricsCountCommands(t *testing.T) {
 	reg.MustRegister(s.Collector())
 	got := gathered(t, reg)
 	want := map[string]float64{
-		"strata_state_hits_total":                               1,
+		"strata_state_hits_total":                               2,
 		"strata_state_misses_total":                             1,
 		"strata_state_keys":                                     1,
 		"strata_state_connections":                              1,
