@@ -32,6 +32,12 @@ type session struct {
 
 const maxKeptBuffer = 1 << 20 // larger per-connection buffers are dropped after use
 
+// batchOutputBudget bounds the replies one wake-up of a connection
+// produces. A client that pipelines many large reads gets the rest of its
+// commands answered on a later turn of the loop, after the other ready
+// connections, instead of holding the loop for all of them at once.
+const batchOutputBudget = 1 << 20
+
 // OnOpen admits the connection or refuses it when MaxConns are open.
 func (l *listener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	s := l.s
@@ -104,6 +110,7 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 	}
 	in, _ := c.Peek(-1)
+
 	if len(in) == 0 {
 		return gnet.None
 	}
@@ -132,6 +139,7 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	if timed {
 		s.stats.observe(l.proto, time.Since(wall))
 	}
+	more := n < len(in) && len(out) >= batchOutputBudget
 	if cap(out) > maxKeptBuffer {
 		out = make([]byte, 0, 512)
 	}
@@ -141,6 +149,11 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	if closeConn {
 		return gnet.Close
+	}
+	if more {
+		// Whole commands are left over: come back to them after the
+		// other connections of this loop had their turn.
+		c.Wake(nil)
 	}
 	if ob := c.OutboundBuffered(); ob > 0 {
 		if ob > s.cfg.MaxOutbound {
