@@ -51,6 +51,48 @@ func TestCoalescing(t *testing.T) {
 	}
 }
 
+// TestPassSkipsCoalescing: once a URL answered privately, concurrent
+// requests for it go to the origin side by side instead of queueing.
+func TestPassSkipsCoalescing(t *testing.T) {
+	b := newBed(t, edge.Config{}, func(int, *http.Request) reply {
+		return reply{body: "mine", delay: 100 * time.Millisecond, headers: []string{"Cache-Control: private"}}
+	})
+	reg := prometheus.NewRegistry()
+	if err := b.edge.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	b.do("GET", "/cart")
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.do("GET", "/cart")
+		}()
+	}
+	wg.Wait()
+	b.wantHits(7)
+	if v := gatherValue(t, reg, "strata_edge_coalesced_waiters_total"); v != 0 {
+		t.Fatalf("%v requests waited behind a private response", v)
+	}
+}
+
+func gatherValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			m := mf.GetMetric()[0]
+			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
+}
+
 func TestStaleIfErrorWhenOriginUnreachable(t *testing.T) {
 	tests := []struct {
 		name       string

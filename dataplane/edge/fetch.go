@@ -55,6 +55,7 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 	}
 	p := parseResponse(&resp.Header, respTime)
 	if cl := resp.Header.ContentLength(); cl > 0 && int64(cl) > e.cfg.MaxObjectBytes {
+		e.rememberPass(c.key, respTime)
 		e.stream(c, resp, p, nil, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
 	}
@@ -65,6 +66,7 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		return nil
 	}
 	if !complete {
+		e.rememberPass(c.key, respTime)
 		e.stream(c, resp, p, body, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
 	}
@@ -89,6 +91,9 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 			e.store.Delete(stale.key)
 		}
 	}
+	if !stored && passReason(reason) {
+		e.rememberPass(c.key, respTime)
+	}
 	age := o.age(respTime)
 	ttl := int64(-1)
 	if stored {
@@ -99,6 +104,26 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		return o
 	}
 	return nil
+}
+
+// passSeconds is how long a URL whose response could not be shared skips
+// coalescing.
+const passSeconds = 10
+
+// passReason reports the store refusals that say something about the URL
+// rather than about one request.
+func passReason(reason string) bool {
+	switch reason {
+	case reasonPrivate, reasonNoStore, reasonSetCookie, reasonVaryStar, reasonTooLarge:
+		return true
+	}
+	return false
+}
+
+// rememberPass stores a small pass marker under the URL's primary key.
+func (e *Edge) rememberPass(primary []byte, now int64) {
+	o := &object{key: string(primary), pass: true, responseTime: now, retain: passSeconds}
+	_ = e.store.Set(o.key, o, int64(len(o.key))+64)
 }
 
 var errBadStatus = errors.New("edge: origin status code out of range")
