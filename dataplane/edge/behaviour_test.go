@@ -15,19 +15,22 @@ import (
 )
 
 func TestCoalescing(t *testing.T) {
+	big := strings.Repeat("B", 200000)
 	tests := []struct {
 		name     string
 		headers  []string
+		body     string
 		wantHits int64
 	}{
-		{"cacheable misses share one origin request", []string{"Cache-Control: max-age=60"}, 1},
-		{"private responses are not shared", []string{"Cache-Control: private, max-age=60"}, 8},
-		{"Set-Cookie responses are not shared", []string{"Cache-Control: max-age=60", "Set-Cookie: id=1"}, 8},
+		{"cacheable misses share one origin request", []string{"Cache-Control: max-age=60"}, "slow", 1},
+		{"waiters read a large body as it arrives", []string{"Cache-Control: max-age=60"}, big, 1},
+		{"private responses are not shared", []string{"Cache-Control: private, max-age=60"}, "slow", 8},
+		{"Set-Cookie responses are not shared", []string{"Cache-Control: max-age=60", "Set-Cookie: id=1"}, "slow", 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBed(t, edge.Config{}, func(int, *http.Request) reply {
-				return reply{body: "slow", delay: 300 * time.Millisecond, headers: tt.headers}
+				return reply{body: tt.body, delay: 300 * time.Millisecond, headers: tt.headers}
 			})
 			var wg sync.WaitGroup
 			statuses := make([]string, 8)
@@ -36,8 +39,8 @@ func TestCoalescing(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					resp, body := b.do("GET", "/c")
-					if body != "slow" {
-						t.Errorf("waiter %d got %q", i, body)
+					if body != tt.body {
+						t.Errorf("waiter %d got %d bytes, want %d", i, len(body), len(tt.body))
 					}
 					statuses[i] = resp.Header.Get("Cache-Status")
 				}()

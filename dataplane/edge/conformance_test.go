@@ -64,7 +64,11 @@ func TestConformance(t *testing.T) {
 				}
 				resp, body := b.do(method, path, s.headers...)
 				where := func() string {
-					return "step " + string(rune('0'+i)) + " " + method + " " + path + "\n" + resp.Status + "\n" + fmtHeader(resp.Header) + "\n" + body
+					shown := body
+					if len(shown) > 200 {
+						shown = shown[:200] + "..."
+					}
+					return "step " + string(rune('0'+i)) + " " + method + " " + path + "\n" + resp.Status + "\n" + fmtHeader(resp.Header) + "\n" + shown
 				}
 				want := s.status
 				if want == 0 {
@@ -381,7 +385,15 @@ func conformanceCases() []conformanceCase {
 			}},
 		}},
 		{name: "large response streamed through uncached", cfg: edge.Config{MaxObjectBytes: 1024}, origin: fixed(200, strings.Repeat("L", 50000), "Cache-Control: max-age=60"), steps: []step{
-			{hits: 1, cs: "detail=too-large", body: strings.Repeat("L", 50000)}, {hits: 2, body: strings.Repeat("L", 50000)},
+			{hits: 1, cs: "detail=streamed", body: strings.Repeat("L", 50000)}, {hits: 2, body: strings.Repeat("L", 50000)},
+		}},
+		{name: "large response with a known length over max-object passes through", cfg: edge.Config{MaxObjectBytes: 1024},
+			origin: fixed(200, strings.Repeat("K", 5000), "Cache-Control: max-age=60", "Content-Length: 5000"), steps: []step{
+				{hits: 1, cs: "detail=too-large", body: strings.Repeat("K", 5000)}, {hits: 2, cs: "detail=too-large"},
+			}},
+		{name: "body streamed to the client while it is stored", origin: fixed(200, strings.Repeat("S", 300000), "Cache-Control: max-age=60"), steps: []step{
+			{hits: 1, cs: "detail=streamed", body: strings.Repeat("S", 300000)},
+			{hits: 1, cs: "hit", body: strings.Repeat("S", 300000), want: []string{"Content-Length: 300000"}},
 		}},
 		{name: "origin down is 502 with a reason", origin: seq(reply{status: 200, delay: 3 * time.Second}), steps: []step{
 			{status: 504, hits: 1, cs: "detail=origin-error"},

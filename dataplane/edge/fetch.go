@@ -15,7 +15,9 @@ import (
 // the origin, conditionally when a stale object with validators exists,
 // serves the answer to c and stores it when allowed. It returns the stored
 // object, or nil when nothing was stored.
-func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) *object {
+// A leader of coalesced requests passes its flight f (nil otherwise), so a
+// body streamed while stored can be shared as it arrives.
+func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) *object {
 	oreq := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
@@ -58,6 +60,11 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		e.rememberPass(c.key, respTime)
 		e.stream(c, resp, p, nil, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
+	}
+	if bs := resp.BodyStream(); bs != nil && bodyAllowed(status) {
+		if cl := resp.Header.ContentLength(); cl < 0 || cl > teeThreshold {
+			return e.tee(c, f, rcc, resp, bs, p, reqTime, respTime, headOnly, fwd, stale)
+		}
 	}
 	body, complete, err := readBody(resp, e.cfg.MaxObjectBytes)
 	if err != nil {

@@ -88,7 +88,7 @@ func (e *Edge) handleRead(c *conn, headOnly bool) {
 	if o != nil && o.pass && !rcc.OnlyIfCached {
 		// Known not to be shareable: no waiting behind other requests.
 		e.m.misses.Inc()
-		e.fetch(c, &rcc, headOnly, nil, "uri-miss")
+		e.fetch(c, nil, &rcc, headOnly, nil, "uri-miss")
 		return
 	}
 	if o != nil && o.pass {

@@ -105,6 +105,6 @@ func (e *Edge) refreshInBackground(c *conn, o *object) {
 		}()
 		var rcc cachecontrol.Directives
 		rcc.Reset()
-		e.fetch(bc, &rcc, true, o, "stale")
+		e.fetch(bc, nil, &rcc, true, o, "stale")
 	}()
 }
