@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+
+	"github.com/strata-dp/strata/internal/telemetry"
 )
 
 // newFlagSet returns a flag set whose parse errors come back as usage errors
@@ -59,4 +62,15 @@ func (l *stringList) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// newLogger builds a logger from --log-format and --log-level values, for
+// subcommands that are not long-running roles.
+func newLogger(format, level string, env *environment) (*slog.Logger, error) {
+	tf := telemetry.Flags{LogFormat: format, LogLevel: level}
+	log, err := tf.Logger(env.stderr)
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	return log, nil
 }

@@ -1,0 +1,193 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/strata-dp/strata/bench/result"
+)
+
+// TestAlternate runs the harness with in-process trials: the order of runs,
+// the discarded warm-up, a failing system and the summary and ratios.
+func TestAlternate(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        Options
+		failAt      int // the peer's call number that fails (0: never)
+		wantOrder   []string
+		wantResults []result.Result
+		wantRatios  []result.Ratio
+		wantSkipped int
+	}{
+		{
+			name:      "full: warm-up discarded, medians and ratio",
+			opts:      Options{Runs: 3},
+			wantOrder: []string{"strata", "peer", "strata", "peer", "strata", "peer", "strata", "peer"},
+			// strata calls return 1 (warm-up), 2, 3, 4 x 10; peer 1, 2, 3, 4.
+			wantResults: []result.Result{
+				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 30, Min: 20, Max: 40, Runs: 3},
+				{Name: "m", System: "peer", Metric: "ops_per_sec", Median: 3, Min: 2, Max: 4, Runs: 3},
+			},
+			wantRatios: []result.Ratio{{Name: "m", A: "strata", B: "peer", Metric: "ops_per_sec", MedianRatio: 10}},
+		},
+		{
+			name:      "quick: one run, no warm-up",
+			opts:      Options{Quick: true},
+			wantOrder: []string{"strata", "peer"},
+			wantResults: []result.Result{
+				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 10, Min: 10, Max: 10, Runs: 1},
+				{Name: "m", System: "peer", Metric: "ops_per_sec", Median: 1, Min: 1, Max: 1, Runs: 1},
+			},
+			wantRatios: []result.Ratio{{Name: "m", A: "strata", B: "peer", Metric: "ops_per_sec", MedianRatio: 10}},
+		},
+		{
+			name:      "a failing peer is dropped and named, strata goes on",
+			opts:      Options{Runs: 2},
+			failAt:    2,
+			wantOrder: []string{"strata", "peer", "strata", "peer", "strata"},
+			wantResults: []result.Result{
+				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 25, Min: 20, Max: 30, Runs: 2},
+			},
+			wantRatios:  []result.Ratio{},
+			wantSkipped: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := newHarness("unit", tt.opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(h.close)
+			var order []string
+			calls := map[string]int{}
+			trial := func(_ context.Context, sys string) ([]Sample, error) {
+				order = append(order, sys)
+				calls[sys]++
+				if sys == "peer" && calls[sys] == tt.failAt {
+					return nil, errors.New("peer crashed")
+				}
+				v := float64(calls[sys])
+				if sys == "strata" {
+					v *= 10
+				}
+				return []Sample{{"m", MetricOps, v}}, nil
+			}
+			if err := h.Alternate(context.Background(), "m", []string{"strata", "peer"}, trial); err != nil {
+				t.Fatal(err)
+			}
+			f := h.finish()
+			if !reflect.DeepEqual(order, tt.wantOrder) {
+				t.Errorf("order %v, want %v", order, tt.wantOrder)
+			}
+			if !reflect.DeepEqual(f.Results, tt.wantResults) {
+				t.Errorf("results %+v\nwant %+v", f.Results, tt.wantResults)
+			}
+			if !reflect.DeepEqual(f.Ratios, tt.wantRatios) {
+				t.Errorf("ratios %+v\nwant %+v", f.Ratios, tt.wantRatios)
+			}
+			if len(f.Skipped) != tt.wantSkipped {
+				t.Errorf("skipped %+v, want %d entries", f.Skipped, tt.wantSkipped)
+			}
+			if err := f.Validate(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestAlternateStopsOnCancel(t *testing.T) {
+	h, err := newHarness("unit", Options{Runs: 5}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.close)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err = h.Alternate(ctx, "m", []string{"strata", "peer"}, func(context.Context, string) ([]Sample, error) {
+		n++
+		if n == 3 {
+			cancel()
+		}
+		return nil, nil
+	})
+	if !errors.Is(err, context.Canceled) || n != 3 {
+		t.Errorf("err %v after %d runs, want context.Canceled after 3", err, n)
+	}
+}
+
+func TestCheckPortsFree(t *testing.T) {
+	busy, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold one port for the test.
+	l, err := net.Listen("tcp", busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tests := []struct {
+		name  string
+		addrs []string
+		ok    bool
+	}{
+		{"free", []string{free}, true},
+		{"busy", []string{free, busy}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkPortsFree(tt.addrs)
+			if (err == nil) != tt.ok {
+				t.Fatalf("checkPortsFree = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, ErrPortsBusy) {
+				t.Errorf("error %v does not wrap ErrPortsBusy", err)
+			}
+		})
+	}
+}
+
+func TestRenderPeerConfigs(t *testing.T) {
+	tests := []struct {
+		file string
+		data map[string]any
+		want []string
+	}{
+		{"redis.conf", map[string]any{"Port": 6390, "Dir": "/tmp/x"}, []string{"port 6390", `save ""`, "appendonly no"}},
+		{"default.vcl", map[string]any{"OriginHost": "127.0.0.1", "OriginPort": 8200}, []string{`.port = "8200"`}},
+		{"haproxy.cfg", map[string]any{"Listen": "127.0.0.1:9", "Backends": []string{"127.0.0.1:1", "127.0.0.1:2"}},
+			[]string{"bind 127.0.0.1:9", "server b0 127.0.0.1:1", "server b1 127.0.0.1:2", "mode tcp"}},
+		{"nginx-proxy-cache.conf", map[string]any{"User": "", "Dir": "/d", "Listen": "127.0.0.1:9", "Origin": "127.0.0.1:1", "MaxSize": "16m"},
+			[]string{"listen 127.0.0.1:9;", "server 127.0.0.1:1;", "max_size=16m", "proxy_cache_lock on;"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path, err := RenderPeerConfig(t.TempDir(), tt.file, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("%s lacks %q:\n%s", tt.file, w, b)
+				}
+			}
+		})
+	}
+	if _, err := RenderPeerConfig(t.TempDir(), "redis.conf", map[string]any{"Port": 1}); err == nil {
+		t.Error("missing template key accepted")
+	}
+}

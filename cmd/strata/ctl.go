@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/strata-dp/strata/control"
+)
+
+func init() {
+	register(&command{
+		name:    "ctl",
+		summary: "admin client of the control plane (services, state, autoscaler, components)",
+		run:     runCtl,
+	})
+}
+
+var ctlViews = []string{"services", "state", "autoscaler", "components"}
+
+func runCtl(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("ctl", "[--control URL] [--json] services|state|autoscaler|components", env)
+	addr := fs.String("control", "http://127.0.0.1:9090", "base URL of the control plane")
+	asJSON := fs.Bool("json", false, "print the API's JSON instead of a table")
+	timeout := fs.Duration("timeout", 5*time.Second, "request timeout")
+	if err := parseFlags(fs, args, true); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one of %s", strings.Join(ctlViews, ", "))
+	}
+	view := fs.Arg(0)
+	known := false
+	for _, v := range ctlViews {
+		known = known || v == view
+	}
+	if !known {
+		return usagef("unknown view %q (want one of %s)", view, strings.Join(ctlViews, ", "))
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	body, err := ctlGet(ctx, strings.TrimRight(*addr, "/")+"/api/v1/"+view)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err = env.stdout.Write(body)
+		return err
+	}
+	return printCtlView(env.stdout, view, body)
+}
+
+func ctlGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("control plane unreachable: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return body, nil
+}
+
+func printCtlView(out io.Writer, view string, body []byte) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	defer w.Flush()
+	switch view {
+	case "services":
+		var v control.ServicesView
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "LB mode: %s (%s)\n", v.Mode, v.ModeSource)
+		fmt.Fprintln(w, "SERVICE\tVIP\tSCHEDULER\tBACKEND\tNODE\tWEIGHT\tHEALTH")
+		for _, s := range v.Services {
+			for _, b := range s.Backends {
+				fmt.Fprintf(w, "%s\t%s/%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Proto, s.VIP, s.Scheduler, b.Addr, b.Node, b.Weight, b.Health)
+			}
+		}
+	case "state":
+		var v control.StateView
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%d slots; %s; replication: %s\n", v.Slots, v.Partitioning, v.Replication)
+		fmt.Fprintln(w, "NODE\tADDRESS\tRESP\tROLE\tEPOCH\tSLOTS\tREADY")
+		for _, n := range v.Nodes {
+			var rs []string
+			for _, r := range n.SlotRanges {
+				rs = append(rs, fmt.Sprintf("%d-%d", r[0], r[1]))
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%v\n", n.ID, n.Addr, n.RESP, n.Role, n.Epoch, strings.Join(rs, ","), n.Ready)
+		}
+	case "autoscaler":
+		var v control.AutoscalerView
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "enabled: %v\ncurrent: %d\nready: %d\ntarget: %d\ndecisions: %d\n", v.Enabled, v.Current, v.Ready, v.Target, len(v.Decisions))
+		for _, d := range v.Decisions {
+			fmt.Fprintf(w, "  %s\t%d -> %d\t%s\n", d.At, d.From, d.To, d.Reason)
+		}
+	case "components":
+		var v []control.Status
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "NAME\tTIER\tREADY\tSINCE\tERROR")
+		for _, s := range v {
+			fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", s.Name, s.Tier, s.Ready, s.Since.Format(time.RFC3339), s.Error)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-dp/strata/dataplane/state"
+	"github.com/strata-dp/strata/dataplane/state/server"
+	"github.com/strata-dp/strata/internal/telemetry"
+)
+
+func init() {
+	register(&command{
+		name:    "state",
+		summary: "run a state node (binary protocol, optionally RESP2)",
+		run:     runState,
+	})
+}
+
+func runState(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("state", "--listen ADDR [--resp ADDR] [--memory BYTES] [flags]", env)
+	listen := fs.String("listen", "127.0.0.1:7001", "address of the binary protocol")
+	respAddr := fs.String("resp", "", "address of RESP2 (redis-cli, redis-benchmark, Redis clients); empty: off")
+	memory := fs.String("memory", "256MiB", "bound on stored entries: bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB)")
+	data := fs.String("data", "", "reserved for persistence (a later release); must be empty for now")
+	secretFile := fs.String("auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols)")
+	maxConns := fs.Int("max-conns", 20000, "maximum open client connections over both listeners")
+	maxFrame := fs.String("max-frame", "4MiB", "largest binary frame body or RESP command")
+	idle := fs.Duration("idle-timeout", 0, "close connections idle this long (0: never)")
+	slow := fs.Duration("slow-timeout", 10*time.Second, "close connections whose replies stay unsent this long")
+	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
+	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
+	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: one per CPU)")
+	var tf telemetry.Flags
+	tf.Bind(fs, "")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	mem, err := parseBytes(*memory)
+	if err != nil || mem < 1<<20 {
+		return usagef("--memory: %q is not a size of at least 1MiB (e.g. 268435456, 64MiB, 1GiB)", *memory)
+	}
+	frame, err := parseBytes(*maxFrame)
+	if err != nil || frame < 1024 || frame > 1<<30 {
+		return usagef("--max-frame: %q is not a size between 1KiB and 1GiB", *maxFrame)
+	}
+	if *data != "" {
+		return usagef("--data: persistence is not available yet; leave --data empty")
+	}
+	if *maxConns < 1 {
+		return usagef("--max-conns: %d must be at least 1", *maxConns)
+	}
+	if *listen == "" && *respAddr == "" {
+		return usagef("--listen: at least one of --listen and --resp is required")
+	}
+	if *epoch < 1 || *epoch > 1<<32-1 {
+		return usagef("--epoch: %d must be between 1 and 4294967295", *epoch)
+	}
+	var secret []byte
+	if *secretFile != "" {
+		b, err := os.ReadFile(*secretFile)
+		if err != nil {
+			return usagef("--auth-secret-file: %v", err)
+		}
+		if secret = []byte(strings.TrimSpace(string(b))); len(secret) == 0 {
+			return usagef("--auth-secret-file: %s is empty", *secretFile)
+		}
+	}
+	log, err := tf.Logger(env.stderr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *nodeID == "" {
+		*nodeID = "state-" + portOf(*listen, *respAddr)
+	}
+
+	eng, err := state.New(state.Config{MemoryBytes: mem, Epoch: uint32(*epoch)})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if !eng.PeekEnabled() {
+		log.Warn("bigcache layout check failed: reads use the allocating public API")
+	}
+	srv, err := server.New(server.Config{
+		Engine: eng, Logger: log, Listen: *listen, RESP: *respAddr, NodeID: *nodeID,
+		Secret: secret, MaxConns: *maxConns, MaxFrame: int(frame),
+		IdleTimeout: *idle, SlowTimeout: *slow, EventLoops: *loops,
+	})
+	if err != nil {
+		return err
+	}
+	ts := telemetry.NewServer()
+	ts.Registry.MustRegister(srv.Collector())
+	if err := ts.Listen(tf.MetricsAddr); err != nil {
+		return err
+	}
+	mctx, stopMetrics := context.WithCancel(context.Background())
+	defer stopMetrics()
+	go ts.Serve(mctx, nil)
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	ts.SetReady(true)
+	log.Info("state node serving", "node", *nodeID, "binary", srv.Addr(), "resp", srv.RESPAddr(),
+		"memory", mem, "metrics", ts.Addr())
+
+	<-ctx.Done()
+	ts.SetReady(false)
+	log.Info("state node draining")
+	sctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown incomplete", "err", err)
+	}
+	return nil
+}
+
+func portOf(addrs ...string) string {
+	for _, a := range addrs {
+		if i := strings.LastIndexByte(a, ':'); i >= 0 && a[i+1:] != "" {
+			return a[i+1:]
+		}
+	}
+	return "1"
+}
+
+// parseBytes reads 1048576, 64MiB, 1GiB, 512KB, 2G, ...
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+	}
+	mult := int64(1)
+	for _, u := range units {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,21 @@
+// Package userspace is the load balancer's fallback mode: an L4 TCP proxy on
+// gnet event loops for hosts where XDP is not allowed (containers without
+// CAP_BPF or CAP_NET_ADMIN) or not wanted.
+//
+// Each accepted client connection is hashed by its flow (source, VIP, ports,
+// protocol) into the service's scheduling table, so a flow reaches the same
+// backend that XDP mode would pick for it. The backend connection is
+// registered on the client's own event loop, which lets the two sides hand
+// bytes to each other without locks or copies on the common path: a read on
+// one side is written straight to the other.
+//
+// What is dangerous here:
+//   - gnet closes a connection as soon as its peer sends FIN, and it has no
+//     way to pause reading. Sessions that half-close, or whose outbound queue
+//     grows beyond Options.MaxBuffered, therefore leave the event loop: both
+//     sockets are duplicated and handed to a goroutine pair with blocking
+//     copies, which keeps half-close semantics and real backpressure.
+//   - All session state is touched only on the owning event loop; other
+//     goroutines (dialer, idle sweeper, Apply) reach it through Execute or
+//     the concurrency-safe Close.
+package userspace

@@ -1,0 +1,69 @@
+package userspace
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// serviceMetrics are plain atomics on the data path; the collector reads
+// them at scrape time, so counting costs one atomic add.
+type serviceMetrics struct {
+	accepted, rejected, overflow   atomic.Uint64
+	refused, connectTimeouts       atomic.Uint64
+	retried, noBackend             atomic.Uint64
+	dialAbandoned, migrated        atomic.Uint64
+	idleClosed, bytesUp, bytesDown atomic.Uint64
+}
+
+func newServiceMetrics() *serviceMetrics { return &serviceMetrics{} }
+
+func (m *serviceMetrics) connectFailed(sig Signal) {
+	if sig == SignalConnectTimeout {
+		m.connectTimeouts.Add(1)
+		return
+	}
+	m.refused.Add(1)
+}
+
+var (
+	descConns = prometheus.NewDesc("strata_lb_userspace_connections_total",
+		"Client connections by outcome.", []string{"service", "outcome"}, nil)
+	descActive = prometheus.NewDesc("strata_lb_userspace_active_connections",
+		"Client connections currently open.", []string{"service"}, nil)
+	descConnect = prometheus.NewDesc("strata_lb_userspace_backend_connect_failures_total",
+		"Failed backend connects by reason (passive health signals).", []string{"service", "reason"}, nil)
+	descBytes = prometheus.NewDesc("strata_lb_userspace_bytes_total",
+		"Bytes proxied by direction.", []string{"service", "direction"}, nil)
+)
+
+// collector exports every service of a proxy.
+type collector struct{ p *Proxy }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descConns
+	ch <- descActive
+	ch <- descConnect
+	ch <- descBytes
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.p.snapshot() {
+		m := s.m
+		counter := func(d *prometheus.Desc, v *atomic.Uint64, label string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v.Load()), s.key, label)
+		}
+		counter(descConns, &m.accepted, "accepted")
+		counter(descConns, &m.rejected, "rejected_limit")
+		counter(descConns, &m.overflow, "closed_overflow")
+		counter(descConns, &m.noBackend, "no_backend")
+		counter(descConns, &m.retried, "retried")
+		counter(descConns, &m.migrated, "left_event_loop")
+		counter(descConns, &m.idleClosed, "closed_idle")
+		counter(descConnect, &m.refused, "refused")
+		counter(descConnect, &m.connectTimeouts, "timeout")
+		counter(descBytes, &m.bytesUp, "to_backend")
+		counter(descBytes, &m.bytesDown, "to_client")
+		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(s.active.Load()), s.key)
+	}
+}

@@ -1,0 +1,90 @@
+package userspace
+
+import (
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"time"
+)
+
+// Signal is a passive health signal: something the proxy saw go wrong with a
+// backend while carrying real traffic.
+type Signal uint8
+
+const (
+	// SignalRefused: the backend answered the SYN with a reset.
+	SignalRefused Signal = iota + 1
+	// SignalConnectTimeout: no answer within Options.ConnectTimeout.
+	SignalConnectTimeout
+	// SignalReset: an established backend connection was reset.
+	SignalReset
+	// SignalConnectOK: a connection to the backend succeeded; it lets a
+	// health checker clear a passive failure streak.
+	SignalConnectOK
+)
+
+func (s Signal) String() string {
+	switch s {
+	case SignalRefused:
+		return "refused"
+	case SignalConnectTimeout:
+		return "connect_timeout"
+	case SignalReset:
+		return "reset"
+	case SignalConnectOK:
+		return "connect_ok"
+	}
+	return "unknown"
+}
+
+// Observer receives passive signals. It is called from dialer goroutines and
+// event loops, so it must be cheap and safe for concurrent use.
+type Observer interface {
+	ObservePassive(backend netip.AddrPort, s Signal)
+}
+
+// Options bound what one proxy may consume. Zero values take the defaults.
+type Options struct {
+	// ConnectTimeout bounds a backend connect; on expiry the next backend
+	// for the flow is tried (default 1 s).
+	ConnectTimeout time.Duration
+	// IdleTimeout closes a session that carried no bytes for this long
+	// (default 5 min).
+	IdleTimeout time.Duration
+	// MaxConns bounds concurrent client connections per service; more are
+	// closed at accept (default 50,000).
+	MaxConns int
+	// MaxBuffered is how many bytes may queue towards one side before the
+	// session leaves the event loop for blocking copies with backpressure
+	// (default 1 MiB).
+	MaxBuffered int
+	// Loops is the number of gnet event loops per service (default
+	// GOMAXPROCS).
+	Loops int
+	// Observer receives passive health signals; nil ignores them.
+	Observer Observer
+	// Logger logs lifecycle events, never per connection.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 5 * time.Minute
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 50_000
+	}
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = 1 << 20
+	}
+	if o.Loops <= 0 {
+		o.Loops = runtime.GOMAXPROCS(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}

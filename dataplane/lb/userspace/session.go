@@ -1,0 +1,242 @@
+package userspace
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// session is one proxied connection: a client side and, once connected, a
+// backend side on the same event loop. Fields without atomics are touched
+// only on that event loop.
+type session struct {
+	svc     *service
+	client  gnet.Conn
+	backend gnet.Conn
+	addr    netip.AddrPort // the backend, set by the dialer before Enroll
+	hash    uint32
+
+	clientOpen, backendOpen bool
+	// closing is set before the proxy closes a side itself, so OnClose can
+	// tell our closes from the peer's.
+	closing bool
+	// migrating stops the loop from consuming either side while the session
+	// waits for its outbound queues to drain before leaving the loop.
+	migrating bool
+	migrated  bool
+	// eof records which side sent FIN when migration started for half-close.
+	clientEOF, backendEOF bool
+	clientFd, backendFd   int // duplicates held across migration, or -1
+	// early and late hold bytes read from a side that sent FIN while they
+	// could not be forwarded (backend not open yet, or migrating).
+	early, late []byte
+
+	last    atomic.Int64 // unix nanos of the last byte moved
+	ended   atomic.Bool
+	stopped atomic.Pointer[func()] // closes the goroutine pipe after migration
+}
+
+// handler is the gnet event handler of one service.
+type handler struct {
+	gnet.BuiltinEventEngine
+	svc *service
+}
+
+func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
+	h.svc.booted(eng)
+	return gnet.None
+}
+
+func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if sess, ok := c.Context().(*session); ok {
+		return h.backendOpened(sess, c)
+	}
+	s := h.svc
+	if s.draining.Load() || s.active.Load() >= int64(s.opts.MaxConns) {
+		s.m.rejected.Add(1)
+		return nil, gnet.Close
+	}
+	sess := &session{svc: s, client: c, clientOpen: true, clientFd: -1, backendFd: -1}
+	sess.last.Store(time.Now().UnixNano())
+	c.SetContext(sess)
+	s.active.Add(1)
+	s.m.accepted.Add(1)
+	s.track(sess)
+	src, dst := tcpAddrPort(c.RemoteAddr()), tcpAddrPort(c.LocalAddr())
+	sess.hash = s.table.Load().flowKey(flowHash(src.Addr(), dst.Addr(), src.Port(), dst.Port(), 6))
+	go s.dial(sess)
+	return nil, gnet.None
+}
+
+func (h *handler) backendOpened(sess *session, c gnet.Conn) ([]byte, gnet.Action) {
+	if (!sess.clientOpen && !sess.clientEOF) || sess.closing {
+		sess.svc.m.dialAbandoned.Add(1)
+		return nil, gnet.Close
+	}
+	sess.backend, sess.backendOpen = c, true
+	if sess.clientEOF {
+		// The client sent its request and FIN before the backend answered;
+		// the pipe delivers the bytes and the FIN.
+		sess.svc.startMigration(sess)
+		return nil, gnet.None
+	}
+	// Bytes the client sent while the backend was being dialled wait in the
+	// client's inbound buffer; they go out first.
+	if sess.client.InboundBuffered() > 0 {
+		data, _ := sess.client.Next(-1)
+		sess.svc.m.bytesUp.Add(uint64(len(data)))
+		return data, gnet.None
+	}
+	return nil, gnet.None
+}
+
+func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
+	sess, ok := c.Context().(*session)
+	if !ok || sess.migrating || sess.migrated {
+		return gnet.None
+	}
+	src, dst, up := c, sess.backend, true
+	if c != sess.client {
+		dst, up = sess.client, false
+	}
+	if dst == nil {
+		// Still dialling: leave the bytes queued, but bounded.
+		if src.InboundBuffered() > h.svc.opts.MaxBuffered {
+			h.svc.m.overflow.Add(1)
+			sess.closing = true
+			return gnet.Close
+		}
+		return gnet.None
+	}
+	data, _ := src.Next(-1)
+	if up {
+		h.svc.m.bytesUp.Add(uint64(len(data)))
+	} else {
+		h.svc.m.bytesDown.Add(uint64(len(data)))
+	}
+	if _, err := dst.Write(data); err != nil {
+		// gnet has already closed dst; OnClose of dst tears the session down.
+		return gnet.None
+	}
+	sess.last.Store(time.Now().UnixNano())
+	if dst.OutboundBuffered() > h.svc.opts.MaxBuffered {
+		// The receiver is slower than the sender and gnet cannot stop
+		// reading: move the session to blocking copies with backpressure.
+		h.svc.startMigration(sess)
+	}
+	return gnet.None
+}
+
+func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
+	sess, ok := c.Context().(*session)
+	if !ok {
+		return gnet.None
+	}
+	isClient := c == sess.client
+	if isClient {
+		sess.clientOpen = false
+	} else {
+		sess.backendOpen = false
+	}
+	if sess.migrated {
+		return gnet.None // the duplicated descriptors carry on in the pipe
+	}
+	peer, peerOpen := sess.backend, sess.backendOpen
+	if !isClient {
+		peer, peerOpen = sess.client, sess.clientOpen
+	}
+	if !sess.closing && isEOF(err) && (peerOpen || (isClient && sess.backend == nil)) {
+		// A FIN: the other direction may still carry data (half-close), so
+		// keep the socket and leave the loop for the goroutine pipe.
+		if h.keepHalfClosed(sess, c, isClient, peer, peerOpen) {
+			return gnet.None
+		}
+	}
+	if !isClient && !sess.closing && isReset(err) {
+		h.svc.observe(sess.addr, SignalReset)
+	}
+	if peerOpen {
+		if isReset(err) {
+			// Propagate a reset as a reset, not as an orderly close.
+			peer.SetLinger(0) //nolint:errcheck
+		}
+		sess.closing = true
+		peer.EventLoop().Close(peer) //nolint:errcheck
+	} else if isClient && sess.backend == nil {
+		sess.closing = true // the dialer sees this when the backend opens
+	}
+	if !sess.clientOpen && !sess.backendOpen {
+		sess.closeDups()
+		sess.end()
+	}
+	return gnet.None
+}
+
+func (sess *session) end() {
+	if sess.ended.CompareAndSwap(false, true) {
+		sess.svc.untrack(sess)
+		sess.svc.active.Add(-1)
+	}
+}
+
+func (sess *session) closeDups() {
+	if sess.clientFd >= 0 {
+		syscall.Close(sess.clientFd)
+		sess.clientFd = -1
+	}
+	if sess.backendFd >= 0 {
+		syscall.Close(sess.backendFd)
+		sess.backendFd = -1
+	}
+}
+
+func isEOF(err error) bool { return err != nil && errors.Is(err, io.EOF) }
+
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func tcpAddrPort(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// keepHalfClosed duplicates the socket of side c, which sent FIN, so it
+// outlives gnet's close, stashes or forwards its unread bytes and starts
+// the migration. It reports false if the socket could not be kept.
+func (h *handler) keepHalfClosed(sess *session, c gnet.Conn, isClient bool, peer gnet.Conn, peerOpen bool) bool {
+	fd, err := c.Dup()
+	if err != nil {
+		return false
+	}
+	var data []byte
+	if c.InboundBuffered() > 0 {
+		data, _ = c.Next(-1)
+	}
+	if isClient {
+		sess.clientEOF, sess.clientFd = true, fd
+	} else {
+		sess.backendEOF, sess.backendFd = true, fd
+	}
+	switch {
+	case len(data) == 0:
+	case peerOpen && !sess.migrating:
+		peer.Write(data) //nolint:errcheck // a failed write closes peer
+	case isClient:
+		sess.early = append(sess.early, data...)
+	default:
+		sess.late = append(sess.late, data...)
+	}
+	if peerOpen {
+		h.svc.startMigration(sess)
+	}
+	return true
+}

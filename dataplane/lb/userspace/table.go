@@ -1,0 +1,103 @@
+package userspace
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/strata-dp/strata/dataplane/lb"
+)
+
+// ErrNoBackend means every backend of the service is drained (weight 0) or
+// failed to connect for this flow.
+var ErrNoBackend = errors.New("userspace: no backend available")
+
+// maxAttempts bounds how many backends one new connection tries before the
+// client is closed; each failed attempt is a passive health signal.
+const maxAttempts = 3
+
+// table is one generation of a service's scheduling state. It is immutable
+// and shared by every event loop through an atomic pointer.
+type table struct {
+	svc      lb.Service
+	backends []netip.AddrPort // in lookup-index order
+	lookup   lookuper
+	live     int // backends with weight > 0
+	// rr is set for weighted round robin: new flows take the next ring
+	// entry instead of their hash.
+	rr   bool
+	next atomic.Uint32
+}
+
+// flowKey is what a new flow looks up: its hash, or the next ring position.
+func (t *table) flowKey(hash uint32) uint32 {
+	if t.rr {
+		return t.next.Add(1)
+	}
+	return hash
+}
+
+// lookuper maps a flow hash to an index into table.backends.
+type lookuper interface {
+	Lookup(hash uint32) int
+}
+
+func newTable(svc lb.Service) (*table, error) {
+	t := &table{svc: svc, rr: svc.Scheduler == lb.RoundRobin}
+	for _, b := range svc.Backends {
+		if b.Weight > 0 {
+			t.live++
+		}
+	}
+	if t.live == 0 {
+		// A fully drained service keeps its listener and refuses flows.
+		return t, nil
+	}
+	l, order, err := buildLookup(svc)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", svc.Key(), err)
+	}
+	t.lookup, t.backends = l, order
+	return t, nil
+}
+
+// pick returns the backend for a flow on the given attempt; attempt 0 is the
+// choice XDP mode makes for the same flow, later attempts rehash so that a
+// refused connection moves to another backend.
+func (t *table) pick(hash uint32, attempt int, avoid *[maxAttempts]netip.AddrPort) (netip.AddrPort, bool) {
+	if t.lookup == nil {
+		return netip.AddrPort{}, false
+	}
+	h := hash
+	for i := 0; i < 8; i++ {
+		if attempt > 0 || i > 0 {
+			h = rehash(h + uint32(attempt*8+i))
+		}
+		b := t.backends[t.lookup.Lookup(h)]
+		if !avoided(avoid, b) {
+			return b, true
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
+func avoided(avoid *[maxAttempts]netip.AddrPort, b netip.AddrPort) bool {
+	for _, a := range avoid {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}
+
+// rehash is a 32-bit finaliser (murmur3 fmix32): cheap and well mixed, so
+// retries land on independent slots.
+func rehash(h uint32) uint32 {
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return h
+}

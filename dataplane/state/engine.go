@@ -1,0 +1,303 @@
+package state
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/allegro/bigcache/v3"
+	"github.com/cespare/xxhash/v2"
+)
+
+const mib = 1 << 20
+
+// Config sizes an engine explicitly; bigcache's DefaultConfig would
+// preallocate hundreds of megabytes.
+type Config struct {
+	// MemoryBytes bounds the bytes of stored entries (keys, values, headers).
+	// The hash index adds about 20 bytes per key on top. Minimum 1 MiB.
+	MemoryBytes int64
+	// Shards is the number of bigcache shards, a power of two. 0 picks one
+	// shard per MiB of memory, between 1 and 1024.
+	Shards int
+	// Stripes is the number of write locks, a power of two (default 4096).
+	Stripes int
+	// InitialEntries sizes the first allocation of the shard queues
+	// (default 16384 entries of 128 bytes spread over all shards).
+	InitialEntries int
+	// MaxValueSize is the largest value accepted (default 1 MiB, and never
+	// more than a quarter of one shard so a write cannot empty a shard).
+	MaxValueSize int
+	// MaxKeySize is the longest key accepted (default and maximum 65535).
+	MaxKeySize int
+	// Epoch is the version epoch stamped on writes (default 1).
+	Epoch uint32
+	// Hasher maps keys to 64-bit hashes (default xxhash). Tests replace it
+	// to force collisions.
+	Hasher bigcache.Hasher
+	// ReclaimInterval is how often the background reclaimer visits a slice
+	// of the shards to drop expired keys (default 100ms; a full pass takes
+	// 64 intervals). Negative disables it.
+	ReclaimInterval time.Duration
+	// Sink, when set, receives every write in sequence order.
+	Sink ChangeSink
+	// Now returns the current unix time in milliseconds (default: a clock
+	// refreshed every millisecond).
+	Now func() int64
+}
+
+// Engine is one node's key-value store. All methods are safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	cache    *bigcache.BigCache
+	views    []shardView // nil when peek is unavailable
+	shards   int
+	maxShard int // bytes per shard
+	hasher   bigcache.Hasher
+	now      func() int64
+
+	stripeMask uint64
+	stripes    []stripe
+
+	clock  atomic.Int64 // unix ms, kept by tick when Config.Now is unset
+	seq    atomic.Uint64
+	feedMu sync.Mutex
+
+	stats counters
+
+	stop     chan struct{}
+	done     chan struct{}
+	closeOne sync.Once
+}
+
+// stripe serialises read-modify-write of the buckets whose hash maps to it,
+// and owns scratch buffers that only its holder touches.
+type stripe struct {
+	mu   sync.Mutex
+	hkey [8]byte
+	old  []byte
+	next []byte
+	_    [16]byte // keep neighbouring mutexes off one cache line
+}
+
+type xxHasher struct{}
+
+func (xxHasher) Sum64(s string) uint64 { return xxhash.Sum64String(s) }
+
+// New builds an engine and starts its background reclaimer.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:        cfg,
+		shards:     cfg.Shards,
+		maxShard:   int(cfg.MemoryBytes/mib) * mib / cfg.Shards,
+		hasher:     cfg.Hasher,
+		now:        cfg.Now,
+		stripeMask: uint64(cfg.Stripes - 1),
+		stripes:    make([]stripe, cfg.Stripes),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	bc := bigcache.Config{
+		Shards: cfg.Shards,
+		// Expiry is per key in the record header; bigcache's global window is
+		// set beyond any real uptime so it never expires anything itself.
+		LifeWindow:         100 * 365 * 24 * time.Hour,
+		CleanWindow:        0,
+		MaxEntriesInWindow: cfg.InitialEntries,
+		MaxEntrySize:       128,
+		HardMaxCacheSize:   int(cfg.MemoryBytes / mib),
+		Hasher:             hashKeyHasher{},
+		OnRemoveWithReason: e.onRemove,
+	}.OnRemoveFilterSet(bigcache.NoSpace, bigcache.Expired)
+	cache, err := bigcache.New(context.Background(), bc)
+	if err != nil {
+		return nil, fmt.Errorf("state: bigcache: %w", err)
+	}
+	e.cache = cache
+	if e.now == nil {
+		// Reading the wall clock costs tens of nanoseconds (more on some
+		// virtual machines); a millisecond clock kept by a ticker serves
+		// TTLs, which have millisecond resolution, at the cost of an atomic load.
+		e.clock.Store(time.Now().UnixMilli())
+		e.now = e.clock.Load
+		go e.tick()
+	}
+	if views, err := newShardViews(cache); err == nil && e.selfTest(views) {
+		e.views = views
+	}
+	go e.reclaimLoop()
+	return e, nil
+}
+
+func (c *Config) fill() error {
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = 64 * mib
+	}
+	if c.MemoryBytes < mib {
+		return fmt.Errorf("state: memory %d bytes is below the 1 MiB minimum", c.MemoryBytes)
+	}
+	if c.Shards == 0 {
+		c.Shards = 1 << (bits.Len64(uint64(c.MemoryBytes/mib)) - 1)
+		c.Shards = min(c.Shards, 1024)
+	}
+	if c.Shards <= 0 || c.Shards&(c.Shards-1) != 0 {
+		return fmt.Errorf("state: shards %d is not a power of two", c.Shards)
+	}
+	if c.Stripes == 0 {
+		c.Stripes = 4096
+	}
+	if c.Stripes <= 0 || c.Stripes&(c.Stripes-1) != 0 {
+		return fmt.Errorf("state: stripes %d is not a power of two", c.Stripes)
+	}
+	if c.InitialEntries == 0 {
+		c.InitialEntries = 16384
+	}
+	shardBytes := int(c.MemoryBytes/mib) * mib / c.Shards
+	if c.MaxValueSize == 0 {
+		c.MaxValueSize = mib
+	}
+	c.MaxValueSize = min(c.MaxValueSize, shardBytes/4)
+	if c.MaxKeySize == 0 || c.MaxKeySize > MaxKeySize {
+		c.MaxKeySize = MaxKeySize
+	}
+	c.MaxKeySize = min(c.MaxKeySize, shardBytes/4)
+	if c.Epoch == 0 {
+		c.Epoch = 1
+	}
+	if c.Hasher == nil {
+		c.Hasher = xxHasher{}
+	}
+	if c.ReclaimInterval == 0 {
+		c.ReclaimInterval = 100 * time.Millisecond
+	}
+	return nil
+}
+
+// selfTest checks the peek path against bigcache's public Get once.
+func (e *Engine) selfTest(views []shardView) bool {
+	const h = 0x5354_5241_5441_0001
+	var hk [8]byte
+	binary.LittleEndian.PutUint64(hk[:], h)
+	probe := []byte("strata-peek-probe")
+	if err := e.cache.Set(string(hk[:]), probe); err != nil {
+		return false
+	}
+	defer e.cache.Delete(string(hk[:]))
+	got, ok := views[h&uint64(e.shards-1)].appendBucket(nil, h)
+	return ok && string(got) == string(probe)
+}
+
+func (e *Engine) tick() {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			e.clock.Store(now.UnixMilli())
+		}
+	}
+}
+
+// Close stops the reclaimer and releases the cache.
+func (e *Engine) Close() error {
+	e.closeOne.Do(func() {
+		close(e.stop)
+		<-e.done
+		e.cache.Close()
+	})
+	return nil
+}
+
+// Limits reports the largest key and value the engine accepts.
+func (e *Engine) Limits() (maxKey, maxValue int) { return e.cfg.MaxKeySize, e.cfg.MaxValueSize }
+
+// Epoch is the version epoch this engine stamps on writes.
+func (e *Engine) Epoch() uint32 { return e.cfg.Epoch }
+
+// hash maps a key to its bucket hash; never 0, which bigcache reserves.
+func (e *Engine) hash(key []byte) uint64 {
+	h := e.hasher.Sum64(unsafeString(key))
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+func (e *Engine) checkKey(key []byte) error {
+	if len(key) == 0 {
+		return ErrEmptyKey
+	}
+	if len(key) > e.cfg.MaxKeySize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrKeyTooLong, len(key), e.cfg.MaxKeySize)
+	}
+	return nil
+}
+
+// appendBucket appends the bucket under h to dst.
+func (e *Engine) appendBucket(dst []byte, h uint64) ([]byte, bool) {
+	if e.views != nil {
+		return e.views[h&uint64(e.shards-1)].appendBucket(dst, h)
+	}
+	return e.appendBucketSlow(dst, h)
+}
+
+// appendBucketSlow is the public-API path, used only if peek is unavailable.
+func (e *Engine) appendBucketSlow(dst []byte, h uint64) ([]byte, bool) {
+	var hk [8]byte
+	binary.LittleEndian.PutUint64(hk[:], h)
+	b, err := e.cache.Get(string(hk[:]))
+	if err != nil {
+		return dst, false
+	}
+	return append(dst, b...), true
+}
+
+// lockStripe locks the stripe of h and readies its hash key.
+func (e *Engine) lockStripe(h uint64) *stripe {
+	s := &e.stripes[h&e.stripeMask]
+	s.mu.Lock()
+	binary.LittleEndian.PutUint64(s.hkey[:], h)
+	return s
+}
+
+// storeBucket replaces the bucket of the locked stripe s (empty: delete).
+func (e *Engine) storeBucket(s *stripe, bucket []byte) error {
+	hk := unsafeString(s.hkey[:])
+	if len(bucket) == 0 {
+		err := e.cache.Delete(hk)
+		if err != nil && !errors.Is(err, bigcache.ErrEntryNotFound) {
+			return fmt.Errorf("state: delete: %w", err)
+		}
+		return nil
+	}
+	if len(bucket)+bcHeaderSize+8+5 > e.maxShard {
+		return ErrNoSpace
+	}
+	if e.views != nil {
+		h := binary.LittleEndian.Uint64(s.hkey[:])
+		if e.views[h&uint64(e.shards-1)].overwrite(h, bucket) {
+			return nil
+		}
+	}
+	if err := e.cache.Set(hk, bucket); err != nil {
+		return fmt.Errorf("state: %w: %v", ErrNoSpace, err)
+	}
+	return nil
+}
+
+// onRemove counts keys that bigcache evicted to make room.
+func (e *Engine) onRemove(_ string, bucket []byte, reason bigcache.RemoveReason) {
+	if reason == bigcache.NoSpace {
+		e.stats.evicted.Add(uint64(countRecords(bucket)))
+	}
+}

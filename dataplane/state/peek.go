@@ -1,0 +1,136 @@
+package state
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"unsafe"
+
+	"github.com/allegro/bigcache/v3"
+	"github.com/allegro/bigcache/v3/queue"
+)
+
+// This file is the only place that looks inside bigcache. bigcache's Get
+// copies the stored key and the value into fresh slices on every call, which
+// puts two allocations on the hottest path of the server. peek reads the
+// same bytes under the same shard read lock that bigcache itself takes, and
+// copies them into a buffer the caller owns.
+//
+// The layout (BigCache.shards, cacheShard.hashmap/entries/lock, and the
+// 18-byte entry header) is that of bigcache v3.1.0. newShardViews checks it by
+// reflection and a round trip at start-up; on any mismatch the engine uses
+// the public API instead (correct, but allocating), and a test fails.
+
+// bcHeaderSize is bigcache's wrapped-entry header: timestamp u64, hash u64,
+// key length u16. The stored bigcache key (our 8-byte hash) follows it.
+const bcHeaderSize = 18
+
+var errLayout = errors.New("state: bigcache internal layout is not the expected one")
+
+// shardView points at the parts of one bigcache shard that peek needs.
+type shardView struct {
+	hashmap *map[uint64]uint32
+	entries *queue.BytesQueue
+	lock    *sync.RWMutex
+}
+
+func newShardViews(c *bigcache.BigCache) ([]shardView, error) {
+	cv := reflect.ValueOf(c).Elem()
+	sf := cv.FieldByName("shards")
+	if !sf.IsValid() || sf.Kind() != reflect.Slice || sf.Type().Elem().Kind() != reflect.Pointer {
+		return nil, fmt.Errorf("%w: BigCache.shards", errLayout)
+	}
+	st := sf.Type().Elem().Elem()
+	want := []struct {
+		name string
+		typ  reflect.Type
+	}{
+		{"hashmap", reflect.TypeOf(map[uint64]uint32(nil))},
+		{"entries", reflect.TypeOf(queue.BytesQueue{})},
+		{"lock", reflect.TypeOf(sync.RWMutex{})},
+	}
+	var off [3]uintptr
+	for i, w := range want {
+		f, ok := st.FieldByName(w.name)
+		if !ok || f.Type != w.typ {
+			return nil, fmt.Errorf("%w: cacheShard.%s", errLayout, w.name)
+		}
+		off[i] = f.Offset
+	}
+	shards := *(*[]unsafe.Pointer)(unsafe.Pointer(sf.UnsafeAddr()))
+	views := make([]shardView, len(shards))
+	for i, p := range shards {
+		views[i] = shardView{
+			hashmap: (*map[uint64]uint32)(unsafe.Add(p, off[0])),
+			entries: (*queue.BytesQueue)(unsafe.Add(p, off[1])),
+			lock:    (*sync.RWMutex)(unsafe.Add(p, off[2])),
+		}
+	}
+	return views, nil
+}
+
+// appendBucket appends the bucket stored under hash h to dst, reading
+// bigcache's queue in place under the shard's read lock.
+func (v *shardView) appendBucket(dst []byte, h uint64) ([]byte, bool) {
+	v.lock.RLock()
+	idx := (*v.hashmap)[h]
+	if idx == 0 {
+		v.lock.RUnlock()
+		return dst, false
+	}
+	w, err := v.entries.Get(int(idx))
+	if err != nil || len(w) < bcHeaderSize+8 || binary.LittleEndian.Uint64(w[8:]) != h {
+		v.lock.RUnlock()
+		return dst, false
+	}
+	dst = append(dst, w[bcHeaderSize+8:]...)
+	v.lock.RUnlock()
+	return dst, true
+}
+
+// unsafeString views b as a string without copying; b must not change while
+// the string is in use.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// hashKeyHasher is the Hasher bigcache sees: its keys are the 8-byte
+// little-endian hashes the engine computed, so it only decodes them.
+type hashKeyHasher struct{}
+
+func (hashKeyHasher) Sum64(s string) uint64 {
+	if len(s) != 8 {
+		return 1
+	}
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// PeekEnabled reports whether reads use the zero-copy path.
+func (e *Engine) PeekEnabled() bool { return e.views != nil }
+
+// overwrite replaces the bucket under h in place when the new bucket has
+// the same length, under the shard's write lock, and reports whether it
+// did. Same-size rewrites (a SET of an equally long value, most INCRs,
+// EXPIRE, CAS) then neither grow bigcache's FIFO queue with a dead copy nor
+// make it evict; the caller holds the key's stripe, so no other writer
+// touches this bucket meanwhile.
+func (v *shardView) overwrite(h uint64, bucket []byte) bool {
+	v.lock.Lock()
+	defer v.lock.Unlock()
+	idx := (*v.hashmap)[h]
+	if idx == 0 {
+		return false
+	}
+	w, err := v.entries.Get(int(idx))
+	if err != nil || len(w) != bcHeaderSize+8+len(bucket) || binary.LittleEndian.Uint64(w[8:]) != h {
+		return false
+	}
+	copy(w[bcHeaderSize+8:], bucket)
+	return true
+}

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/strata-dp/strata/dataplane/state"
+)
+
+// Config configures a Server.
+type Config struct {
+	Engine *state.Engine
+	Logger *slog.Logger
+	// Listen is the binary protocol's address; RESP, when set, RESP2's.
+	Listen string
+	RESP   string
+	// NodeID names the node in INFO and logs.
+	NodeID string
+	// Secret, when non-empty, must be presented with AUTH before any
+	// other command, in both protocols.
+	Secret []byte
+	// MaxConns bounds open connections over both listeners (default 20000).
+	MaxConns int
+	// MaxFrame bounds one binary frame body or RESP bulk (default 4 MiB).
+	MaxFrame int
+	// MaxOutbound bounds replies queued for a client that does not read
+	// (default 32 MiB); past it the connection is closed.
+	MaxOutbound int
+	// IdleTimeout closes connections silent for this long (0: never).
+	IdleTimeout time.Duration
+	// SlowTimeout closes connections whose replies stay unsent this long
+	// (default 10s).
+	SlowTimeout time.Duration
+	// EventLoops is the number of gnet event loops per listener
+	// (default: one per CPU).
+	EventLoops int
+}
+
+func (c *Config) fill() error {
+	if c.Engine == nil {
+		return errors.New("server: no engine")
+	}
+	if c.Listen == "" && c.RESP == "" {
+		return errors.New("server: no listen address")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 20000
+	}
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = 4 << 20
+	}
+	if c.MaxOutbound <= 0 {
+		c.MaxOutbound = 32 << 20
+	}
+	if c.SlowTimeout <= 0 {
+		c.SlowTimeout = 10 * time.Second
+	}
+	if c.NodeID == "" {
+		c.NodeID = "state-1"
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-dp/strata/dataplane/state"
+)
+
+type protocol uint8
+
+const (
+	protoBinary protocol = iota
+	protoRESP
+)
+
+func (p protocol) String() string {
+	if p == protoRESP {
+		return "resp"
+	}
+	return "binary"
+}
+
+// Server serves one engine over the binary protocol and RESP2.
+type Server struct {
+	cfg     Config
+	eng     *state.Engine
+	started time.Time
+	nowMs   atomic.Int64 // coarse clock for idle accounting, set by the tickers
+
+	conns     atomic.Int64
+	accepted  atomic.Uint64
+	rejected  atomic.Uint64
+	protoErrs atomic.Uint64
+	slowKills atomic.Uint64
+	idleKills atomic.Uint64
+
+	stats     statsSet
+	listeners []*listener
+	nextID    atomic.Uint64
+}
+
+// listener is one gnet engine serving one protocol.
+type listener struct {
+	gnet.BuiltinEventEngine
+	s      *Server
+	proto  protocol
+	addr   string
+	bound  string
+	eng    gnet.Engine
+	booted chan struct{}
+	done   chan error
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+}
+
+// New validates cfg and returns a server that is not yet listening.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, eng: cfg.Engine, started: time.Now()}
+	s.nowMs.Store(time.Now().UnixMilli())
+	for _, p := range []struct {
+		addr  string
+		proto protocol
+	}{{cfg.Listen, protoBinary}, {cfg.RESP, protoRESP}} {
+		if p.addr == "" {
+			continue
+		}
+		s.listeners = append(s.listeners, &listener{
+			s: s, proto: p.proto, addr: p.addr,
+			booted: make(chan struct{}), done: make(chan error, 1),
+			sessions: map[*session]struct{}{},
+		})
+	}
+	return s, nil
+}
+
+// Start binds the listeners and starts the event loops; it returns once
+// both accept connections, or with the first error.
+func (s *Server) Start() error {
+	for _, l := range s.listeners {
+		opts := []gnet.Option{
+			gnet.WithMulticore(true),
+			gnet.WithTicker(true),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithReuseAddr(true),
+			gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+			gnet.WithLogLevel(logging.WarnLevel),
+		}
+		if s.cfg.EventLoops > 0 {
+			opts = append(opts, gnet.WithNumEventLoop(s.cfg.EventLoops))
+		}
+		go func() { l.done <- gnet.Run(l, "tcp://"+l.addr, opts...) }()
+		select {
+		case <-l.booted:
+		case err := <-l.done:
+			s.Shutdown(context.Background())
+			if err == nil {
+				err = errors.New("engine stopped during start-up")
+			}
+			return fmt.Errorf("server: %s listener %s: %w", l.proto, l.addr, err)
+		}
+	}
+	return nil
+}
+
+// Addr is the bound address of the binary listener ("" when off).
+func (s *Server) Addr() string { return s.boundAddr(protoBinary) }
+
+// RESPAddr is the bound address of the RESP listener ("" when off).
+func (s *Server) RESPAddr() string { return s.boundAddr(protoRESP) }
+
+func (s *Server) boundAddr(p protocol) string {
+	for _, l := range s.listeners {
+		if l.proto == p {
+			return l.bound
+		}
+	}
+	return ""
+}
+
+// Shutdown stops accepting, closes every connection after flushing what it
+// can, and waits for the event loops until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	// Listeners stop in parallel: gnet polls for the end of each engine.
+	errs := make([]error, len(s.listeners))
+	var wg sync.WaitGroup
+	for i, l := range s.listeners {
+		select {
+		case <-l.booted:
+		default:
+			continue
+		}
+		wg.Go(func() {
+			if err := l.eng.Stop(ctx); err != nil {
+				errs[i] = fmt.Errorf("server: stop %s: %w", l.proto, err)
+				return
+			}
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// OnBoot learns the bound address (the configured one may have port 0).
+func (l *listener) OnBoot(eng gnet.Engine) gnet.Action {
+	l.eng = eng
+	l.bound = l.addr
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			l.bound = sockaddrString(sa, l.addr)
+		}
+		unix.Close(fd)
+	}
+	close(l.booted)
+	return gnet.None
+}
+
+func sockaddrString(sa unix.Sockaddr, fallback string) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	case *unix.SockaddrInet6:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	}
+	return fallback
+}
+
+// OnTick keeps the coarse clock and enforces the idle and slow-client
+// timeouts for this listener's connections.
+func (l *listener) OnTick() (time.Duration, gnet.Action) {
+	s := l.s
+	now := time.Now().UnixMilli()
+	s.nowMs.Store(now)
+	idle := s.cfg.IdleTimeout.Milliseconds()
+	slow := s.cfg.SlowTimeout.Milliseconds()
+	l.mu.Lock()
+	for ss := range l.sessions {
+		if idle > 0 && now-ss.lastActive.Load() > idle {
+			s.idleKills.Add(1)
+			ss.conn.Close()
+			continue
+		}
+		// A connection with unsent replies is woken: its handler then
+		// checks, on its own loop, whether it drained or must go.
+		if since := ss.blockedSince.Load(); since != 0 && now-since > slow {
+			ss.conn.Wake(nil)
+		}
+	}
+	l.mu.Unlock()
+	return 250 * time.Millisecond, gnet.None
+}
+
+// Conns is the number of open connections.
+func (s *Server) Conns() int64 { return s.conns.Load() }

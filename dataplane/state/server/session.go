@@ -1,0 +1,147 @@
+package server
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// session is one connection's state; only its event loop touches it,
+// except the atomics, which the ticker reads.
+type session struct {
+	id      uint64
+	conn    gnet.Conn
+	proto   protocol
+	stats   *loopStats
+	authed  bool
+	quit    bool
+	name    string
+	addr    string
+	created time.Time
+
+	out     []byte   // replies of the current batch
+	args    [][]byte // RESP arguments, aliasing the input
+	scratch []byte   // values read from the engine
+	upper   [24]byte // upper-cased command name
+
+	lastActive   atomic.Int64 // unix ms of the last input
+	blockedSince atomic.Int64 // unix ms since replies stayed unsent; 0: none
+}
+
+const maxKeptBuffer = 1 << 20 // larger per-connection buffers are dropped after use
+
+// OnOpen admits the connection or refuses it when MaxConns are open.
+func (l *listener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	s := l.s
+	if s.conns.Add(1) > int64(s.cfg.MaxConns) {
+		s.conns.Add(-1)
+		s.rejected.Add(1)
+		return l.refusal(), gnet.Close
+	}
+	s.accepted.Add(1)
+	ss := &session{
+		id:      s.nextID.Add(1),
+		conn:    c,
+		proto:   l.proto,
+		stats:   s.stats.forLoop(c.EventLoop()),
+		authed:  len(s.cfg.Secret) == 0,
+		created: time.Now(),
+		args:    make([][]byte, 0, 8),
+		scratch: make([]byte, 0, 256),
+		out:     make([]byte, 0, 512),
+	}
+	if ra := c.RemoteAddr(); ra != nil {
+		ss.addr = ra.String()
+	}
+	ss.lastActive.Store(s.nowMs.Load())
+	c.SetContext(ss)
+	l.mu.Lock()
+	l.sessions[ss] = struct{}{}
+	l.mu.Unlock()
+	return nil, gnet.None
+}
+
+func (l *listener) refusal() []byte {
+	if l.proto == protoRESP {
+		return []byte("-ERR max number of clients reached\r\n")
+	}
+	return wireRefusal()
+}
+
+// OnClose forgets the connection.
+func (l *listener) OnClose(c gnet.Conn, _ error) gnet.Action {
+	ss, ok := c.Context().(*session)
+	if !ok {
+		return gnet.None
+	}
+	c.SetContext(nil)
+	l.mu.Lock()
+	delete(l.sessions, ss)
+	l.mu.Unlock()
+	l.s.conns.Add(-1)
+	return gnet.None
+}
+
+// OnTraffic answers every whole command received so far with one write.
+func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
+	ss, ok := c.Context().(*session)
+	if !ok {
+		return gnet.Close
+	}
+	s := l.s
+	now := s.nowMs.Load()
+	ss.lastActive.Store(now)
+	if since := ss.blockedSince.Load(); since != 0 {
+		if c.OutboundBuffered() == 0 {
+			ss.blockedSince.Store(0)
+		} else if now-since > s.cfg.SlowTimeout.Milliseconds() {
+			s.slowKills.Add(1)
+			return gnet.Close
+		}
+	}
+	in, _ := c.Peek(-1)
+	if len(in) == 0 {
+		return gnet.None
+	}
+	start := time.Now()
+	var n int
+	var closeConn bool
+	out := ss.out[:0]
+	if l.proto == protoRESP {
+		out, n, closeConn = s.serveRESP(ss, in, out)
+	} else {
+		out, n, closeConn = s.serveBinary(ss, in, out)
+	}
+	if n > 0 {
+		// Discard(0) would drop everything buffered, including an
+		// incomplete command waiting for its remaining bytes.
+		c.Discard(n)
+		ss.stats.bytesIn.Add(uint64(n))
+	}
+	if len(out) > 0 {
+		ss.stats.bytesOut.Add(uint64(len(out)))
+		c.Write(out)
+	}
+	s.stats.observe(l.proto, time.Since(start))
+	if cap(out) > maxKeptBuffer {
+		out = make([]byte, 0, 512)
+	}
+	ss.out = out[:0]
+	if cap(ss.scratch) > maxKeptBuffer {
+		ss.scratch = make([]byte, 0, 256)
+	}
+	if closeConn {
+		return gnet.Close
+	}
+	if ob := c.OutboundBuffered(); ob > 0 {
+		if ob > s.cfg.MaxOutbound {
+			s.slowKills.Add(1)
+			return gnet.Close
+		}
+		if ss.blockedSince.Load() == 0 {
+			ss.blockedSince.Store(now)
+		}
+	}
+	return gnet.None
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// cmd identifies a command for counting, over both protocols.
+type cmd uint8
+
+const (
+	cmdOther cmd = iota
+	cmdPing
+	cmdEcho
+	cmdAuth
+	cmdHello
+	cmdSelect
+	cmdGet
+	cmdSet
+	cmdSetNX
+	cmdSetEX
+	cmdPSetEX
+	cmdGetDel
+	cmdDel
+	cmdExists
+	cmdExpire
+	cmdPExpire
+	cmdTTL
+	cmdPTTL
+	cmdPersist
+	cmdIncr
+	cmdIncrBy
+	cmdDecr
+	cmdDecrBy
+	cmdMGet
+	cmdMSet
+	cmdStrlen
+	cmdAppend
+	cmdDBSize
+	cmdFlushDB
+	cmdFlushAll
+	cmdScan
+	cmdInfo
+	cmdCommand
+	cmdClient
+	cmdConfig
+	cmdQuit
+	cmdCAS
+	numCmds
+)
+
+var cmdNames = [numCmds]string{
+	"other", "ping", "echo", "auth", "hello", "select", "get", "set", "setnx", "setex", "psetex",
+	"getdel", "del", "exists", "expire", "pexpire", "ttl", "pttl", "persist", "incr", "incrby",
+	"decr", "decrby", "mget", "mset", "strlen", "append", "dbsize", "flushdb", "flushall",
+	"scan", "info", "command", "client", "config", "quit", "cas",
+}
+
+// loopStats are the counters of one event loop; only that loop writes
+// them, so the atomics are uncontended.
+type loopStats struct {
+	cmds     [2][numCmds]atomic.Uint64
+	hits     atomic.Uint64
+	misses   atomic.Uint64
+	bytesIn  atomic.Uint64
+	bytesOut atomic.Uint64
+}
+
+type statsSet struct {
+	mu     sync.Mutex
+	byLoop map[gnet.EventLoop]*loopStats
+	all    []*loopStats
+	hist   [2]prometheus.Histogram
+	once   sync.Once
+}
+
+func (st *statsSet) init() {
+	st.once.Do(func() {
+		st.byLoop = map[gnet.EventLoop]*loopStats{}
+		for p := range st.hist {
+			st.hist[p] = prometheus.NewHistogram(prometheus.HistogramOpts{
+				Name:        "strata_state_batch_seconds",
+				Help:        "Server time to answer one read batch of commands (one event-loop wake-up).",
+				ConstLabels: prometheus.Labels{"protocol": protocol(p).String()},
+				Buckets:     []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1},
+			})
+		}
+	})
+}
+
+func (st *statsSet) forLoop(el gnet.EventLoop) *loopStats {
+	st.init()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ls, ok := st.byLoop[el]
+	if !ok {
+		ls = &loopStats{}
+		st.byLoop[el] = ls
+		st.all = append(st.all, ls)
+	}
+	return ls
+}
+
+func (st *statsSet) observe(p protocol, d time.Duration) {
+	st.init()
+	st.hist[p].Observe(d.Seconds())
+}
+
+// totals sums the counters of every loop.
+type totals struct {
+	cmds                            [2][numCmds]uint64
+	hits, misses, bytesIn, bytesOut uint64
+	commands                        uint64
+}
+
+func (st *statsSet) totals() totals {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var t totals
+	for _, ls := range st.all {
+		for p := range ls.cmds {
+			for c := range ls.cmds[p] {
+				n := ls.cmds[p][c].Load()
+				t.cmds[p][c] += n
+				t.commands += n
+			}
+		}
+		t.hits += ls.hits.Load()
+		t.misses += ls.misses.Load()
+		t.bytesIn += ls.bytesIn.Load()
+		t.bytesOut += ls.bytesOut.Load()
+	}
+	return t
+}

@@ -1,0 +1,37 @@
+package facade
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the framework; compare with errors.Is.
+var (
+	// ErrNotFound is what a Store returns from Get when the key is absent.
+	ErrNotFound = errors.New("facade: key not found")
+	// ErrDeadline means the request's deadline passed before the work ended.
+	ErrDeadline = errors.New("facade: request deadline exceeded")
+	// ErrBadPattern is returned for a route pattern the router cannot hold.
+	ErrBadPattern = errors.New("facade: bad route pattern")
+	// ErrDuplicateRoute is returned when a method and pattern are registered twice.
+	ErrDuplicateRoute = errors.New("facade: duplicate route")
+	// ErrRequiredPartFailed is returned by FanOut when a required call failed.
+	ErrRequiredPartFailed = errors.New("facade: required part failed")
+	// ErrNoStore is returned by helpers that need a Store when none is set.
+	ErrNoStore = errors.New("facade: no state store configured")
+)
+
+// StatusError is an error that carries the HTTP status to answer with. A
+// handler returns one (see Errorf) when the client should see a specific
+// status and message; any other error becomes a 500 with a generic message.
+type StatusError struct {
+	Status int
+	Msg    string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Msg) }
+
+// Errorf returns a *StatusError with the given status and message.
+func Errorf(status int, format string, args ...any) error {
+	return &StatusError{Status: status, Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,53 @@
+package facade
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync/atomic"
+)
+
+// RequestIDHeader carries the request id in and out.
+const RequestIDHeader = "X-Request-Id"
+
+// maxRequestID bounds an incoming id; longer ones are replaced.
+const maxRequestID = 64
+
+// idSource makes request ids "<16 hex of a random boot prefix><16 hex of a
+// counter>": unique across nodes and restarts with overwhelming odds, cheap
+// and allocation-free.
+type idSource struct {
+	prefix uint64
+	seq    atomic.Uint64
+}
+
+func newIDSource() *idSource {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return &idSource{prefix: binary.LittleEndian.Uint64(b[:])}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// next writes a new id into dst and returns its length.
+func (s *idSource) next(dst *[maxRequestID]byte) int {
+	n := s.seq.Add(1)
+	for i := 0; i < 16; i++ {
+		dst[i] = hexDigits[(s.prefix>>(60-4*i))&0xf]
+		dst[16+i] = hexDigits[(n>>(60-4*i))&0xf]
+	}
+	return 32
+}
+
+// validRequestID accepts ids of visible ASCII without separators, so that an
+// id echoed into headers and logs cannot inject anything.
+func validRequestID(b []byte) bool {
+	if len(b) == 0 || len(b) > maxRequestID {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == ',' || c == ';' || c == '"' {
+			return false
+		}
+	}
+	return true
+}

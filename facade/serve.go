@@ -1,0 +1,160 @@
+package facade
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+var (
+	bodyNotFound       = []byte(`{"error":"not found"}`)
+	bodyNotAllowed     = []byte(`{"error":"method not allowed"}`)
+	bodyQueueFull      = []byte(`{"error":"overloaded: queue full"}`)
+	bodyQueueTime      = []byte(`{"error":"overloaded: queued too long"}`)
+	bodyDeadline       = []byte(`{"error":"overloaded: no time left"}`)
+	contentTypeJSON    = []byte("application/json")
+	headerRetryAfter   = []byte(fasthttp.HeaderRetryAfter)
+	headerRequestID    = []byte(RequestIDHeader)
+	headerPriority     = []byte(PriorityHeader)
+	headerCacheControl = []byte(fasthttp.HeaderCacheControl)
+	valueNoStore       = []byte("no-store")
+)
+
+// serve is the fasthttp handler: route, identify, admit, run, account.
+// It allocates nothing on the way (AllocsPerRun test).
+func (a *App) serve(rc *fasthttp.RequestCtx) {
+	// fasthttp already read the clock when the request arrived; reading it
+	// again costs as much as routing does.
+	arrived := rc.Time()
+	if arrived.IsZero() {
+		arrived = time.Now()
+	}
+	c := a.ctxPool.Get().(*Ctx)
+	c.rc, c.app, c.start = rc, a, arrived
+	defer a.putCtx(c)
+
+	if id := rc.Request.Header.PeekBytes(headerRequestID); validRequestID(id) {
+		c.reqIDLen = copy(c.reqID[:], id)
+	} else {
+		c.reqIDLen = a.ids.next(&c.reqID)
+	}
+	rc.Response.Header.SetCanonical(headerRequestID, c.reqID[:c.reqIDLen])
+
+	rt, np := a.router.lookup(rc.Method(), rc.Path(), &c.params)
+	if rt == nil {
+		a.unrouted(c)
+		return
+	}
+	c.route, c.nparams = rt, np
+	c.priority = rt.Priority
+	if p, ok := ParsePriority(rc.Request.Header.PeekBytes(headerPriority)); ok {
+		c.priority = p
+	}
+	c.deadline = arrived.Add(rt.Timeout)
+
+	v, queued := a.adm.acquire(c.priority, arrived, c.deadline)
+	admittedAt := arrived
+	if queued {
+		admittedAt = time.Now()
+		a.metrics.queueWait[c.priority].Observe(admittedAt.Sub(arrived).Seconds())
+	}
+	if v != admitted {
+		a.reject(c, v, admittedAt)
+		return
+	}
+	if a.draining.Load() {
+		rc.SetConnectionClose()
+	}
+
+	if err := a.run(c); err != nil {
+		a.writeError(c, err)
+	}
+
+	done := time.Now()
+	status := rc.Response.StatusCode()
+	failed := status >= fasthttp.StatusInternalServerError
+	a.adm.release(done, done.Sub(admittedAt), done.After(c.deadline) || status == fasthttp.StatusGatewayTimeout)
+	o := outcomeOK
+	if failed {
+		o = outcomeError
+	}
+	a.metrics.requests[c.priority][o].Inc()
+	a.metrics.latency[c.priority].Observe(done.Sub(arrived).Seconds())
+	a.load.answered(done, done.Sub(arrived), failed)
+}
+
+// run calls the route's chain and turns a panic into an error, so that one
+// bad request neither kills the node nor leaks its admission slot.
+func (a *App) run(c *Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("facade: handler panic: %v", r)
+		}
+	}()
+	return c.route.chained(c)
+}
+
+func (a *App) putCtx(c *Ctx) {
+	c.reset()
+	a.ctxPool.Put(c)
+}
+
+func (a *App) unrouted(c *Ctx) {
+	a.metrics.notFound.Inc()
+	rc := c.rc
+	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
+	rc.Response.Header.SetContentTypeBytes(contentTypeJSON)
+	if allow := a.router.allowed(rc.Path(), nil); len(allow) > 0 {
+		rc.Response.Header.SetBytesV(fasthttp.HeaderAllow, allow)
+		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+		rc.SetBody(bodyNotAllowed)
+		return
+	}
+	rc.SetStatusCode(fasthttp.StatusNotFound)
+	rc.SetBody(bodyNotFound)
+}
+
+// reject answers a request admission turned away: a fixed body, no handler,
+// no state, so shedding costs next to nothing.
+func (a *App) reject(c *Ctx, v verdict, now time.Time) {
+	rc := c.rc
+	status, body, o := fasthttp.StatusServiceUnavailable, bodyQueueTime, outcomeRejectedQueueTime
+	switch v {
+	case rejectQueueFull:
+		status, body, o = fasthttp.StatusTooManyRequests, bodyQueueFull, outcomeRejectedFull
+	case rejectDeadline:
+		body, o = bodyDeadline, outcomeRejectedDeadline
+	}
+	rc.SetStatusCode(status)
+	rc.Response.Header.SetCanonical(headerRetryAfter, a.retryAfter)
+	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
+	rc.Response.Header.SetContentTypeBytes(contentTypeJSON)
+	rc.SetBody(body)
+	a.metrics.requests[c.priority][o].Inc()
+	a.load.rejected(now)
+}
+
+// writeError answers for a handler that returned an error.
+func (a *App) writeError(c *Ctx, err error) {
+	status, msg := fasthttp.StatusInternalServerError, "internal error"
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		status, msg = se.Status, se.Msg
+	case errors.Is(err, ErrDeadline), errors.Is(err, context.DeadlineExceeded), errors.Is(err, fasthttp.ErrTimeout):
+		status, msg = fasthttp.StatusGatewayTimeout, "deadline exceeded"
+	}
+	body, _ := json.Marshal(struct {
+		Error     string `json:"error"`
+		RequestID string `json:"request_id"`
+	}{msg, string(c.RequestID())})
+	rc := c.rc
+	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
+	rc.SetStatusCode(status)
+	rc.Response.Header.SetContentTypeBytes(contentTypeJSON)
+	rc.SetBody(body)
+}

@@ -1,0 +1,134 @@
+// Package config is the one YAML configuration of a whole Strata stack:
+// tiers, addresses, virtual services and their pools, weights and policies.
+// Every field has a documented default, so `strata up` needs no file at all;
+// a file only states what differs. Decoding is strict: an unknown field is
+// an error naming it, so a typo never silently falls back to a default.
+package config
+
+import (
+	"time"
+
+	"github.com/strata-dp/strata/internal/bytesize"
+)
+
+// Stack is the whole configuration.
+type Stack struct {
+	// Host is the loopback address every default listener binds to. Tests run
+	// stacks side by side on 127.0.0.x hosts.
+	Host string `yaml:"host"`
+	// Mode of the load balancer: userspace (default), xdp or auto.
+	Mode    string     `yaml:"mode"`
+	Log     Log        `yaml:"log"`
+	Edge    Edge       `yaml:"edge"`
+	LB      LB         `yaml:"lb"`
+	Facades Facades    `yaml:"facades"`
+	Origin  Origin     `yaml:"origin"`
+	State   State      `yaml:"state"`
+	Control Control    `yaml:"control"`
+	Restart RestartPol `yaml:"restart"`
+}
+
+// Log configures every process of the stack.
+type Log struct {
+	Format string `yaml:"format"` // text or json
+	Level  string `yaml:"level"`  // debug, info, warn or error
+}
+
+// Edge is the forward-cache proxy.
+type Edge struct {
+	Listen  string        `yaml:"listen"`
+	Metrics string        `yaml:"metrics"`
+	Memory  bytesize.Size `yaml:"memory"`
+}
+
+// LB is the load balancer and its virtual services.
+type LB struct {
+	Metrics  string    `yaml:"metrics"`
+	Iface    string    `yaml:"iface"`
+	Services []Service `yaml:"services"`
+	Health   Health    `yaml:"health"`
+}
+
+// Service is one virtual service (VIP:port/proto) and its pool.
+type Service struct {
+	Name       string    `yaml:"name"`
+	VIP        string    `yaml:"vip"`
+	Proto      string    `yaml:"proto"`      // tcp or udp
+	Scheduler  string    `yaml:"scheduler"`  // maglev or wrr
+	Forwarding string    `yaml:"forwarding"` // l2 or ipip (xdp mode)
+	Backends   []Backend `yaml:"backends"`
+}
+
+// Backend is one member of a pool. Weight defaults to 1; 0 drains it.
+type Backend struct {
+	Addr   string  `yaml:"addr"`
+	Weight *uint32 `yaml:"weight"`
+}
+
+// EffectiveWeight is the weight with the default applied.
+func (b Backend) EffectiveWeight() uint32 {
+	if b.Weight == nil {
+		return 1
+	}
+	return *b.Weight
+}
+
+// Health is the active health check of every pool.
+type Health struct {
+	Check      string        `yaml:"check"` // tcp, http:/path or off
+	Interval   time.Duration `yaml:"interval"`
+	Timeout    time.Duration `yaml:"timeout"`
+	Rise       int           `yaml:"rise"`
+	Fall       int           `yaml:"fall"`
+	MaxEjected float64       `yaml:"max_ejected"` // share of a pool, 0..1
+}
+
+// Facades are the stateless facade nodes of the sample application.
+type Facades struct {
+	Nodes []FacadeNode `yaml:"nodes"`
+	// MaxInflight bounds the requests one node serves at once before
+	// admission control queues or rejects.
+	MaxInflight int `yaml:"max_inflight"`
+}
+
+// FacadeNode is one facade process.
+type FacadeNode struct {
+	ID      string `yaml:"id"`
+	Listen  string `yaml:"listen"`
+	Metrics string `yaml:"metrics"`
+}
+
+// Origin is the sample origin backend simulator behind the facades.
+type Origin struct {
+	Listen    string  `yaml:"listen"`
+	Metrics   string  `yaml:"metrics"`
+	Latency   string  `yaml:"latency"`    // a latency distribution, e.g. "2ms" or "normal:5ms,1ms"
+	ErrorRate float64 `yaml:"error_rate"` // share of requests answered 503, 0..1
+}
+
+// State is the state tier.
+type State struct {
+	Memory bytesize.Size `yaml:"memory"` // per node
+	Nodes  []StateNode   `yaml:"nodes"`
+}
+
+// StateNode is one state process.
+type StateNode struct {
+	ID      string `yaml:"id"`
+	Listen  string `yaml:"listen"` // binary protocol
+	RESP    string `yaml:"resp"`   // RESP2; empty disables
+	Metrics string `yaml:"metrics"`
+}
+
+// Control is the control plane.
+type Control struct {
+	Listen string `yaml:"listen"` // admin API, dashboard and /metrics
+}
+
+// RestartPol is how `strata up` restarts a crashed child.
+type RestartPol struct {
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	MaxBackoff     time.Duration `yaml:"max_backoff"`
+	// StableAfter resets the backoff once a child has run this long.
+	StableAfter time.Duration `yaml:"stable_after"`
+}

@@ -1,0 +1,119 @@
+package stack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-dp/strata/internal/config"
+)
+
+// tier groups children that start together and stop together.
+type tier int
+
+const (
+	tierState tier = iota
+	tierOrigin
+	tierControl
+	tierFacade
+	tierLB
+	tierEdge
+)
+
+func (t tier) String() string {
+	return [...]string{"state", "origin", "control", "facade", "lb", "edge"}[t]
+}
+
+// child is one process of the stack and how to tell that it is ready.
+type child struct {
+	name  string
+	tier  tier
+	args  []string
+	ready string // URL that answers 200 once the child serves
+	// listens are the addresses the child binds, checked free before start.
+	listens []string
+	// endpoints are shown in the table printed once the stack is up.
+	endpoints []endpoint
+	// stopAfter is the grace between SIGTERM and SIGKILL; the sum over the
+	// tiers stays under the 10 s that `strata up` promises for a stop.
+	stopAfter time.Duration
+}
+
+type endpoint struct {
+	what, addr string
+}
+
+// children lists the processes of a stack in start order.
+func children(s *config.Stack, configPath string) []child {
+	common := []string{"--log-format", s.Log.Format, "--log-level", s.Log.Level}
+	var out []child
+	var stateAddrs []string
+	for _, n := range s.State.Nodes {
+		stateAddrs = append(stateAddrs, n.Listen)
+	}
+	for _, n := range s.State.Nodes {
+		args := append([]string{"state", "--listen", n.Listen, "--memory", strconv.FormatInt(int64(s.State.Memory), 10),
+			"--node-id", n.ID, "--metrics", n.Metrics}, common...)
+		ls := []string{n.Listen, n.Metrics}
+		eps := []endpoint{{"state " + n.ID + " (binary)", n.Listen}}
+		if n.RESP != "" {
+			args = append(args, "--resp", n.RESP)
+			ls = append(ls, n.RESP)
+			eps = append(eps, endpoint{"state " + n.ID + " (RESP)", n.RESP})
+		}
+		out = append(out, child{name: n.ID, tier: tierState, args: args, ready: probe(n.Metrics),
+			listens: ls, endpoints: eps, stopAfter: 1500 * time.Millisecond})
+	}
+	out = append(out, child{name: "origin", tier: tierOrigin,
+		args: append([]string{"origin", "--listen", s.Origin.Listen, "--metrics", s.Origin.Metrics,
+			"--latency", s.Origin.Latency, "--error-rate", strconv.FormatFloat(s.Origin.ErrorRate, 'f', -1, 64)}, common...),
+		ready: probe(s.Origin.Metrics), listens: []string{s.Origin.Listen, s.Origin.Metrics},
+		endpoints: []endpoint{{"sample origin", "http://" + s.Origin.Listen}}, stopAfter: time.Second})
+	out = append(out, child{name: "control", tier: tierControl,
+		args:      append([]string{"control", "--listen", s.Control.Listen, "--config", configPath}, common...),
+		ready:     probe(s.Control.Listen),
+		listens:   []string{s.Control.Listen},
+		endpoints: []endpoint{{"control plane (dashboard, API, metrics)", "http://" + s.Control.Listen + "/"}},
+		stopAfter: time.Second})
+	for _, n := range s.Facades.Nodes {
+		out = append(out, child{name: n.ID, tier: tierFacade,
+			args: append([]string{"facade", "--listen", n.Listen, "--state", strings.Join(stateAddrs, ","),
+				"--origin", "http://" + s.Origin.Listen, "--node-id", n.ID,
+				"--max-inflight", strconv.Itoa(s.Facades.MaxInflight), "--metrics", n.Metrics}, common...),
+			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics},
+			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
+	}
+	// The LB takes its first service from flags; the stack's other services
+	// are not yet served by strata up (the lb --config file form is).
+	svc := s.LB.Services[0]
+	h := s.LB.Health
+	lbArgs := []string{"lb", "--mode", s.Mode, "--vip", svc.VIP, "--proto", svc.Proto,
+		"--scheduler", svc.Scheduler, "--forwarding", svc.Forwarding,
+		"--health", h.Check, "--health-interval", h.Interval.String(), "--health-timeout", h.Timeout.String(),
+		"--rise", strconv.Itoa(h.Rise), "--fall", strconv.Itoa(h.Fall),
+		"--max-ejected", strconv.FormatFloat(h.MaxEjected, 'f', -1, 64), "--metrics", s.LB.Metrics}
+	for _, b := range svc.Backends {
+		lbArgs = append(lbArgs, "--backend", b.Addr+"="+strconv.FormatUint(uint64(b.EffectiveWeight()), 10))
+	}
+	if s.LB.Iface != "" {
+		lbArgs = append(lbArgs, "--iface", s.LB.Iface)
+	}
+	var lbListens []string
+	var lbEndpoints []endpoint
+	for _, svc := range s.LB.Services {
+		lbListens = append(lbListens, svc.VIP)
+		lbEndpoints = append(lbEndpoints, endpoint{"load balancer VIP " + svc.Name + " (" + s.Mode + ")", svc.VIP})
+	}
+	out = append(out, child{name: "lb", tier: tierLB, args: append(lbArgs, common...),
+		ready: probe(s.LB.Metrics), listens: append(lbListens, s.LB.Metrics), endpoints: lbEndpoints,
+		stopAfter: time.Second})
+	out = append(out, child{name: "edge", tier: tierEdge,
+		args: append([]string{"edge", "--listen", s.Edge.Listen, "--origin", "http://" + s.LB.Services[0].VIP,
+			"--memory", strconv.FormatInt(int64(s.Edge.Memory), 10), "--metrics", s.Edge.Metrics}, common...),
+		ready: probe(s.Edge.Metrics), listens: []string{s.Edge.Listen, s.Edge.Metrics},
+		endpoints: []endpoint{{"edge (clients start here)", "http://" + s.Edge.Listen}}, stopAfter: 2 * time.Second})
+	return out
+}
+
+func probe(addr string) string { return fmt.Sprintf("http://%s/readyz", addr) }

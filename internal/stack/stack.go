@@ -1,0 +1,295 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/strata-dp/strata/internal/config"
+	"github.com/strata-dp/strata/internal/supervise"
+)
+
+// Options configure Run.
+type Options struct {
+	Config *config.Stack
+	// Bin is the strata binary the children run (normally os.Executable()).
+	Bin string
+	// RunDir holds the effective config, one log file per child and
+	// stack.json (names and pids); empty: a new temporary directory.
+	RunDir string
+	// ReadyTimeout bounds start-up, end to end.
+	ReadyTimeout time.Duration
+	Log          *slog.Logger
+	// Stdout receives the endpoints table.
+	Stdout io.Writer
+}
+
+// ErrPortInUse is returned when an address of the stack is already bound.
+var ErrPortInUse = errors.New("address already in use")
+
+// Run starts the stack, waits until a request has passed end to end, prints
+// the endpoints table and runs until ctx is done; then it stops the stack in
+// order. A stack that cannot start is torn down before Run returns.
+func Run(ctx context.Context, opts Options) error {
+	st, err := Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return st.Stop()
+}
+
+// Stack is a running stack.
+type Stack struct {
+	opts     Options
+	runDir   string
+	children []child
+	procs    map[string]*supervise.Child
+	logs     []*os.File
+}
+
+// Start brings the whole stack up and returns once it serves end to end.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 60 * time.Second
+	}
+	st := &Stack{opts: opts, procs: map[string]*supervise.Child{}}
+	// Check the ports before anything touches the disk or starts.
+	if err := checkPortsFree(children(opts.Config, "")); err != nil {
+		return nil, err
+	}
+	if err := st.prepareRunDir(); err != nil {
+		return nil, err
+	}
+	st.children = children(opts.Config, filepath.Join(st.runDir, "stack.yaml"))
+	startCtx, cancel := context.WithTimeout(ctx, opts.ReadyTimeout)
+	defer cancel()
+	if err := st.startAll(startCtx); err != nil {
+		stopErr := st.Stop()
+		return nil, errors.Join(err, stopErr)
+	}
+	if err := st.writeState(); err != nil {
+		return nil, errors.Join(err, st.Stop())
+	}
+	st.printEndpoints()
+	return st, nil
+}
+
+func (st *Stack) prepareRunDir() error {
+	dir := st.opts.RunDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "strata-up-"); err != nil {
+			return fmt.Errorf("run dir: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return fmt.Errorf("run dir: %w", err)
+	}
+	st.runDir = dir
+	data, err := st.opts.Config.Marshal()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "stack.yaml"), data, 0o644)
+}
+
+// checkPortsFree binds and releases every address of the stack, so that a
+// port already in use stops start-up before any process runs.
+func checkPortsFree(cs []child) error {
+	for _, c := range cs {
+		for _, addr := range c.listens {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("%s needs %s: %w", c.name, addr, ErrPortInUse)
+			}
+			ln.Close()
+		}
+	}
+	return nil
+}
+
+// startAll starts tier after tier, each tier's children together, and waits
+// for each tier to be ready before starting the next.
+func (st *Stack) startAll(ctx context.Context) error {
+	backoff := supervise.Backoff{Initial: st.opts.Config.Restart.InitialBackoff,
+		Max: st.opts.Config.Restart.MaxBackoff, StableAfter: st.opts.Config.Restart.StableAfter}
+	for t := tierState; t <= tierEdge; t++ {
+		var inTier []child
+		for _, c := range st.children {
+			if c.tier == t {
+				inTier = append(inTier, c)
+			}
+		}
+		for _, c := range inTier {
+			f, err := os.OpenFile(filepath.Join(st.runDir, "logs", c.name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return err
+			}
+			st.logs = append(st.logs, f)
+			p, err := supervise.Start(supervise.Spec{Name: c.name, Path: st.opts.Bin, Args: c.args,
+				Output: f, StopTimeout: c.stopAfter}, backoff, st.opts.Log)
+			if err != nil {
+				return err
+			}
+			st.procs[c.name] = p
+		}
+		for _, c := range inTier {
+			if err := st.waitReady(ctx, c); err != nil {
+				return err
+			}
+		}
+		st.opts.Log.Info("tier ready", "tier", t.String(), "processes", len(inTier))
+	}
+	return st.waitEndToEnd(ctx)
+}
+
+func (st *Stack) waitReady(ctx context.Context, c child) error {
+	p := st.procs[c.name]
+	client := &http.Client{Timeout: time.Second}
+	for {
+		if ok, _ := httpOK(ctx, client, c.ready); ok {
+			return nil
+		}
+		if p.Restarts() > 0 {
+			return fmt.Errorf("%s exited during start-up (see %s)", c.name, st.logPath(c.name))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready at %s: %w (see %s)", c.name, c.ready, ctx.Err(), st.logPath(c.name))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// waitEndToEnd sends a request through the edge until one passes every tier.
+func (st *Stack) waitEndToEnd(ctx context.Context) error {
+	url := "http://" + st.opts.Config.Edge.Listen + "/api/products/1"
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for {
+		ok, err := httpOK(ctx, client, url)
+		if ok {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no request passed end to end (%s): %v", url, last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func httpOK(ctx context.Context, client *http.Client, url string) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return true, nil
+}
+
+func (st *Stack) logPath(name string) string { return filepath.Join(st.runDir, "logs", name+".log") }
+
+// Process is one entry of stack.json.
+type Process struct {
+	Name string `json:"name"`
+	Tier string `json:"tier"`
+	Pid  int    `json:"pid"`
+	Log  string `json:"log"`
+}
+
+// State is what stack.json holds, for operators and tests.
+type State struct {
+	Pid       int       `json:"pid"`
+	RunDir    string    `json:"run_dir"`
+	Processes []Process `json:"processes"`
+}
+
+// Processes lists the children with their current pids.
+func (st *Stack) Processes() []Process {
+	var ps []Process
+	for _, c := range st.children {
+		if p := st.procs[c.name]; p != nil {
+			ps = append(ps, Process{Name: c.name, Tier: c.tier.String(), Pid: p.Pid(), Log: st.logPath(c.name)})
+		}
+	}
+	return ps
+}
+
+func (st *Stack) writeState() error {
+	data, err := json.MarshalIndent(State{Pid: os.Getpid(), RunDir: st.runDir, Processes: st.Processes()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(st.runDir, "stack.json"), data, 0o644)
+}
+
+func (st *Stack) printEndpoints() {
+	w := tabwriter.NewWriter(st.opts.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ENDPOINT\tADDRESS")
+	for _, c := range st.children {
+		for _, e := range c.endpoints {
+			fmt.Fprintf(w, "%s\t%s\n", e.what, e.addr)
+		}
+	}
+	w.Flush()
+	fmt.Fprintf(st.opts.Stdout, "\nStrata is up (%d processes). Try: curl http://%s/api/products/1\n", len(st.procs), st.opts.Config.Edge.Listen)
+	fmt.Fprintf(st.opts.Stdout, "Logs and state: %s. Ctrl-C stops the stack.\n", st.runDir)
+}
+
+// Stop stops the stack in reverse tier order: the edge stops accepting, the
+// load balancer and facades drain, state nodes flush last.
+func (st *Stack) Stop() error {
+	var errs []error
+	for t := tierEdge; t >= tierState; t-- {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, c := range st.children {
+			p := st.procs[c.name]
+			if c.tier != t || p == nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), c.stopAfter+time.Second)
+				defer cancel()
+				if err := p.Stop(ctx); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for _, f := range st.logs {
+		f.Close()
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errors.Join(errs...)
+}
+
+// RunDir is where the stack keeps its config, logs and stack.json.
+func (st *Stack) RunDir() string { return st.runDir }

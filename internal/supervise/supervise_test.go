@@ -1,0 +1,112 @@
+package supervise
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func fastBackoff() Backoff {
+	return Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, StableAfter: time.Minute}
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCrashedChildIsRestartedAndLogged(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	c, err := Start(Spec{Name: "sleeper", Path: "/bin/sleep", Args: []string{"30"}}, fastBackoff(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	first := c.Pid()
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a restart", func() bool { return c.Restarts() == 1 && c.Pid() != first && c.Running() })
+	if !strings.Contains(logs.String(), "restarting") || !strings.Contains(logs.String(), "sleeper") {
+		t.Fatalf("restart not logged: %s", logs.String())
+	}
+	second := c.Pid()
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if alive(second) {
+		t.Fatalf("pid %d still alive after Stop", second)
+	}
+}
+
+func TestStopKillsAChildThatIgnoresSIGTERM(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	c, err := Start(Spec{Name: "stubborn", Path: "/bin/sh",
+		Args: []string{"-c", "trap '' TERM; while :; do sleep 0.05; done"}, StopTimeout: 200 * time.Millisecond},
+		fastBackoff(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := c.Pid()
+	time.Sleep(50 * time.Millisecond) // let the shell install its trap
+	start := time.Now()
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		t.Fatalf("pid %d survived Stop", pid)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("Stop took %v", took)
+	}
+}
+
+func TestStartFailsForMissingBinary(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	if _, err := Start(Spec{Name: "ghost", Path: "/nonexistent/strata"}, fastBackoff(), log); err == nil {
+		t.Fatal("Start of a missing binary succeeded")
+	}
+}
+
+func TestBackoffDoublesToMax(t *testing.T) {
+	b := Backoff{Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond}
+	want := []time.Duration{100, 200, 400, 500, 500}
+	var d time.Duration
+	for i, w := range want {
+		d = b.next(d)
+		if d != w*time.Millisecond {
+			t.Fatalf("step %d: %v, want %v", i, d, w*time.Millisecond)
+		}
+	}
+}
