@@ -285,3 +285,43 @@ func TestMetricsRegistered(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxConnsRejectsExtraConnections(t *testing.T) {
+	b := newBed(t, edge.Config{MaxConns: 1}, fixed(200, "x", "Cache-Control: max-age=60"))
+	first, err := net.Dial("tcp", b.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	first.Write([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	buf := make([]byte, 512)
+	first.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := first.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
+		t.Fatalf("first connection: %q, %v", buf[:n], err)
+	}
+	if out := b.raw("GET / HTTP/1.1\r\nHost: a\r\n\r\n"); out != "" {
+		t.Fatalf("second connection was served: %q", out)
+	}
+}
+
+// TestMemoryBound fills an edge far beyond --memory: the store stays within
+// its budget and evicts.
+func TestMemoryBound(t *testing.T) {
+	const memory = 1 << 20
+	b := newBed(t, edge.Config{MemoryBytes: memory}, func(_ int, r *http.Request) reply {
+		return reply{body: strings.Repeat("m", 8000), headers: []string{"Cache-Control: max-age=600"}}
+	})
+	reg := prometheus.NewRegistry()
+	if err := b.edge.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 400 { // about 3 MiB of bodies
+		b.do("GET", "/m/"+strings.Repeat("k", i%7)+string(rune('a'+i%26))+"/"+time.Duration(i).String())
+		if used := gatherValue(t, reg, "strata_edge_stored_bytes"); used > memory {
+			t.Fatalf("stored bytes %v over the %d budget", used, memory)
+		}
+	}
+	if ev := gatherValue(t, reg, "strata_edge_evicted_objects_total"); ev == 0 {
+		t.Fatal("nothing was evicted")
+	}
+}
