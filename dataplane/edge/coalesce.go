@@ -89,7 +89,9 @@ func (e *Edge) fetchCoalesced(c *conn, rcc *cachecontrol.Directives, headOnly bo
 		<-f.done
 	case <-t.C:
 	}
-	if o := f.obj.Load(); o != nil && c.matchesVariant(o) {
+	// A response that sets a cookie is never handed to another client's
+	// request, even when --store-set-cookie stored it.
+	if o := f.obj.Load(); o != nil && !o.setCookie && c.matchesVariant(o) {
 		age := o.age(e.now())
 		c.serveStored(o, age, csForward(fwd, o.status, true, "", true), max(0, o.lifetime-age), headOnly)
 		return

@@ -232,6 +232,30 @@ func conformanceCases() []conformanceCase {
 		{name: "3.5 Authorization: stored with s-maxage", origin: fixed(200, "shared", "Cache-Control: s-maxage=60"), steps: []step{
 			{headers: []string{"Authorization: Bearer a"}, hits: 1, cs: "stored"}, {hits: 1, cs: "hit"},
 		}},
+		{name: "5.2.2.4 qualified no-cache: the named field is not stored, the rest is", origin: fixed(200, "q", "Cache-Control: no-cache=\"X-A\", max-age=60", "X-A: 1", "X-B: 2"), steps: []step{
+			{hits: 1, cs: "stored", want: []string{"X-A: -", "X-B: 2"}},
+			{hits: 1, cs: "hit", want: []string{"X-A: -", "X-B: 2"}},
+		}},
+		{name: "5.2.2.7 qualified private: the named field is not stored, the rest is", origin: fixed(200, "q", "Cache-Control: private=\"X-User\", max-age=60", "X-User: bob", "X-B: 2"), steps: []step{
+			{hits: 1, cs: "stored"},
+			{hits: 1, cs: "hit", want: []string{"X-User: -", "X-B: 2"}},
+		}},
+		{name: "5.2 no whitespace around = in directives", origin: fixed(200, "w", "Cache-Control: max-age =3600", "ETag: \"w\""), steps: []step{
+			{hits: 1}, {hits: 2},
+		}},
+		{name: "Set-Cookie responses stored with StoreSetCookie", cfg: edge.Config{StoreSetCookie: true}, origin: fixed(200, "c", "Cache-Control: max-age=60", "Set-Cookie: s=1"), steps: []step{
+			{hits: 1, cs: "stored"}, {hits: 1, cs: "hit", want: []string{"Set-Cookie: s=1"}},
+		}},
+		{name: "a 304 that sets a cookie is not stored by default", origin: func(n int, r *http.Request) reply {
+			if r.Header.Get("If-None-Match") != "" {
+				return reply{status: 304, headers: []string{"Cache-Control: max-age=60", "ETag: \"k\"", "Set-Cookie: sid=" + string(rune('0'+n))}}
+			}
+			return reply{body: "k", headers: []string{"Cache-Control: max-age=1", "ETag: \"k\""}}
+		}, steps: []step{
+			{hits: 1},
+			{advance: 5, hits: 2, body: "k", cs: "fwd-status=304", want: []string{"Set-Cookie: sid=2"}},
+			{hits: 3, body: "k", want: []string{"Set-Cookie: sid=3"}},
+		}},
 		{name: "Set-Cookie responses are not stored", origin: fixed(200, "c", "Cache-Control: max-age=60", "Set-Cookie: s=1"), steps: []step{
 			{hits: 1, cs: "detail=set-cookie"}, {hits: 2},
 		}},

@@ -78,7 +78,7 @@ func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly 
 		return nil
 	}
 	o := e.buildObject(p, body, reqTime, respTime, &c.req)
-	reason := storeReason(&c.req, rcc, p, int64(len(body)), e.cfg.MaxObjectBytes)
+	reason := storeReason(&c.req, rcc, p, int64(len(body)), e.cfg.MaxObjectBytes, e.cfg.StoreSetCookie)
 	if reason == "" && o.lifetime == 0 && !o.hasValidator() && max(o.swr, o.sie) <= 0 {
 		// Stale on arrival and nothing to revalidate with: storing it
 		// would only take space.

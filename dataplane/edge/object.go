@@ -43,6 +43,9 @@ type object struct {
 	// no-store, Set-Cookie, too large): requests for it go straight to the
 	// origin instead of queueing behind each other (Varnish's hit-for-miss).
 	pass bool
+	// setCookie: the response carries Set-Cookie (stored only with
+	// Config.StoreSetCookie).
+	setCookie bool
 
 	soft       atomic.Bool // soft-purged or invalidated: stale from now on
 	refreshing atomic.Bool // a background refresh is running

@@ -106,9 +106,9 @@ func (e *Edge) tee(c *conn, f *flight, rcc *cachecontrol.Directives, resp *fasth
 		cl = -1
 	}
 	prov := e.buildObject(p, nil, reqTime, respTime, &c.req)
-	reason := storeReason(&c.req, rcc, p, 0, e.cfg.MaxObjectBytes)
+	reason := storeReason(&c.req, rcc, p, 0, e.cfg.MaxObjectBytes, e.cfg.StoreSetCookie)
 	g := newGrowing(p, cl, prov)
-	if reason == "" && f != nil {
+	if reason == "" && f != nil && !p.cookie {
 		f.publish(g)
 	}
 	chunked := c.writeStreamHead(p.status, p.fields, cl, csForward(fwd, p.status, false, "streamed", false))
