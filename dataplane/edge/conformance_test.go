@@ -204,6 +204,12 @@ func conformanceCases() []conformanceCase {
 			{headers: []string{"A: 1", "B: 2"}, hits: 2, body: "12"},
 			{headers: []string{"A: 1", "B: 1"}, hits: 2, body: "11", cs: "hit"},
 		}},
+		{name: "4.1 Vary values are normalised around commas", origin: fixed(200, "n", "Cache-Control: max-age=60", "Vary: Foo"), steps: []step{
+			{headers: []string{"Foo: 1,2"}, hits: 1},
+			{headers: []string{"Foo:  1 , 2 "}, hits: 1, cs: "hit"},
+			{headers: []string{"Foo: 1, 3"}, hits: 2},
+			{hits: 3}, // omitted is not empty-matching a stored value
+		}},
 		{name: "4.1 Vary: * is never reused", origin: fixed(200, "s", "Cache-Control: max-age=60", "Vary: *"), steps: []step{
 			{hits: 1, cs: "detail=vary-star"}, {hits: 2},
 		}},
