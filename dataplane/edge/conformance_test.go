@@ -296,6 +296,7 @@ func conformanceCases() []conformanceCase {
 			return reply{body: "g", headers: []string{"Cache-Control: max-age=60"}}
 		}, steps: []step{
 			{hits: 1}, {hits: 1, cs: "hit"}, {method: "POST", status: 201, hits: 2, cs: "fwd=method"}, {hits: 3, cs: "uri-miss"},
+			{hits: 3, cs: "hit"}, {method: "M-SEARCH", hits: 4, cs: "fwd=method"}, {hits: 5, cs: "uri-miss"},
 		}},
 		{name: "4.4 Location and Content-Location are invalidated", origin: func(n int, r *http.Request) reply {
 			if r.Method == "PUT" {
