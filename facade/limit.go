@@ -45,12 +45,12 @@ const (
 	limitWindow     = 50 * time.Millisecond
 	limitMinSamples = 5
 	limitMaxSamples = 500
-	limitSmoothing  = 0.2
+	limitSmoothing  = 0.5
 	limitBackoff    = 0.9
 	// limitTolerance is how much slower than the baseline a window may be
 	// before the limit shrinks: service times are noisy (GC, scheduling on a
 	// busy host), and shrinking on noise would starve a healthy backend.
-	limitTolerance = 1.5
+	limitTolerance = 1.2
 	baselineSpan   = 10 // seconds
 	probeInterval  = 8 * time.Second
 )
@@ -102,12 +102,11 @@ func (g *gradientLimit) sample(now time.Time, rtt time.Duration, inflight int, d
 		return
 	}
 	gradient := math.Max(0.5, math.Min(1, limitTolerance*long/short))
-	allowance := math.Max(1, math.Sqrt(g.limit)/2)
+	allowance := math.Max(1, math.Sqrt(g.limit))
 	target := g.limit*gradient + allowance
-	next := target // shrink at once: every slow window queues more requests
-	if target > g.limit {
-		next = (1-limitSmoothing)*g.limit + limitSmoothing*target // grow carefully
-	}
+	// Move halfway to the target each window: fast enough to stop a backlog
+	// within a few windows, not all the way on one window that may be noise.
+	next := (1-limitSmoothing)*g.limit + limitSmoothing*target
 	g.limit = math.Max(g.min, math.Min(g.max, next))
 }
 
