@@ -218,6 +218,8 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	size := fs.Int("size", 1024, "origin: body size in bytes")
 	slow := fs.Duration("slow", 50*time.Millisecond, "origin: delay for paths under /slow/")
 	id := fs.String("id", "raw-1", "raw-facade: node id returned by /whoami")
+	state := fs.String("state", "", "raw-facade: state node (binary protocol) for GET /api/products/{id}")
+	origin := fs.String("origin", "", "raw-facade: sample origin URL (http://HOST:PORT) for product misses")
 	if err := parseFlags(fs, args[1:], false); err != nil {
 		return err
 	}
@@ -232,7 +234,10 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 		o := &bench.Origin{Size: *size, SlowDelay: *slow}
 		return o.Serve(ctx, listen)
 	case "raw-facade":
-		r := &bench.RawFacade{ID: *id}
+		if (*state == "") != (*origin == "") {
+			return usagef("--state and --origin go together")
+		}
+		r := &bench.RawFacade{ID: *id, State: *state, Origin: *origin}
 		return r.Serve(ctx, listen)
 	default:
 		return usagef("serve: unknown kind %q (origin or raw-facade)", kind)
