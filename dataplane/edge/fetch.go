@@ -18,6 +18,7 @@ import (
 func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) *object {
 	oreq := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
+	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
 	defer func() {
 		resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
@@ -41,6 +42,11 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		return nil
 	}
 	status := resp.StatusCode()
+	if !validStatus(status) {
+		e.m.originErrors.Inc()
+		e.originFailed(c, rcc, headOnly, stale, fwd, 0, errBadStatus)
+		return nil
+	}
 	if stale != nil && status == fasthttp.StatusNotModified {
 		return e.refreshFrom304(c, stale, &resp.Header, reqTime, respTime, headOnly)
 	}
@@ -94,6 +100,12 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 	}
 	return nil
 }
+
+var errBadStatus = errors.New("edge: origin status code out of range")
+
+// validStatus reports a final status code this edge can relay; 1xx
+// interim responses are consumed by the client library.
+func validStatus(s int) bool { return s >= 200 && s <= 999 }
 
 // originFailed answers when the origin could not be reached or sent an
 // unusable response: stale if allowed, 504 on a timeout, 502 otherwise.
@@ -153,6 +165,9 @@ func readBody(resp *fasthttp.Response, limit int64) (body []byte, complete bool,
 func (e *Edge) stream(c *conn, resp *fasthttp.Response, p *parsed, prefix []byte, headOnly bool, cs []byte) {
 	e.m.streamed.Inc()
 	c.writeHeadFields(p.status, p.fields, nil)
+	if p.ageHdr > 0 {
+		c.writeAge(p.ageHdr) // relayed, not stored: the origin's Age stands
+	}
 	cl := resp.Header.ContentLength()
 	chunked := false
 	switch {
@@ -195,6 +210,7 @@ func (e *Edge) stream(c *conn, resp *fasthttp.Response, p *parsed, prefix []byte
 		}
 	} else {
 		buf := make([]byte, 32<<10)
+		defer func() { c.armedAt = 0 }() // the idle deadline must be set again
 		for {
 			c.nc.SetWriteDeadline(time.Now().Add(e.cfg.OriginTimeout))
 			n, err := bs.Read(buf)

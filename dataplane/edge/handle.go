@@ -69,8 +69,13 @@ func acceptsStale(d *cachecontrol.Directives, o *object, age int64) bool {
 func (e *Edge) handleRead(c *conn, headOnly bool) {
 	req := &c.req
 	c.key = appendKey(c.key[:0], req)
+	c.flags = scanRequest(req.Header.RawHeaders())
 	var rcc cachecontrol.Directives
-	requestDirectives(req, &rcc)
+	if c.flags&hasDirectives != 0 {
+		requestDirectives(req, &rcc)
+	} else {
+		rcc.Reset()
+	}
 	now := e.now()
 	o, lr := e.lookup(c, req)
 	var age int64

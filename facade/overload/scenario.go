@@ -101,7 +101,7 @@ type Phase struct {
 // Result of a whole scenario.
 type Result struct {
 	// Capacity is the measured throughput of facade and backend under a
-	// closed loop of 2×Workers clients, in requests per second.
+	// closed loop of 2×Workers high-priority clients, in requests per second.
 	Capacity float64 `json:"capacity_per_sec"`
 	// Unloaded runs at half the capacity, Overloaded at Load× capacity.
 	Unloaded   Phase `json:"unloaded"`

@@ -113,8 +113,12 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	} else {
 		out, n, closeConn = s.serveBinary(ss, in, out)
 	}
-	c.Discard(n)
-	ss.stats.bytesIn.Add(uint64(n))
+	if n > 0 {
+		// Discard(0) would drop everything buffered, including an
+		// incomplete command waiting for its remaining bytes.
+		c.Discard(n)
+		ss.stats.bytesIn.Add(uint64(n))
+	}
 	if len(out) > 0 {
 		ss.stats.bytesOut.Add(uint64(len(out)))
 		c.Write(out)

@@ -1,0 +1,119 @@
+package edge
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// hitFixture is an edge holding one stored 1 KB object and a connection
+// whose writer discards, so the hit path runs without sockets.
+func hitFixture(tb testing.TB) (*Edge, *conn) {
+	tb.Helper()
+	e, err := New(Config{Origin: "http://127.0.0.1:1", MemoryBytes: 8 << 20}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := time.Now().Unix()
+	e.now = func() int64 { return now }
+	var rh fasthttp.ResponseHeader
+	rh.SetStatusCode(200)
+	rh.Set("Cache-Control", "max-age=3600")
+	rh.Set("Content-Type", "application/octet-stream")
+	rh.Set("ETag", `"abc"`)
+	p := parseResponse(&rh, now)
+	var req fasthttp.Request
+	req.Header.SetRequestURI("/obj")
+	req.Header.SetHost("example.test")
+	o := e.buildObject(p, []byte(strings.Repeat("x", 1024)), now, now, &req)
+	key := appendKey(nil, &req)
+	if err := e.insert(key, &req, o); err != nil {
+		tb.Fatal(err)
+	}
+	c1, c2 := net.Pipe()
+	tb.Cleanup(func() { c1.Close(); c2.Close() })
+	c := newConn(e, c1)
+	c.bw = bufio.NewWriterSize(io.Discard, 16<<10)
+	raw := "GET /obj HTTP/1.1\r\nHost: example.test\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"
+	if err := c.req.Header.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		tb.Fatal(err)
+	}
+	return e, c
+}
+
+func TestHitPathAllocatesNothing(t *testing.T) {
+	e, c := hitFixture(t)
+	before := e.store.Stats()
+	n := testing.AllocsPerRun(1000, func() { e.handle(c) })
+	if n != 0 {
+		t.Fatalf("hit path allocates %v times per request", n)
+	}
+	if hits := testCounter(e.m.hits); hits < 1000 {
+		t.Fatalf("hits counter = %v: the requests were not hits", hits)
+	}
+	if e.store.Stats().Objects != before.Objects {
+		t.Fatal("a hit changed the store")
+	}
+}
+
+// TestHitWritesStoredBytes checks what a hit puts on the wire.
+func TestHitWritesStoredBytes(t *testing.T) {
+	e, c := hitFixture(t)
+	var sb strings.Builder
+	c.bw = bufio.NewWriter(&sb)
+	base := e.now()
+	e.now = func() int64 { return base + 7 }
+	e.handle(c)
+	c.bw.Flush()
+	out := sb.String()
+	for _, want := range []string{"HTTP/1.1 200 OK\r\n", "\r\nAge: 7\r\n", "\r\nCache-Status: strata; hit; ttl=3593\r\n", "\r\nContent-Length: 1024\r\n", "\r\nVia: 1.1 strata\r\n", "\r\n\r\n" + strings.Repeat("x", 1024)} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("hit response lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func BenchmarkHit(b *testing.B) {
+	e, c := hitFixture(b)
+	b.ReportAllocs()
+	b.SetBytes(1024)
+	for b.Loop() {
+		e.handle(c)
+	}
+}
+
+// BenchmarkHitParse includes parsing the request, as a connection does.
+func BenchmarkHitParse(b *testing.B) {
+	e, c := hitFixture(b)
+	raw := []byte("GET /obj HTTP/1.1\r\nHost: example.test\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
+	rd := &repeatReader{data: raw}
+	br := bufio.NewReaderSize(rd, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.req.Reset()
+		if err := c.req.Header.Read(br); err != nil {
+			b.Fatal(err)
+		}
+		e.handle(c)
+	}
+}
+
+type repeatReader struct {
+	data []byte
+	off  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m := copy(p[n:], r.data[r.off:])
+		n += m
+		r.off = (r.off + m) % len(r.data)
+	}
+	return n, nil
+}
