@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/strata-dp/strata/facade/overload"
 )
 
 func init() {
@@ -155,5 +157,34 @@ func runFacadeScenario(ctx context.Context, h *Harness) error {
 			return err
 		}
 	}
-	return nil
+	return h.overheadPair(ctx)
+}
+
+// overheadPair measures the facade package's overhead pair: the same small
+// piece of work (GET /api/items/{id}, a JSON body and a request id) as a
+// facade route and as a bare fasthttp handler, each in its own process.
+func (h *Harness) overheadPair(ctx context.Context) error {
+	addrs := map[string]string{}
+	var systems []string
+	for _, sys := range []string{"strata", "fasthttp"} {
+		kind := map[string]string{"strata": "overhead-framework", "fasthttp": "overhead-raw"}[sys]
+		addr, err := FreeAddr()
+		if err != nil {
+			return err
+		}
+		p, err := h.Strata.Start(kind, "bench", "serve", kind, "--listen", addr)
+		if err != nil {
+			h.Skip(sys, "items-overhead", err)
+			continue
+		}
+		h.Track(p)
+		if err := WaitHTTP(ctx, p, "http://"+addr+overload.OverheadPath, 15*time.Second); err != nil {
+			h.Skip(sys, "items-overhead", err)
+			continue
+		}
+		addrs[sys] = addr
+		systems = append(systems, sys)
+	}
+	h.Condition("items_overhead", fmt.Sprintf("facade/overload's overhead pair: GET %s as a facade route vs a bare fasthttp handler, wrk -t2 -c%d", overload.OverheadPath, wrkConns))
+	return h.Alternate(ctx, "items-overhead", systems, h.WrkTrial("items-overhead", func(s string) string { return addrs[s] }, overload.OverheadPath))
 }

@@ -14,7 +14,7 @@ import (
 
 // suiteOrder is the order scenarios appear in reports; unknown ones follow
 // alphabetically.
-var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "stack"}
+var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "overload", "stack"}
 
 // LoadDir reads every <scenario>.json in dir, in suite order.
 func LoadDir(dir string) ([]*result.File, error) {

@@ -209,7 +209,7 @@ func runBenchReport(args []string, env *environment) error {
 // their own: the shared origin and the raw fasthttp facade peer.
 func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 {
-		return usagef("serve: missing kind (origin or raw-facade)")
+		return usagef("serve: missing kind (origin, raw-facade, overhead-framework or overhead-raw)")
 	}
 	kind := args[0]
 	fs := newFlagSet("bench serve "+kind, "--listen ADDR[,ADDR...]", env)
@@ -233,6 +233,8 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 		}
 		o := &bench.Origin{Size: *size, SlowDelay: *slow}
 		return o.Serve(ctx, listen)
+	case "overhead-framework", "overhead-raw":
+		return bench.ServeOverheadPair(ctx, strings.TrimPrefix(kind, "overhead-"), listen)
 	case "raw-facade":
 		if (*state == "") != (*origin == "") {
 			return usagef("--state and --origin go together")
@@ -240,6 +242,6 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 		r := &bench.RawFacade{ID: *id, State: *state, Origin: *origin}
 		return r.Serve(ctx, listen)
 	default:
-		return usagef("serve: unknown kind %q (origin or raw-facade)", kind)
+		return usagef("serve: unknown kind %q (origin, raw-facade, overhead-framework or overhead-raw)", kind)
 	}
 }
