@@ -100,10 +100,7 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		if err := h.checkWrk(r); err != nil {
-			return nil, err
-		}
-		return []Sample{{"testbed-http", MetricRPS, r.RequestsPerSec}, {"testbed-http", MetricP99, r.P99ms}}, nil
+		return wrkSamples("testbed-http", r)
 	})
 }
 
