@@ -22,6 +22,9 @@ func LoadDir(dir string) ([]*result.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
 	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w in %s (run 'make bench' first)", ErrNoResults, dir)
+	}
 	var files []*result.File
 	for _, p := range paths {
 		f, err := result.Read(p)
@@ -171,5 +174,8 @@ func WriteReportFile(dir string) error {
 	return nil
 }
 
-// ErrNoMarkers is returned when a README lacks the bench markers.
-var ErrNoMarkers = errors.New("missing <!-- bench:start --> / <!-- bench:end --> markers")
+// Errors of the report writers.
+var (
+	ErrNoMarkers = errors.New("missing <!-- bench:start --> / <!-- bench:end --> markers")
+	ErrNoResults = errors.New("no results files")
+)

@@ -192,6 +192,9 @@ func runBenchReport(args []string, env *environment) error {
 		return err
 	}
 	if err := report.WriteReportFile(*dir); err != nil {
+		if errors.Is(err, report.ErrNoResults) {
+			return usagef("--json-dir: %v", err)
+		}
 		return err
 	}
 	if *readme != "" {
