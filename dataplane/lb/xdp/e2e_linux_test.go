@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -194,11 +195,38 @@ func endToEnd(t *testing.T, fwd lb.Forwarding) {
 			t.Cleanup(func() { decap.Close() })
 		})
 	}
-	cfg := lb.Config{Services: []lb.Service{{Name: "dns", VIP: netip.MustParseAddrPort("198.18.0.100:5353"), Proto: lb.UDP, Forwarding: fwd,
-		Backends: []lb.Backend{{Addr: netip.MustParseAddrPort("198.18.0.3:5353"), Weight: 1, MAC: beMAC}}}}}
-	if err := bal.Apply(context.Background(), cfg); err != nil {
-		t.Fatal(err)
+	// L2 gives the MAC; IPIP leaves it to Apply, which finds it in the
+	// LB's neighbour table once the LB has talked to the backend.
+	backendMAC := beMAC
+	if fwd == lb.IPIP {
+		backendMAC = nil
 	}
+	cfg := lb.Config{Services: []lb.Service{{Name: "dns", VIP: netip.MustParseAddrPort("198.18.0.100:5353"), Proto: lb.UDP, Forwarding: fwd,
+		Backends: []lb.Backend{{Addr: netip.MustParseAddrPort("198.18.0.3:5353"), Weight: 1, MAC: backendMAC}}}}}
+	b.in("lb", func() {
+		err := bal.Apply(context.Background(), cfg)
+		if backendMAC == nil {
+			if !errors.Is(err, ErrNoMAC) {
+				t.Fatalf("Apply before the LB knows the backend: %v, want ErrNoMAC", err)
+			}
+			// Any datagram makes the LB's kernel resolve the backend by ARP.
+			c, derr := net.Dial("udp4", "198.18.0.3:9")
+			if derr != nil {
+				t.Fatal(derr)
+			}
+			defer c.Close()
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
+				_, _ = c.Write([]byte("arp"))
+				if err = bal.Apply(context.Background(), cfg); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	var conn net.Conn
 	b.in("cl", func() {
