@@ -91,10 +91,8 @@ func newBed(t *testing.T) *bed {
 	b.exec("sw", "ip", "link", "set", "br0", "up")
 	for _, h := range hosts {
 		peer := "p-" + h.name
-		b.ip("link", "add", "lbx-tmp", "type", "veth", "peer", "name", peer)
-		b.ip("link", "set", "lbx-tmp", "netns", b.ns(h.name))
-		b.ip("link", "set", peer, "netns", b.ns("sw"))
-		b.exec(h.name, "ip", "link", "set", "lbx-tmp", "name", "eth0")
+		// Created directly inside the namespaces: no name in the root one.
+		b.ip("link", "add", "eth0", "netns", b.ns(h.name), "type", "veth", "peer", "name", peer, "netns", b.ns("sw"))
 		b.exec(h.name, "ip", "addr", "add", h.addr, "dev", "eth0")
 		b.exec(h.name, "ip", "link", "set", "eth0", "up")
 		b.exec(h.name, "ip", "link", "set", "lo", "up")
