@@ -133,6 +133,7 @@ const (
 	lbMapLbVipFilter        = "lb_vip_filter"
 	lbMapLbVips             = "lb_vips"
 	lbMapLbWrrCursor        = "lb_wrr_cursor"
+	lbProgXdpBenchCtInsert  = "xdp_bench_ct_insert"
 	lbProgXdpLb             = "xdp_lb"
 	lbProgXdpLbBenchNewflow = "xdp_lb_bench_newflow"
 )
@@ -179,6 +180,7 @@ type lbSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbProgramSpecs struct {
+	XdpBenchCtInsert  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_insert"`
 	XdpLb             *ebpf.ProgramSpec `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.ProgramSpec `ebpf:"xdp_lb_bench_newflow"`
 }
@@ -274,12 +276,14 @@ type lbVariables struct {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbPrograms struct {
+	XdpBenchCtInsert  *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
 	XdpLb             *ebpf.Program `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
 }
 
 func (p *lbPrograms) Close() error {
 	return _LbClose(
+		p.XdpBenchCtInsert,
 		p.XdpLb,
 		p.XdpLbBenchNewflow,
 	)

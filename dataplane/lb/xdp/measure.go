@@ -65,7 +65,10 @@ type TestRunResult struct {
 	// table insert), L2 forwarding, XDP_TX.
 	NewFlow Measurement
 	// Pass is a TCP packet to no service (XDP_PASS).
-	Pass          Measurement
+	Pass Measurement
+	// CTInsert is a program that only inserts a new flow into the IPv4
+	// connection table and drops: the kernel's floor for NewFlow.
+	CTInsert      Measurement
 	Repeat        int
 	NewFlowRepeat int
 	Elapsed       time.Duration

@@ -18,8 +18,8 @@ import (
 
 // MeasureTestRun measures the program's cost per packet through
 // BPF_PROG_TEST_RUN on a private, unattached, unpinned instance: the
-// flow-hit path, the new-flow path, the pass path and a bare XDP_DROP
-// baseline, each in opts.Samples samples of opts.Repeat runs.
+// flow-hit path, the new-flow path, the pass path, and two floors: a bare
+// XDP_DROP and a bare connection-table insert, each in opts.Samples samples.
 //
 // BPF_PROG_TEST_RUN with repeat reruns the same buffer, so a repeated
 // packet is a new flow only once. The flow-hit sample therefore runs one
@@ -38,6 +38,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		FlowHit:       Measurement{Name: "flow-hit"},
 		NewFlow:       Measurement{Name: "new-flow"},
 		Pass:          Measurement{Name: "pass"},
+		CTInsert:      Measurement{Name: "ct-insert"},
 	}
 	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
 	if err != nil {
@@ -76,6 +77,9 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	newFlowFrame := func(s int) []byte {
 		return frame(fmt.Sprintf("198.18.%d.%d:1", 101+s/250, s%250+1), "198.18.0.10:80")
 	}
+	insertFrame := func(s int) []byte {
+		return frame(fmt.Sprintf("198.18.%d.%d:1", 201+s/250, s%250+1), "198.18.0.10:80")
+	}
 	pass := frame("198.18.100.1:1000", "198.18.0.99:80")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -99,6 +103,8 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 			// A fresh source address per sample: its ports are new flows.
 			{&res.NewFlow, b.bench, newFlowFrame(s), res.NewFlowRepeat, xdpTXAction},
 			{&res.Pass, b.prog, pass, opts.Repeat, xdpPassAction},
+			// Its own source addresses (198.18.201+...): new keys too.
+			{&res.CTInsert, b.ctInsert, insertFrame(s), res.NewFlowRepeat, 1},
 		}
 		for _, st := range steps {
 			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)

@@ -16,7 +16,7 @@ func TestMeasureTestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []Measurement{res.Baseline, res.FlowHit, res.NewFlow, res.Pass} {
+	for _, m := range []Measurement{res.Baseline, res.FlowHit, res.NewFlow, res.Pass, res.CTInsert} {
 		if len(m.Samples) != 3 || m.Median() <= 0 {
 			t.Errorf("%s: samples %v", m.Name, m.Samples)
 		}
@@ -48,4 +48,8 @@ func BenchmarkNewFlow(b *testing.B) {
 }
 func BenchmarkPass(b *testing.B) {
 	benchmarkPath(b, func(r TestRunResult) Measurement { return r.Pass })
+}
+
+func BenchmarkCTInsert(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTInsert })
 }

@@ -2,9 +2,12 @@ package xdp
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/strata-dp/strata/dataplane/lb/maglev"
 )
 
 // Limits, mirroring bpf/lib/consts.h (TestConstsMatchC checks they agree).
@@ -92,6 +95,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.TableSize == 0 {
 		o.TableSize = DefaultTableSize
+	}
+	if _, _, err := maglev.Build([]maglev.Backend{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
+		return errors.Join(ErrBadOption, fmt.Errorf("table size %d: %w", o.TableSize, err))
 	}
 	if o.ConntrackSize == 0 {
 		o.ConntrackSize = DefaultConntrack
