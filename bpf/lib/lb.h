@@ -187,8 +187,10 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	}
 
 	/* Flows first: most packets to a VIP belong to a tracked flow, whose
-	 * service is checked by an array lookup instead of a hash lookup. */
-	ct = lookup_flow(&p);
+	 * service is checked by an array lookup instead of a hash lookup. A
+	 * SYN starts a connection: it is scheduled afresh and replaces any flow
+	 * left on its 5-tuple (as Katran does), which saves the lookup. */
+	ct = p.syn ? NULL : lookup_flow(&p);
 	if (ct && svc_current(ct, cfg->gen)) {
 		svc_id = ct->svc_id;
 		st->ct_hit++;

@@ -88,7 +88,7 @@ func (o *Options) setDefaults() error {
 	switch o.Mode {
 	case ModeAuto, ModeNative, ModeGeneric:
 	default:
-		return errors.Join(ErrBadOption, errors.New("mode "+o.Mode+" is not one of auto, native, generic"))
+		return fmt.Errorf("%w: mode %q is not one of auto, native, generic", ErrBadOption, o.Mode)
 	}
 	if o.PinDir == "" {
 		o.PinDir = DefaultPinDir
@@ -97,13 +97,13 @@ func (o *Options) setDefaults() error {
 		o.TableSize = DefaultTableSize
 	}
 	if _, _, err := maglev.Build([]maglev.Backend{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
-		return errors.Join(ErrBadOption, fmt.Errorf("table size %d: %w", o.TableSize, err))
+		return fmt.Errorf("%w: table size %d: %w", ErrBadOption, o.TableSize, err)
 	}
 	if o.ConntrackSize == 0 {
 		o.ConntrackSize = DefaultConntrack
 	}
 	if o.ConntrackSize > MaxConntrack {
-		return errors.Join(ErrBadOption, errors.New("conntrack size too large"))
+		return fmt.Errorf("%w: conntrack size %d (max %d)", ErrBadOption, o.ConntrackSize, MaxConntrack)
 	}
 	if !o.EncapSource4.IsValid() {
 		o.EncapSource4 = DefaultEncapSource4
@@ -112,7 +112,7 @@ func (o *Options) setDefaults() error {
 		o.EncapSource6 = DefaultEncapSource6
 	}
 	if !o.EncapSource4.Addr().Is4() || o.EncapSource6.Addr().Is4() {
-		return errors.Join(ErrBadOption, errors.New("encap source prefixes must be IPv4 and IPv6"))
+		return fmt.Errorf("%w: encap sources %v, %v: want an IPv4 and an IPv6 prefix", ErrBadOption, o.EncapSource4, o.EncapSource6)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

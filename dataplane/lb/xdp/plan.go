@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -131,7 +132,7 @@ func planService(s lb.Service, tableSize uint32, prev *maglev.Table) (plannedSer
 	case schedWRR:
 		r, err := wrr.Build(mb, tableSize)
 		switch {
-		case err == wrr.ErrNoCapacity:
+		case errors.Is(err, wrr.ErrNoCapacity):
 			order = sortedBackends(mb)
 		case err != nil:
 			return ps, err
@@ -141,7 +142,7 @@ func planService(s lb.Service, tableSize uint32, prev *maglev.Table) (plannedSer
 	default:
 		t, st, err := maglev.Rebuild(prev, mb, tableSize)
 		switch {
-		case err == maglev.ErrNoCapacity:
+		case errors.Is(err, maglev.ErrNoCapacity):
 			order = sortedBackends(mb)
 		case err != nil:
 			return ps, err

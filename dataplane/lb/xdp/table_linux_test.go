@@ -157,6 +157,9 @@ func TestPacketTable(t *testing.T) {
 	cases := []pktCase{
 		{name: "tcp4 new flow", frame: tcp("198.18.9.1:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), check: l2Check},
 		{name: "tcp4 established", frame: tcp("198.18.9.1:1000", "198.18.0.10:80").Bytes(), want: tx(web4, false), sameAs: "tcp4 new flow", check: l2Check},
+		{name: "tcp4 SYN on a tracked tuple is scheduled afresh", frame: syn("198.18.9.1:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), sameAs: "tcp4 new flow", check: l2Check},
+		{name: "tcp4 SYN new flow", frame: syn("198.18.9.9:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), check: l2Check},
+		{name: "tcp4 SYN flow established", frame: tcp("198.18.9.9:1000", "198.18.0.10:80").Bytes(), want: tx(web4, false), sameAs: "tcp4 SYN new flow", check: l2Check},
 		{name: "tcp4 second flow", frame: tcp("198.18.9.2:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), check: l2Check},
 		{name: "udp4 new flow", frame: udp("198.18.9.1:5000", "198.18.0.10:53").Bytes(), want: tx(dns4, true), check: l2Check},
 		{name: "udp4 established", frame: udp("198.18.9.1:5000", "198.18.0.10:53").Bytes(), want: tx(dns4, false), sameAs: "udp4 new flow", check: l2Check},
@@ -165,6 +168,7 @@ func TestPacketTable(t *testing.T) {
 		{name: "tcp6 established", frame: tcp("[fd00:5354:9::1]:1000", "[fd00:5354::10]:443").Bytes(), want: tx(web6, false), sameAs: "tcp6 new flow", check: l2Check},
 		{name: "tcp4 802.1Q", frame: vlan(tcp("198.18.9.3:1000", "198.18.0.10:80"), 100), want: tx(web4, true), check: l2Check},
 		{name: "tcp4 802.1ad+802.1Q", frame: vlan(tcp("198.18.9.4:1000", "198.18.0.10:80"), 100, 200), want: tx(web4, true), check: l2Check},
+		{name: "tcp6 SYN new flow", frame: syn("[fd00:5354:9::7]:1000", "[fd00:5354::10]:443").Bytes(), want: tx(web6, true), check: l2Check},
 		{name: "tcp6 802.1Q", frame: vlan(tcp("[fd00:5354:9::2]:1000", "[fd00:5354::10]:443"), 7), want: tx(web6, true), check: l2Check},
 		{name: "tcp4 IP options", frame: opts.Bytes(), want: tx(web4, true), check: l2Check},
 		{name: "tcp4 TTL 1 forwarded unchanged", frame: withTTL(tcp("198.18.9.5:1000", "198.18.0.10:80"), 1), want: tx(web4, true), check: l2Check},
