@@ -85,9 +85,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
 		return err
 	}
-	dialCtx, cancelDial := context.WithTimeout(ctx, 10*time.Second)
-	store, err := statestore.Dial(dialCtx, stateAddrs, client.Options{})
-	cancelDial()
+	store, err := dialState(ctx, stateAddrs)
 	if err != nil {
 		return fmt.Errorf("state tier %v: %w", []string(stateAddrs), err)
 	}
@@ -139,4 +137,22 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	}
 	log.Info("facade stopped")
 	return nil
+}
+
+// dialState connects to the state tier, retrying for a while: in a stack
+// started at once the state nodes may still be binding.
+func dialState(ctx context.Context, addrs []string) (*statestore.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		store, err := statestore.Dial(ctx, addrs, client.Options{})
+		if err == nil {
+			return store, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
