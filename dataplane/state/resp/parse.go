@@ -59,6 +59,7 @@ func IsProtocolError(err error) bool {
 // yet. An empty inline line yields n > 0 and no arguments.
 func Parse(b []byte, args [][]byte, lim Limits) ([][]byte, int, error) {
 	args = args[:0]
+	lim = lim.fill()
 	if len(b) == 0 {
 		return args, 0, nil
 	}

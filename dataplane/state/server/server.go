@@ -135,23 +135,28 @@ func (s *Server) boundAddr(p protocol) string {
 // Shutdown stops accepting, closes every connection after flushing what it
 // can, and waits for the event loops until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var errs []error
-	for _, l := range s.listeners {
+	// Listeners stop in parallel: gnet polls for the end of each engine.
+	errs := make([]error, len(s.listeners))
+	var wg sync.WaitGroup
+	for i, l := range s.listeners {
 		select {
 		case <-l.booted:
 		default:
 			continue
 		}
-		if err := l.eng.Stop(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("server: stop %s: %w", l.proto, err))
-			continue
-		}
-		select {
-		case <-l.done:
-		case <-ctx.Done():
-			errs = append(errs, ctx.Err())
-		}
+		wg.Go(func() {
+			if err := l.eng.Stop(ctx); err != nil {
+				errs[i] = fmt.Errorf("server: stop %s: %w", l.proto, err)
+				return
+			}
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

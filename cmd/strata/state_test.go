@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1048576", 1 << 20, true}, {"64MiB", 64 << 20, true}, {"1GiB", 1 << 30, true},
+		{"512KiB", 512 << 10, true}, {"2G", 2 << 30, true}, {"10MB", 10e6, true}, {"64 MiB", 64 << 20, true},
+		{"", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"1.5GiB", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseBytes(tt.in)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Fatalf("parseBytes(%q) = %d, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+func TestStateFlagErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"memory", []string{"--memory", "lots"}},
+		{"memory too small", []string{"--memory", "1KiB"}},
+		{"frame", []string{"--max-frame", "10"}},
+		{"data", []string{"--data", "/tmp/x"}},
+		{"conns", []string{"--max-conns", "0"}},
+		{"secret file", []string{"--auth-secret-file", "/nonexistent/secret"}},
+		{"log level", []string{"--log-level", "loud", "--listen", "127.0.0.1:0"}},
+		{"stray argument", []string{"extra"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := runMain(context.Background(), append([]string{"state"}, tt.args...), &environment{stdout: &out, stderr: &out})
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; output %q", code, out.String())
+			}
+		})
+	}
+}
+
+func TestStateServesAndStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, []string{"state", "--listen", "127.0.0.1:0", "--resp", "127.0.0.1:0", "--memory", "8MiB"},
+			&environment{stdout: io.Discard, stderr: pw})
+		pw.Close()
+	}()
+	respAddr := waitStateServing(t, pr)
+	go io.Copy(io.Discard, pr)
+	nc, err := net.DialTimeout("tcp", respAddr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(nc, "PING\r\n")
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(nc, buf); err != nil || string(buf) != "+PONG\r\n" {
+		t.Fatalf("ping: %q %v", buf, err)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after cancel", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("strata state did not stop within 10s of cancel")
+	}
+}
+
+var servingLine = regexp.MustCompile(`msg="state node serving".* resp=(\S+)`)
+
+func waitStateServing(t *testing.T, r io.Reader) string {
+	t.Helper()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+				return
+			}
+		}
+		close(found)
+	}()
+	select {
+	case a, ok := <-found:
+		if !ok {
+			t.Fatal("strata state exited before serving")
+		}
+		return a
+	case <-time.After(10 * time.Second):
+		t.Fatal("strata state did not report serving within 10s")
+	}
+	return ""
+}
+
+// The built binary exits 0 within a few seconds of SIGTERM.
+func TestStateProcessSIGTERM(t *testing.T) {
+	bin := os.Getenv("STRATA_BIN")
+	if bin == "" || testing.Short() {
+		t.Skip("STRATA_BIN not set (make test sets it)")
+	}
+	cmd := exec.Command(bin, "state", "--listen", "127.0.0.1:0", "--resp", "127.0.0.1:0", "--memory", "8MiB")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitStateServing(t, stderr)
+	go io.Copy(io.Discard, stderr)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
+	select {
+	case err := <-errc:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) || err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("took %v to stop", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10s of SIGTERM")
+	}
+}
