@@ -16,6 +16,8 @@ var (
 	bodyQueueFull      = []byte(`{"error":"overloaded: queue full"}`)
 	bodyQueueTime      = []byte(`{"error":"overloaded: queued too long"}`)
 	bodyDeadline       = []byte(`{"error":"overloaded: no time left"}`)
+	bodyOK             = []byte("ok\n")
+	bodyNotReady       = []byte("draining\n")
 	contentTypeJSON    = []byte("application/json")
 	headerRetryAfter   = []byte(fasthttp.HeaderRetryAfter)
 	headerRequestID    = []byte(RequestIDHeader)
@@ -104,8 +106,11 @@ func (a *App) putCtx(c *Ctx) {
 }
 
 func (a *App) unrouted(c *Ctx) {
-	a.metrics.notFound.Inc()
 	rc := c.rc
+	if a.probe(rc) {
+		return
+	}
+	a.metrics.notFound.Inc()
 	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
 	rc.Response.Header.SetContentTypeBytes(contentTypeJSON)
 	if allow := a.router.allowed(rc.Path(), nil); len(allow) > 0 {
@@ -116,6 +121,33 @@ func (a *App) unrouted(c *Ctx) {
 	}
 	rc.SetStatusCode(fasthttp.StatusNotFound)
 	rc.SetBody(bodyNotFound)
+}
+
+// probe answers GET /healthz and GET /readyz on the serving port, for load
+// balancers whose health checks go to the backend's own address: /readyz
+// turns 503 as soon as the node drains, so the LB stops sending before the
+// listener closes. A route registered at those paths takes precedence.
+func (a *App) probe(rc *fasthttp.RequestCtx) bool {
+	if !rc.IsGet() && !rc.IsHead() {
+		return false
+	}
+	ok := true
+	switch string(rc.Path()) {
+	case "/healthz":
+	case "/readyz":
+		ok = a.serving.Load() && !a.draining.Load()
+	default:
+		return false
+	}
+	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
+	rc.SetContentType("text/plain; charset=utf-8")
+	if !ok {
+		rc.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		rc.SetBody(bodyNotReady)
+		return true
+	}
+	rc.SetBody(bodyOK)
+	return true
 }
 
 // reject answers a request admission turned away: a fixed body, no handler,
