@@ -173,3 +173,29 @@ func mustDist(t *testing.T, s string) origin.Dist {
 	}
 	return d
 }
+
+// TestCartConcurrentAddsAllLand: many POSTs to one cart at once (as from
+// several tabs through several nodes) all count.
+func TestCartConcurrentAddsAllLand(t *testing.T) {
+	base, _ := start(t, origin.Config{})
+	_, h, _ := do(t, "POST", base+"/api/cart", `{"product_id": "4", "quantity": 1}`, nil)
+	var cookie string
+	h.VisitAllCookie(func(_, v []byte) { cookie, _, _ = strings.Cut(string(v), ";") })
+	const n = 16
+	done := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			status, _, _ := do(t, "POST", base+"/api/cart", `{"product_id": "4", "quantity": 1}`, map[string]string{"Cookie": cookie})
+			done <- status
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if s := <-done; s != 200 {
+			t.Fatalf("status %d", s)
+		}
+	}
+	_, _, cart := do(t, "GET", base+"/api/cart", "", map[string]string{"Cookie": cookie})
+	if want := `{"items":[{"product_id":"4","quantity":17}]}`; cart != want {
+		t.Fatalf("cart %s, want %s", cart, want)
+	}
+}
