@@ -101,19 +101,19 @@ func TestSessions(t *testing.T) {
 
 func TestSessionExpiresAndTouchKeepsIt(t *testing.T) {
 	store, _ := newStateStore(t)
-	base := sessionApp(t, store, 2*time.Second)
+	base := sessionApp(t, store, 3*time.Second)
 	_, hdr, _ := do(t, "POST", base+"/s", nil, nil)
 	var setCookie string
 	hdr.VisitAllCookie(func(_, v []byte) { setCookie = string(v) })
 	cookie := map[string]string{"Cookie": cookieOf(t, setCookie)}
 	// Reads more often than the TTL keep the session alive past it.
 	for i := 0; i < 4; i++ {
-		time.Sleep(700 * time.Millisecond)
+		time.Sleep(time.Second)
 		if status, _, body := do(t, "GET", base+"/s", nil, cookie); status != 200 {
-			t.Fatalf("read %d after %v: %d %q", i, time.Duration(i+1)*700*time.Millisecond, status, body)
+			t.Fatalf("read %d after %v: %d %q", i, time.Duration(i+1)*time.Second, status, body)
 		}
 	}
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(3200 * time.Millisecond)
 	if status, _, _ := do(t, "GET", base+"/s", nil, cookie); status != 404 {
 		t.Fatalf("untouched session still there after its TTL: %d", status)
 	}
