@@ -24,6 +24,7 @@ var (
 	headerPriority     = []byte(PriorityHeader)
 	headerCacheControl = []byte(fasthttp.HeaderCacheControl)
 	valueNoStore       = []byte("no-store")
+	methodGet          = []byte(fasthttp.MethodGet)
 )
 
 // serve is the fasthttp handler: route, identify, admit, run, account.
@@ -47,6 +48,10 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	rc.Response.Header.SetCanonical(headerRequestID, c.reqID[:c.reqIDLen])
 
 	rt, np := a.router.lookup(rc.Method(), rc.Path(), &c.params)
+	if rt == nil && rc.IsHead() {
+		// HEAD is GET without the body, which fasthttp drops itself.
+		rt, np = a.router.lookup(methodGet, rc.Path(), &c.params)
+	}
 	if rt == nil {
 		a.unrouted(c)
 		return
