@@ -61,7 +61,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 				rc.Response.Reset()
 				h(rc)
 			})
-			if allocs != 0 {
+			if allocs != 0 && !raceEnabled {
 				t.Fatalf("%v allocations per request, want 0", allocs)
 			}
 		})
@@ -84,7 +84,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 			rc.Response.Reset()
 			h(rc)
 		})
-		if allocs != 0 {
+		if allocs != 0 && !raceEnabled {
 			t.Fatalf("%v allocations per rejection, want 0", allocs)
 		}
 	})
