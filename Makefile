@@ -11,7 +11,7 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -nostdinc
 TEST_FLAGS ?= -count=1 -timeout 30m
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-unit vet generate generate-check bench bench-report fuzz clean
+.PHONY: help build run test test-unit vet generate generate-check bench bench-peers bench-report fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,8 +42,21 @@ generate-check: ## fail if 'make generate' would change committed files
 	  git diff --exit-code --stat -- bpf dataplane/lb || { echo "generated BPF files are stale: run 'make generate' and commit"; exit 1; }; \
 	else echo "generate-check: skipped (no BPF packages or no clang)"; fi
 
-bench: build ## the side-by-side benchmark suite; results under bench/results/
+bench: build bench-peers ## the side-by-side benchmark suite; results under bench/results/
 	./$(BIN) bench all --json-dir bench/results
+
+# tool:Debian package of every bench peer and load generator.
+BENCH_PEERS := redis-server:redis-server redis-benchmark:redis-tools varnishd:varnish nginx:nginx haproxy:haproxy wrk:wrk nft:nftables
+
+bench-peers: ## install missing bench peers from Debian (apt-get; without root they are skipped and named)
+	@missing=""; for p in $(BENCH_PEERS); do bin=$${p%%:*}; pkg=$${p#*:}; \
+	  command -v $$bin >/dev/null || [ -x /usr/sbin/$$bin ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "bench: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	      || echo "bench: could not install$$missing; those peers will be skipped"; \
+	  else echo "bench: missing$$missing (not root: those peers will be skipped)"; fi; \
+	fi
 
 bench-report: build ## refresh the README benchmark table from bench/results/
 	./$(BIN) bench report --json-dir bench/results --readme README.md

@@ -29,7 +29,9 @@ func (h *Harness) startLB(ctx context.Context, sys string, backends []string) (s
 		if err := h.Strata.Has(ctx, "lb"); err != nil {
 			return "", err
 		}
-		args := []string{"--mode", "userspace", "--vip", vip, "--metrics", "", "--log-level", "warn"}
+		// No active health checks, like the HAProxy config: the backends are
+		// up for the whole run.
+		args := []string{"--mode", "userspace", "--vip", vip, "--health", "off", "--metrics", "", "--log-level", "warn"}
 		for _, b := range backends {
 			args = append(args, "--backend", b)
 		}

@@ -173,9 +173,10 @@ func TestGradientLimit(t *testing.T) {
 			if !tc.busy {
 				inflight = 1
 			}
-			for w := 0; w < 5; w++ {
+			for w := 1; w <= 5; w++ {
+				at := now.Add(time.Duration(w) * time.Second) // a new second per window
 				for i := 0; i < limitMaxSamples; i++ {
-					g.sample(now, tc.rtt, inflight, tc.dropped)
+					g.sample(at, tc.rtt, inflight, tc.dropped)
 				}
 			}
 			got := "same"

@@ -26,12 +26,14 @@ func TestCacheGetOrLoad(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			store := newMemStore()
+			store, node := newStateStore(t)
 			key := []byte("product:1")
 			if tc.preloaded {
 				_ = store.Set(context.Background(), key, []byte("v"), 0)
 			}
-			store.fail.Store(tc.stateDown)
+			if tc.stateDown {
+				node.Stop()
+			}
 			var loads atomic.Int64
 			release := make(chan struct{})
 			load := func(ctx context.Context) ([]byte, error) {
@@ -87,7 +89,7 @@ func TestCacheGetOrLoad(t *testing.T) {
 }
 
 func TestCacheLoaderErrorIsNotCached(t *testing.T) {
-	store := newMemStore()
+	store, _ := newStateStore(t)
 	c, err := NewCache(store, "node", CacheConfig{})
 	if err != nil {
 		t.Fatal(err)

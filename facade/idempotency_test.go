@@ -8,7 +8,7 @@ import (
 )
 
 func TestIdempotency(t *testing.T) {
-	store := newMemStore()
+	store, _ := newStateStore(t)
 	var runs atomic.Int64
 	newNode := func() string {
 		a := newTestApp(t, Config{Store: store})

@@ -56,7 +56,7 @@ func cookieOf(t *testing.T, setCookie string) string {
 }
 
 func TestSessions(t *testing.T) {
-	store := newMemStore()
+	store, _ := newStateStore(t)
 	// Two apps over one store stand for two facade nodes.
 	node1 := sessionApp(t, store, time.Minute)
 	node2 := sessionApp(t, store, time.Minute)
@@ -99,7 +99,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestSessionExpiresAndTouchKeepsIt(t *testing.T) {
-	store := newMemStore()
+	store, _ := newStateStore(t)
 	base := sessionApp(t, store, 2*time.Second)
 	_, hdr, _ := do(t, "POST", base+"/s", nil, nil)
 	var setCookie string

@@ -25,12 +25,16 @@ type KVLoad struct {
 // KVResult is the outcome of one KVLoad run.
 type KVResult struct {
 	OpsPerSec float64
+	// Misses counts GETs that found no value: a run meant to read loaded
+	// keys that misses measures the wrong path.
+	Misses uint64
 	// Hist holds the latency of each pipeline batch (one round trip).
 	Hist Histogram
 }
 
-// KVBatch sends one batch of n commands on one worker's connection.
-type KVBatch func(ctx context.Context, keys []string) error
+// KVBatch sends one batch of commands on one worker's connection and
+// returns how many GETs found no value.
+type KVBatch func(ctx context.Context, keys []string) (misses int, err error)
 
 // RunKV drives newWorker's batches: each worker gets its own batch function
 // (its own connection) from newWorker.
@@ -47,7 +51,7 @@ func (l *KVLoad) RunKV(ctx context.Context, newWorker func() (KVBatch, func(), e
 		defer closeFn()
 		workers[i] = b
 	}
-	var ops atomic.Uint64
+	var ops, misses atomic.Uint64
 	var firstErr atomic.Value
 	hists := make([]Histogram, l.Clients)
 	ctx, cancel := context.WithTimeout(ctx, l.Duration)
@@ -66,7 +70,8 @@ func (l *KVLoad) RunKV(ctx context.Context, newWorker func() (KVBatch, func(), e
 					n += l.Clients
 				}
 				t0 := time.Now()
-				if err := batch(ctx, keys); err != nil {
+				m, err := batch(ctx, keys)
+				if err != nil {
 					if ctx.Err() == nil {
 						firstErr.CompareAndSwap(nil, err)
 						cancel()
@@ -75,6 +80,7 @@ func (l *KVLoad) RunKV(ctx context.Context, newWorker func() (KVBatch, func(), e
 				}
 				hists[i].Record(time.Since(t0))
 				ops.Add(uint64(len(keys)))
+				misses.Add(uint64(m))
 			}
 		}(i, batch)
 	}
@@ -83,7 +89,7 @@ func (l *KVLoad) RunKV(ctx context.Context, newWorker func() (KVBatch, func(), e
 	if err, _ := firstErr.Load().(error); err != nil {
 		return nil, fmt.Errorf("kv load: %w", err)
 	}
-	res := &KVResult{OpsPerSec: float64(ops.Load()) / elapsed.Seconds()}
+	res := &KVResult{OpsPerSec: float64(ops.Load()) / elapsed.Seconds(), Misses: misses.Load()}
 	for i := range hists {
 		res.Hist.Merge(&hists[i])
 	}
@@ -100,15 +106,16 @@ func GoRedisWorker(addr string, set bool, valueSize int) func() (KVBatch, func()
 	}
 	return func() (KVBatch, func(), error) {
 		c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, MinIdleConns: 1, Protocol: 2, DisableIdentity: true})
-		batch := func(ctx context.Context, keys []string) error {
+		batch := func(ctx context.Context, keys []string) (int, error) {
 			if len(keys) == 1 {
 				if set {
-					return c.Set(ctx, keys[0], value, 0).Err()
+					return 0, c.Set(ctx, keys[0], value, 0).Err()
 				}
-				if err := c.Get(ctx, keys[0]).Err(); err != nil && err != redis.Nil {
-					return err
+				err := c.Get(ctx, keys[0]).Err()
+				if err == redis.Nil {
+					return 1, nil
 				}
-				return nil
+				return 0, err
 			}
 			p := c.Pipeline()
 			for _, k := range keys {
@@ -118,11 +125,17 @@ func GoRedisWorker(addr string, set bool, valueSize int) func() (KVBatch, func()
 					p.Get(ctx, k)
 				}
 			}
-			_, err := p.Exec(ctx)
-			if err == redis.Nil {
-				err = nil
+			cmds, err := p.Exec(ctx)
+			if err != nil && err != redis.Nil {
+				return 0, err
 			}
-			return err
+			misses := 0
+			for _, cmd := range cmds {
+				if cmd.Err() == redis.Nil {
+					misses++
+				}
+			}
+			return misses, nil
 		}
 		return batch, func() { c.Close() }, nil
 	}

@@ -66,11 +66,11 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct pkt *p,
 				    const struct backend *be,
 				    const struct config *cfg, __u32 hash)
 {
-	int hdr = p->key.family == LB_FAMILY_V4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	int hdr = p->family == LB_FAMILY_V4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	__u32 l2_len = p->l2_len;
 	void *data, *data_end, *outer;
 
-	if (be->family != p->key.family)
+	if (be->family != p->family)
 		return LB_DROP_FAMILY + 1;
 	if (bpf_xdp_adjust_head(ctx, -hdr))
 		return LB_DROP_ENCAP + 1;
@@ -85,7 +85,7 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct pkt *p,
 	set_macs(data, be, cfg);
 	outer = data + l2_len;
 
-	if (p->key.family == LB_FAMILY_V4) {
+	if (p->family == LB_FAMILY_V4) {
 		struct iphdr *ip = outer;
 
 		if ((void *)(ip + 1) > data_end)

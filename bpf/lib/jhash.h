@@ -4,6 +4,7 @@
 #pragma once
 
 #include "types.h"
+#include "structs.h"
 
 #define FLOWHASH_SEED 0x53545241 /* "STRA", flowhash.Seed */
 #define JHASH_INITVAL 0xdeadbeef
@@ -42,20 +43,28 @@ static __always_inline __u32 be32_at(const __u8 *p)
 	return bpf_ntohl(w);
 }
 
-/* flow_hash: flowhash.Hash on a ct_key (addresses and ports in network order). */
-static __always_inline __u32 flow_hash(const struct ct_key *k)
+static __always_inline __u32 ports_word(__be16 sport, __be16 dport)
 {
-	__u32 ports = ((__u32)bpf_ntohs(k->sport) << 16) | bpf_ntohs(k->dport);
+	return ((__u32)bpf_ntohs(sport) << 16) | bpf_ntohs(dport);
+}
+
+/* flow_hash4 and flow_hash6 are flowhash.Hash4 and flowhash.Hash6. */
+static __always_inline __u32 flow_hash4(const struct ct_key4 *k)
+{
 	__u32 a, b, c;
 
-	if (k->family == LB_FAMILY_V4) {
-		a = b = c = JHASH_INITVAL + (3 << 2) + (FLOWHASH_SEED ^ k->proto);
-		c += ports;
-		b += be32_at(k->dst);
-		a += be32_at(k->src);
-		__jhash_final(a, b, c);
-		return c;
-	}
+	a = b = c = JHASH_INITVAL + (3 << 2) + (FLOWHASH_SEED ^ k->proto);
+	c += ports_word(k->sport, k->dport);
+	b += bpf_ntohl(k->dst);
+	a += bpf_ntohl(k->src);
+	__jhash_final(a, b, c);
+	return c;
+}
+
+static __always_inline __u32 flow_hash6(const struct ct_key6 *k)
+{
+	__u32 a, b, c;
+
 	a = b = c = JHASH_INITVAL + (9 << 2) + (FLOWHASH_SEED ^ k->proto);
 	a += be32_at(k->src);
 	b += be32_at(k->src + 4);
@@ -67,7 +76,7 @@ static __always_inline __u32 flow_hash(const struct ct_key *k)
 	__jhash_mix(a, b, c);
 	a += be32_at(k->dst + 8);
 	b += be32_at(k->dst + 12);
-	c += ports;
+	c += ports_word(k->sport, k->dport);
 	__jhash_final(a, b, c);
 	return c;
 }

@@ -50,6 +50,62 @@ static __always_inline struct backend *pick_backend(const struct svc_value *svc,
 	return bpf_map_lookup_elem(&lb_backends, &bidx);
 }
 
+/* lookup_service finds the packet's service in the active generation. */
+static __always_inline struct svc_value *lookup_service(const struct pkt *p, __u8 gen)
+{
+	if (p->family == LB_FAMILY_V4) {
+		struct svc_key4 k = {
+			.addr = p->k4.dst, .port = p->k4.dport, .proto = p->k4.proto, .gen = gen,
+		};
+
+		return bpf_map_lookup_elem(&lb_services4, &k);
+	}
+	struct svc_key6 k;
+
+	__builtin_memcpy(k.addr, p->k6.dst, 16);
+	k.port = p->k6.dport;
+	k.proto = p->k6.proto;
+	k.gen = gen;
+	return bpf_map_lookup_elem(&lb_services6, &k);
+}
+
+/* is_vip says whether a fragment's destination is a VIP of the generation. */
+static __always_inline int is_vip(const struct pkt *p, __u8 gen)
+{
+	struct vip_key vk;
+
+	__builtin_memset(&vk, 0, sizeof(vk));
+	vk.gen = gen;
+	vk.family = p->family;
+	if (p->family == LB_FAMILY_V4)
+		__builtin_memcpy(vk.addr, &p->k4.dst, 4);
+	else
+		__builtin_memcpy(vk.addr, p->k6.dst, 16);
+	return bpf_map_lookup_elem(&lb_vips, &vk) != NULL;
+}
+
+static __always_inline struct ct_value *lookup_flow(const struct pkt *p)
+{
+	if (p->family == LB_FAMILY_V4)
+		return bpf_map_lookup_elem(&lb_conntrack4, &p->k4);
+	return bpf_map_lookup_elem(&lb_conntrack6, &p->k6);
+}
+
+static __always_inline void track_flow(const struct pkt *p, const struct ct_value *v)
+{
+	if (p->family == LB_FAMILY_V4)
+		bpf_map_update_elem(&lb_conntrack4, &p->k4, v, BPF_ANY);
+	else
+		bpf_map_update_elem(&lb_conntrack6, &p->k6, v, BPF_ANY);
+}
+
+static __always_inline __u32 pkt_hash(const struct pkt *p)
+{
+	if (p->family == LB_FAMILY_V4)
+		return flow_hash4(&p->k4);
+	return flow_hash6(&p->k6);
+}
+
 static __always_inline int lb_process(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -60,7 +116,6 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	struct global_stats *st;
 	struct ct_value *ct;
 	struct backend *be;
-	struct svc_key sk;
 	struct pkt p;
 	__u32 zero = 0, hash = 0, id;
 	int new_flow = 0, ret;
@@ -70,7 +125,6 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&lb_config, &zero);
 	if (!st || !cfg)
 		return XDP_PASS;
-	__builtin_memset(&p, 0, sizeof(p));
 	ret = parse_packet(data, data_end, &p);
 	switch (ret) {
 	case PARSE_OK:
@@ -81,38 +135,25 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	case PARSE_OTHER_PROTO:
 		st->pass[LB_PASS_OTHER_PROTO]++;
 		return XDP_PASS;
-	case PARSE_FRAGMENT: {
-		struct vip_key vk;
-
-		__builtin_memset(&vk, 0, sizeof(vk));
-		vk.gen = cfg->gen;
-		vk.family = p.key.family;
-		__builtin_memcpy(vk.addr, p.key.dst, 16);
-		if (bpf_map_lookup_elem(&lb_vips, &vk)) {
+	case PARSE_FRAGMENT:
+		if (is_vip(&p, cfg->gen)) {
 			st->drop[LB_DROP_FRAGMENT]++;
 			return XDP_DROP;
 		}
 		st->pass[LB_PASS_NO_SERVICE]++;
 		return XDP_PASS;
-	}
 	default:
 		st->pass[LB_PASS_MALFORMED]++;
 		return XDP_PASS;
 	}
 
-	__builtin_memset(&sk, 0, sizeof(sk));
-	sk.gen = cfg->gen;
-	sk.family = p.key.family;
-	sk.proto = p.key.proto;
-	sk.port = p.key.dport;
-	__builtin_memcpy(sk.addr, p.key.dst, 16);
-	svc = bpf_map_lookup_elem(&lb_services, &sk);
+	svc = lookup_service(&p, cfg->gen);
 	if (!svc) {
 		st->pass[LB_PASS_NO_SERVICE]++;
 		return XDP_PASS;
 	}
 
-	ct = bpf_map_lookup_elem(&lb_conntrack, &p.key);
+	ct = lookup_flow(&p);
 	if (ct) {
 		st->ct_hit++;
 		be = &ct->be;
@@ -125,7 +166,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 			st->drop[LB_DROP_NO_BACKEND]++;
 			return XDP_DROP;
 		}
-		hash = flow_hash(&p.key);
+		hash = pkt_hash(&p);
 		be = pick_backend(svc, cfg, hash);
 		if (!be) {
 			st->drop[LB_DROP_INTERNAL]++;
@@ -135,14 +176,14 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		nv.be = *be;
 		nv.svc_id = svc->id;
 		nv.fwd = svc->fwd;
-		bpf_map_update_elem(&lb_conntrack, &p.key, &nv, BPF_ANY);
+		track_flow(&p, &nv);
 		fwd = svc->fwd;
 		new_flow = 1;
 	}
 
 	if (fwd == LB_FWD_IPIP) {
 		if (!new_flow)
-			hash = flow_hash(&p.key);
+			hash = pkt_hash(&p);
 		ret = fwd_ipip(ctx, &p, be, cfg, hash);
 		if (ret) {
 			if (ret - 1 < LB_DROP_MAX)

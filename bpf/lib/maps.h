@@ -19,15 +19,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_config SEC(".maps");
 
-/* (generation, VIP, port, proto) -> service. */
+/* (VIP, port, proto, generation) -> service, per address family. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_MAX_SERVICES * LB_GENERATIONS);
-	__type(key, struct svc_key);
+	__type(key, struct svc_key4);
 	__type(value, struct svc_value);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} lb_services SEC(".maps");
+} lb_services4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES * LB_GENERATIONS);
+	__type(key, struct svc_key6);
+	__type(value, struct svc_value);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_services6 SEC(".maps");
 
 /* (generation, VIP address): which addresses are VIPs, for fragments. */
 struct {
@@ -66,17 +75,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_backends SEC(".maps");
 
-/* Connection table: 5-tuple -> forwarding decision. LRU with per-CPU free
- * lists (BPF_F_NO_COMMON_LRU) so CPUs do not contend on eviction; entries
- * are shared, so a flow that moves CPU keeps its backend. */
+/* Connection tables, per address family: 5-tuple -> forwarding decision.
+ * LRU with per-CPU free lists (BPF_F_NO_COMMON_LRU) so CPUs do not contend
+ * on eviction; entries are shared, so a flow that moves CPU keeps its
+ * backend. Each is sized to the manager's conntrack size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LB_CT_SIZE);
-	__type(key, struct ct_key);
+	__type(key, struct ct_key4);
 	__type(value, struct ct_value);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} lb_conntrack SEC(".maps");
+} lb_conntrack4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_CT_SIZE);
+	__type(key, struct ct_key6);
+	__type(value, struct ct_value);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_conntrack6 SEC(".maps");
 
 /* WRR ring cursor per stable service id, per CPU. */
 struct {

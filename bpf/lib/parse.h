@@ -16,17 +16,21 @@ enum parse_result {
 	PARSE_FRAGMENT,		/* IP fragment (key has addresses) */
 };
 
+/* What the decision needs from a packet. Only the key of the packet's family
+ * is filled; each is written whole, padding included, because it is a map
+ * key (and the verifier wants initialised stack for it). */
 struct pkt {
-	struct ct_key key;
+	struct ct_key4 k4;
+	struct ct_key6 k6;
 	__u32 l2_len;	/* Ethernet header and VLAN tags */
 	__u32 l3_len;	/* IP header, options included */
 	__u16 ip_len;	/* IPv4 total length or IPv6 payload length */
+	__u8 family;	/* enum lb_family */
 	__u8 tos;	/* IPv4 TOS or IPv6 traffic class, copied to the outer header */
-	__u8 pad;
 };
 
 static __always_inline int parse_l4(void *l4, void *data_end, __u8 proto,
-				    struct pkt *p)
+				    __be16 *sport, __be16 *dport)
 {
 	struct l4_ports *ports = l4;
 
@@ -39,8 +43,8 @@ static __always_inline int parse_l4(void *l4, void *data_end, __u8 proto,
 	} else {
 		return PARSE_OTHER_PROTO;
 	}
-	p->key.sport = ports->source;
-	p->key.dport = ports->dest;
+	*sport = ports->source;
+	*dport = ports->dest;
 	return PARSE_OK;
 }
 
@@ -61,13 +65,16 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct pkt *p)
 		return PARSE_MALFORMED;
 	p->l3_len = hl;
 	p->tos = ip->tos;
-	p->key.family = LB_FAMILY_V4;
-	p->key.proto = ip->protocol;
-	__builtin_memcpy(p->key.src, &ip->saddr, 4);
-	__builtin_memcpy(p->key.dst, &ip->daddr, 4);
+	p->family = LB_FAMILY_V4;
+	p->k4.src = ip->saddr;
+	p->k4.dst = ip->daddr;
+	p->k4.sport = 0;
+	p->k4.dport = 0;
+	p->k4.proto = ip->protocol;
+	p->k4.pad[0] = p->k4.pad[1] = p->k4.pad[2] = 0;
 	if (ip->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET))
 		return PARSE_FRAGMENT;
-	return parse_l4(l3 + hl, data_end, ip->protocol, p);
+	return parse_l4(l3 + hl, data_end, ip->protocol, &p->k4.sport, &p->k4.dport);
 }
 
 static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
@@ -83,17 +90,19 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 		return PARSE_MALFORMED;
 	p->l3_len = sizeof(*ip6);
 	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
-	p->key.family = LB_FAMILY_V6;
-	p->key.proto = ip6->nexthdr;
-	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
-	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
+	p->family = LB_FAMILY_V6;
+	__builtin_memcpy(p->k6.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->k6.dst, &ip6->daddr, 16);
+	p->k6.sport = 0;
+	p->k6.dport = 0;
+	p->k6.proto = ip6->nexthdr;
+	p->k6.pad[0] = p->k6.pad[1] = p->k6.pad[2] = 0;
 	if (ip6->nexthdr == LB_IPPROTO_FRAGMENT)
 		return PARSE_FRAGMENT;
-	return parse_l4(l3 + sizeof(*ip6), data_end, ip6->nexthdr, p);
+	return parse_l4(l3 + sizeof(*ip6), data_end, ip6->nexthdr, &p->k6.sport, &p->k6.dport);
 }
 
-/* parse_packet fills p; p must be zeroed by the caller (the key's padding
- * and unused address bytes are part of the hashed map key). */
+/* parse_packet fills p from the frame. */
 static __always_inline int parse_packet(void *data, void *data_end, struct pkt *p)
 {
 	struct ethhdr *eth = data;

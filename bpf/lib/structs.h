@@ -6,15 +6,21 @@
 
 #include "types.h"
 
-/* Key of lb_services: one virtual service in one generation. */
-struct svc_key {
-	__u8 gen;
-	__u8 family;
-	__u8 proto;
-	__u8 pad;
+/* Keys of lb_services4/6: one virtual service in one generation. IPv4 and
+ * IPv6 have their own maps so that IPv4 keys stay short: the kernel hashes
+ * the whole key on every lookup. */
+struct svc_key4 {
+	__be32 addr;
 	__be16 port;
-	__u16 pad2;
+	__u8 proto;
+	__u8 gen;
+};
+
+struct svc_key6 {
 	__u8 addr[16];
+	__be16 port;
+	__u8 proto;
+	__u8 gen;
 };
 
 struct svc_value {
@@ -42,14 +48,23 @@ struct backend {
 	__u32 id;	/* stable counter id, < LB_MAX_BACKENDS */
 };
 
-struct ct_key {
+/* Keys of lb_conntrack4/6: the 5-tuple as sent by the client. */
+struct ct_key4 {
+	__be32 src;
+	__be32 dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct ct_key6 {
 	__u8 src[16];
 	__u8 dst[16];
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
-	__u8 family;
-	__u16 pad;
+	__u8 pad[3];
 };
 
 /* A tracked flow carries everything needed to forward it, so it survives its

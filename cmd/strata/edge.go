@@ -65,6 +65,7 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		oconns    = fs.Int("origin-max-conns", edge.DefaultOriginMaxConns, "connections to the origin at most (pooled, keep-alive)")
 		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; more are closed at once")
 		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long")
+		cookies   = fs.Bool("store-set-cookie", false, "store responses that carry Set-Cookie (RFC 9111 allows it; off because it hands one client's cookie to others); they are never coalesced")
 		purgeFrom stringList
 	)
 	fs.Var(&memory, "memory", "bytes the cache may use for stored responses (suffixes KiB, MiB, GiB)")
@@ -80,7 +81,7 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	cfg := edge.Config{
 		Origin: *origin, MemoryBytes: int64(memory), MaxObjectBytes: int64(maxObject),
 		Grace: *grace, Keep: keepOrNone(*keep), OriginTimeout: *otimeout, OriginMaxConns: *oconns,
-		MaxConns: *maxConns, IdleTimeout: *idle,
+		MaxConns: *maxConns, IdleTimeout: *idle, StoreSetCookie: *cookies,
 	}
 	for _, p := range purgeFrom {
 		pfx, err := netip.ParsePrefix(p)

@@ -38,6 +38,8 @@ type lbFlags struct {
 	maxEjected                                                     float64
 	connectTimeout, idleTimeout, drain                             time.Duration
 	maxConns                                                       int
+	pinDir                                                         string
+	unpin                                                          bool
 }
 
 func (f *lbFlags) bind(fs *flag.FlagSet) {
@@ -59,6 +61,8 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", time.Second, "userspace: backend connect timeout")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "userspace: close sessions idle this long")
 	fs.IntVar(&f.maxConns, "max-conns", 50000, "userspace: concurrent client connections per service")
+	fs.StringVar(&f.pinDir, "pin-dir", "", "xdp modes: bpffs directory for the pinned maps (default /sys/fs/bpf/strata)")
+	fs.BoolVar(&f.unpin, "unpin", false, "xdp modes: remove the pinned maps on exit (drops tracked flows)")
 	fs.DurationVar(&f.drain, "drain", 5*time.Second, "on SIGTERM, let open connections finish this long")
 }
 

@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-dp/strata/internal/testbed"
 )
 
 // startBackends starts n `strata testbed backend` processes.
@@ -27,73 +27,6 @@ func startBackends(t *testing.T, n int) ([]*proc, []string) {
 		addrs = append(addrs, p.line(t, "LISTEN="))
 	}
 	return procs, addrs
-}
-
-// loadResult is what one run of HTTP load saw.
-type loadResult struct {
-	mu              sync.Mutex
-	ok, failed      int
-	hiddenRetries   int      // requests the transport retried on a new connection
-	failedOnHealthy []string // failures on a connection last served by a live backend
-	byID            map[string]int
-}
-
-// load runs workers, each with one keep-alive connection at a time, until
-// stop closes; a failed request is charged to the backend that last
-// answered on that same connection.
-func load(vip string, workers int, killed func() string, stop <-chan struct{}) *loadResult {
-	res := &loadResult{byID: map[string]int{}}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-			lastID := map[net.Conn]string{}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				// Go's transport silently retries a GET whose reused
-				// connection died; every connection used is recorded so a
-				// hidden retry still counts against its backend.
-				var conns []net.Conn
-				trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { conns = append(conns, i.Conn) }}
-				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "http://"+vip+"/whoami", nil)
-				resp, err := client.Do(req)
-				var body []byte
-				if err == nil {
-					body, err = io.ReadAll(resp.Body)
-					resp.Body.Close()
-				}
-				res.mu.Lock()
-				failedConns := conns
-				if err == nil && len(conns) > 0 {
-					failedConns = conns[:len(conns)-1]
-				}
-				for _, c := range failedConns {
-					res.hiddenRetries++
-					if id, seen := lastID[c]; seen && id != killed() {
-						res.failedOnHealthy = append(res.failedOnHealthy, fmt.Sprintf("backend %s: %v", id, err))
-					}
-				}
-				if err != nil {
-					res.failed++
-				} else {
-					res.ok++
-					res.byID[string(body)]++
-					lastID[conns[len(conns)-1]] = string(body)
-				}
-				res.mu.Unlock()
-			}
-		}()
-	}
-	go func() { <-stop; wg.Wait() }()
-	return res
 }
 
 // TestLBFailoverUserspace is the failover proof on loopback: under HTTP
@@ -113,36 +46,27 @@ func TestLBFailoverUserspace(t *testing.T) {
 	lbProc := strataProc(t, nil, args...)
 	waitServing(t, vip)
 
-	var mu sync.Mutex
-	killedID := ""
-	stop := make(chan struct{})
-	res := load(vip, 8, func() string { mu.Lock(); defer mu.Unlock(); return killedID }, stop)
+	var killed atomic.Value
+	killed.Store("")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	done := make(chan *testbed.LoadResult, 1)
+	go func() {
+		done <- testbed.RunLoad(ctx, testbed.LoadOptions{URL: "http://" + vip + "/whoami", Workers: 8,
+			Killed: func() string { return killed.Load().(string) }})
+	}()
 	time.Sleep(1500 * time.Millisecond)
-	mu.Lock()
-	killedID = "2"
-	mu.Unlock()
+	killed.Store("2")
 	if err := backends[1].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond)
-	close(stop)
-	time.Sleep(200 * time.Millisecond)
-
-	res.mu.Lock()
-	defer res.mu.Unlock()
-	total := res.ok + res.failed
-	t.Logf("requests %d ok %d failed %d (transport retries %d) by backend %v", total, res.ok, res.failed, res.hiddenRetries, res.byID)
-	if len(res.failedOnHealthy) > 0 {
-		t.Errorf("connections to live backends failed: %v", res.failedOnHealthy)
-	}
-	if total < 1000 {
-		t.Fatalf("only %d requests ran; the proof needs at least 1000", total)
-	}
-	if float64(res.ok) < 0.999*float64(total) {
-		t.Errorf("success %.4f%%, want >= 99.9%%", 100*float64(res.ok)/float64(total))
+	res := <-done
+	t.Log(res)
+	if err := res.Check(1000); err != nil {
+		t.Error(err)
 	}
 	for _, id := range []string{"1", "3", "4"} {
-		if res.byID[id] == 0 {
+		if res.ByID[id] == 0 {
 			t.Errorf("backend %s served nothing", id)
 		}
 	}

@@ -13,16 +13,24 @@ import (
 func runTestbedBed(ctx context.Context, args []string, env *environment) error {
 	switch args[0] {
 	case "up":
-		fs := newFlagSet("testbed up", "[--mode userspace] [--backends N] [--prefix P]", env)
+		fs := newFlagSet("testbed up", "[--mode xdp|userspace|nft] [--nft numgen|jhash] [--backends N] [--prefix P]", env)
 		var o testbed.Options
-		fs.StringVar(&o.Mode, "mode", "userspace", "LB mode inside the bed: userspace (xdp needs the XDP data path in this build)")
+		fs.StringVar(&o.Mode, "mode", "userspace", "what balances in the bed: xdp (native XDP, L2 direct server return), userspace (gnet proxy) or nft (nftables DNAT, for comparison)")
+		fs.StringVar(&o.NftAlgo, "nft", "numgen", "with --mode nft: numgen or jhash")
 		fs.IntVar(&o.Backends, "backends", 4, fmt.Sprintf("backend namespaces (1..%d)", testbed.MaxBackends))
 		fs.StringVar(&o.Prefix, "prefix", "stb", "prefix of every namespace name (1..8 of [a-z0-9])")
 		if err := parseFlags(fs, args[1:], false); err != nil {
 			return err
 		}
-		if o.Mode != "userspace" {
-			return usagef("--mode: %q is not available in this build (allowed: userspace)", o.Mode)
+		switch o.Mode {
+		case "xdp", "userspace", "nft":
+		default:
+			return usagef("--mode: %q is not one of xdp, userspace, nft", o.Mode)
+		}
+		switch o.NftAlgo {
+		case "numgen", "jhash":
+		default:
+			return usagef("--nft: %q is not one of numgen, jhash", o.NftAlgo)
 		}
 		if o.Backends < 1 || o.Backends > testbed.MaxBackends {
 			return usagef("--backends: %d is not in 1..%d", o.Backends, testbed.MaxBackends)

@@ -25,8 +25,10 @@ type conn struct {
 
 	key, vkey, num, scratch []byte
 
-	closeAfter  bool // answer with Connection: close and hang up
-	keepAlive10 bool // HTTP/1.0 client that asked for keep-alive
+	flags       uint8 // scanRequest of the current request
+	armedAt     int64 // coarse second the connection deadline was last set
+	closeAfter  bool  // answer with Connection: close and hang up
+	keepAlive10 bool  // HTTP/1.0 client that asked for keep-alive
 	idle        atomic.Bool
 }
 
@@ -36,6 +38,7 @@ func newConn(e *Edge, nc net.Conn) *conn {
 		nc:      nc,
 		br:      bufio.NewReaderSize(nc, e.cfg.MaxHeaderBytes),
 		bw:      bufio.NewWriterSize(nc, 16<<10),
+		flags:   allFlags,
 		key:     make([]byte, 0, 256),
 		vkey:    make([]byte, 0, 256),
 		num:     make([]byte, 0, 24),
@@ -68,7 +71,12 @@ func (c *conn) serve() {
 		if e.shutting.Load() {
 			return
 		}
-		c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
+		// Re-arming a deadline costs a timer update; once a second is
+		// precise enough for an idle timeout counted in seconds.
+		if now := e.now(); now != c.armedAt {
+			c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
+			c.armedAt = now
+		}
 		if _, err := c.br.Peek(1); err != nil {
 			return
 		}
@@ -111,6 +119,11 @@ func (c *conn) readRequest() bool {
 	if c.req.Header.Len() > e.cfg.MaxHeaderCount {
 		e.m.badRequests.Inc()
 		c.writeError(fasthttp.StatusRequestHeaderFieldsTooLarge, csDetail("too-many-fields"))
+		return false
+	}
+	if c.req.Header.IsHTTP11() && len(c.req.Header.Host()) == 0 {
+		e.m.badRequests.Inc()
+		c.writeError(fasthttp.StatusBadRequest, csDetail("missing-host"))
 		return false
 	}
 	if c.req.Header.ContentLength() == -1 && hasContentLength(c.req.Header.RawHeaders()) {

@@ -1,4 +1,15 @@
 package edge
 
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
 // SetClock replaces the edge's clock (unix seconds) for tests.
 func (e *Edge) SetClock(now func() int64) { e.now = now }
+
+func testCounter(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
+}

@@ -69,8 +69,13 @@ func acceptsStale(d *cachecontrol.Directives, o *object, age int64) bool {
 func (e *Edge) handleRead(c *conn, headOnly bool) {
 	req := &c.req
 	c.key = appendKey(c.key[:0], req)
+	c.flags = scanRequest(req.Header.RawHeaders())
 	var rcc cachecontrol.Directives
-	requestDirectives(req, &rcc)
+	if c.flags&hasDirectives != 0 {
+		requestDirectives(req, &rcc)
+	} else {
+		rcc.Reset()
+	}
 	now := e.now()
 	o, lr := e.lookup(c, req)
 	var age int64
@@ -79,6 +84,15 @@ func (e *Edge) handleRead(c *conn, headOnly bool) {
 		if o.expired(age) {
 			o, lr = nil, lookupURIMiss
 		}
+	}
+	if o != nil && o.pass && !rcc.OnlyIfCached {
+		// Known not to be shareable: no waiting behind other requests.
+		e.m.misses.Inc()
+		e.fetch(c, nil, &rcc, headOnly, nil, "uri-miss")
+		return
+	}
+	if o != nil && o.pass {
+		o = nil
 	}
 	if o == nil {
 		if rcc.OnlyIfCached {

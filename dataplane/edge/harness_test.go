@@ -30,15 +30,16 @@ type script func(n int, r *http.Request) reply
 
 // bed is one edge in front of one scripted origin, sharing a fake clock.
 type bed struct {
-	t      *testing.T
-	edge   *edge.Edge
-	addr   string
-	clock  atomic.Int64
-	hits   atomic.Int64
-	mu     sync.Mutex
-	script script
-	last   *http.Request // the origin's last request
-	client *http.Client
+	t         *testing.T
+	edge      *edge.Edge
+	addr      string
+	clock     atomic.Int64
+	hits      atomic.Int64
+	mu        sync.Mutex
+	script    script
+	last      *http.Request // the origin's last request
+	client    *http.Client
+	originSrv *http.Server
 }
 
 func newBed(t *testing.T, cfg edge.Config, s script) *bed {
@@ -77,7 +78,7 @@ func newBed(t *testing.T, cfg edge.Config, s script) *bed {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	b.edge, b.addr = e, ln.Addr().String()
+	b.edge, b.addr, b.originSrv = e, ln.Addr().String(), osrv
 	b.client = &http.Client{
 		Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16},
 		Timeout:   10 * time.Second,

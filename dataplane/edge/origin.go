@@ -57,6 +57,10 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	if len(dst.Header.Host()) == 0 {
 		dst.Header.SetHostBytes(src.Header.Host())
 	}
+	if len(dst.Header.Host()) == 0 {
+		// HTTP/1.0 without Host: the origin's own name.
+		dst.Header.SetHost(e.originHost)
+	}
 	connNamed := src.Header.Peek("Connection")
 	var xff, via []byte
 	for k, v := range src.Header.All() {

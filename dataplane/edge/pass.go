@@ -15,6 +15,7 @@ func (e *Edge) handlePass(c *conn) {
 	e.m.passes.Inc()
 	oreq := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
+	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
 	defer func() {
 		resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
@@ -27,6 +28,11 @@ func (e *Edge) handlePass(c *conn) {
 		return
 	}
 	status := resp.StatusCode()
+	if !validStatus(status) {
+		e.m.originErrors.Inc()
+		e.originFailed(c, nil, false, nil, "method", 0, errBadStatus)
+		return
+	}
 	p := parseResponse(&resp.Header, e.now())
 	if unsafeMethod(c.req.Header.Method()) && status >= 200 && status < 400 {
 		c.key = appendKey(c.key[:0], &c.req)

@@ -10,7 +10,7 @@ import (
 // no conditional and no Range, allocates nothing.
 func (c *conn) serveStored(o *object, age int64, cs []byte, ttl int64, headOnly bool) {
 	h := &c.req.Header
-	if o.status == 200 {
+	if o.status == 200 && c.flags&(hasConditional|hasRange) != 0 {
 		if inm := h.Peek("If-None-Match"); len(inm) > 0 {
 			if etagMatchWeak(inm, o.etag) {
 				c.writeNotModified(o, age, cs, ttl)

@@ -121,7 +121,10 @@ func Run(ctx context.Context, s Scenario) (Result, error) {
 	return r, ctx.Err()
 }
 
-// calibrate measures capacity with a closed loop of 2×Workers clients.
+// calibrate measures capacity with a closed loop of 2×Workers clients. They
+// send high-priority requests, which wait in the queue instead of being
+// shed by the CoDel-style standing-queue rule, so no client spins on cheap
+// rejections and steals the CPU the measurement needs.
 func (st *stack) calibrate(ctx context.Context, s *Scenario) float64 {
 	end := time.Now().Add(s.Duration / 2)
 	var mu sync.Mutex
@@ -134,7 +137,7 @@ func (st *stack) calibrate(ctx context.Context, s *Scenario) float64 {
 			defer wg.Done()
 			n := 0
 			for time.Now().Before(end) && ctx.Err() == nil {
-				if status, _ := st.send(s, facade.PriorityNormal); status == fasthttp.StatusOK {
+				if status, _ := st.send(s, facade.PriorityHigh); status == fasthttp.StatusOK {
 					n++
 				}
 			}

@@ -42,8 +42,11 @@ type Options struct {
 	// Prefix names every namespace (PREFIX-client, ...); at most 8
 	// characters of [a-z0-9].
 	Prefix string
-	// Mode is the LB mode run in the lb namespace: "userspace".
-	Mode     string
+	// Mode is what balances in the lb namespace: "userspace" or "xdp"
+	// (strata lb), or "nft" (kernel nftables DNAT, no LB process).
+	Mode string
+	// NftAlgo picks the nft balancer: "numgen" (default) or "jhash".
+	NftAlgo  string
 	Backends int
 	// Bin is the strata binary run inside the namespaces.
 	Bin string
@@ -61,7 +64,12 @@ type Bed struct {
 	ClientNS string
 	LBNS     string
 	Backends []netip.AddrPort
+	pids     map[string]int // by process name: lb, backend-1, ...
 }
+
+// PID is the pid of one of the bed's processes ("lb", "backend-1", ...),
+// or 0.
+func (b *Bed) PID(name string) int { return b.pids[name] }
 
 func (o *Options) defaults() error {
 	if o.Prefix == "" {
@@ -106,8 +114,14 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	if opts.Mode != "userspace" {
-		return nil, fmt.Errorf("%w: mode %q (this build runs the bed in userspace mode only)", ErrBadOpts, opts.Mode)
+	switch opts.Mode {
+	case "userspace", "xdp":
+	case "nft":
+		if opts.NftAlgo == "" {
+			opts.NftAlgo = "numgen"
+		}
+	default:
+		return nil, fmt.Errorf("%w: mode %q (allowed: xdp, userspace, nft)", ErrBadOpts, opts.Mode)
 	}
 	if existing, _ := netns.List(opts.Prefix + "-"); len(existing) > 0 {
 		return nil, fmt.Errorf("%w: %s (run testbed down first)", ErrExists, strings.Join(existing, ", "))
@@ -115,7 +129,7 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("testbed: state dir: %w", err)
 	}
-	bed = &Bed{Opts: opts, VIP: VIP, ClientNS: opts.ns("client"), LBNS: opts.ns("lb")}
+	bed = &Bed{Opts: opts, VIP: VIP, ClientNS: opts.ns("client"), LBNS: opts.ns("lb"), pids: map[string]int{}}
 	defer func() {
 		if err != nil {
 			bed.Down()
@@ -123,6 +137,15 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 		}
 	}()
 	if err := bed.network(); err != nil {
+		return bed, err
+	}
+	switch opts.Mode {
+	case "xdp":
+		err = bed.xdpNetwork()
+	case "nft":
+		err = bed.nftNetwork()
+	}
+	if err != nil {
 		return bed, err
 	}
 	if err := bed.processes(); err != nil {
@@ -142,6 +165,11 @@ func (b *Bed) hosts() map[string]netip.Addr {
 
 func (b *Bed) network() error {
 	br := b.Opts.ns("br")
+	// Backends[i] lives in namespace b<i+1>: built by index, not from the
+	// hosts map, whose order is random.
+	for i := 1; i <= b.Opts.Backends; i++ {
+		b.Backends = append(b.Backends, netip.AddrPortFrom(backendIP(i), 80))
+	}
 	if err := b.addNS(br); err != nil {
 		return err
 	}
@@ -165,16 +193,16 @@ func (b *Bed) network() error {
 			[]string{"ip", "netns", "exec", ns, "ethtool", "-K", "eth0", "tx", "off", "rx", "off"},
 			[]string{"ip", "netns", "exec", br, "ethtool", "-K", peer, "tx", "off", "rx", "off"},
 		)
-		if strings.HasPrefix(host, "b") {
-			b.Backends = append(b.Backends, netip.AddrPortFrom(addr, 80))
-		}
 	}
 	// Only the client needs a route, to the VIP range via the LB; no
 	// namespace has a default route, so nothing leaves the bed.
 	steps = append(steps,
 		[]string{"ip", "-n", b.ClientNS, "route", "add", "198.18.1.0/24", "via", lbAddr.String()},
-		[]string{"ip", "-n", b.LBNS, "addr", "add", VIP.Addr().String() + "/32", "dev", "lo"},
 	)
+	if b.Opts.Mode == "userspace" {
+		// The proxy owns the VIP; in XDP mode the backends do (DSR).
+		steps = append(steps, []string{"ip", "-n", b.LBNS, "addr", "add", VIP.Addr().String() + "/32", "dev", "lo"})
+	}
 	for _, s := range steps {
 		if err := netns.Run(s[0], s[1:]...); err != nil {
 			return fmt.Errorf("testbed: %w", err)
@@ -193,11 +221,17 @@ func (b *Bed) addNS(ns string) error {
 func (b *Bed) processes() error {
 	for i, addr := range b.Backends {
 		id := strconv.Itoa(i + 1)
-		args := []string{b.Opts.Bin, "testbed", "backend", "--listen", addr.String(), "--id", id}
+		listen := addr.String()
+		if b.Opts.Mode == "xdp" {
+			// Health checks come to the backend's own address, clients to
+			// the VIP on its loopback.
+			listen = fmt.Sprintf("0.0.0.0:%d", addr.Port())
+		}
+		args := []string{b.Opts.Bin, "testbed", "backend", "--listen", listen, "--id", id}
 		if len(b.Opts.BackendCmd) > 0 {
 			args = args[:0]
 			for _, a := range b.Opts.BackendCmd {
-				a = strings.ReplaceAll(a, "{listen}", addr.String())
+				a = strings.ReplaceAll(a, "{listen}", listen)
 				args = append(args, strings.ReplaceAll(a, "{id}", id))
 			}
 		}
@@ -205,9 +239,17 @@ func (b *Bed) processes() error {
 			return err
 		}
 	}
-	args := []string{b.Opts.Bin, "lb", "--mode", b.Opts.Mode, "--vip", VIP.String(), "--health", "tcp"}
+	if b.Opts.Mode == "nft" {
+		return nil // the kernel balances; no LB process
+	}
+	// Metrics on the LB namespace's own loopback: ip netns exec LB_NS curl
+	// 127.0.0.1:9090/metrics.
+	args := []string{b.Opts.Bin, "lb", "--mode", b.Opts.Mode, "--vip", VIP.String(), "--health", "tcp", "--metrics", "127.0.0.1:9090"}
 	for _, a := range b.Backends {
 		args = append(args, "--backend", a.String())
+	}
+	if b.Opts.Mode == "xdp" {
+		args = append(args, "--iface", "eth0", "--pin-dir", b.Opts.PinDir(), "--unpin")
 	}
 	return b.start(b.LBNS, "lb", args)
 }
@@ -231,6 +273,7 @@ func (b *Bed) start(ns, name string, args []string) error {
 		cmd.Process.Kill()
 		return err
 	}
+	b.pids[name] = cmd.Process.Pid
 	go cmd.Wait() // reap it if it ends while we still run
 	return nil
 }

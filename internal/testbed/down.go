@@ -56,6 +56,10 @@ func Down(prefix, stateDir string) error {
 			errs = append(errs, err)
 		}
 	}
+	// The LB unpins on exit; a killed one leaves its maps behind.
+	if err := os.RemoveAll(Options{Prefix: prefix}.PinDir()); err != nil {
+		errs = append(errs, fmt.Errorf("testbed: %w", err))
+	}
 	if err := os.RemoveAll(stateDir); err != nil {
 		errs = append(errs, fmt.Errorf("testbed: %w", err))
 	}

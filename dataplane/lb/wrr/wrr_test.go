@@ -15,10 +15,10 @@ func TestBuild(t *testing.T) {
 		maxLen   uint32
 		want     string // ring as backend IDs
 	}{
-		{"smooth 5:1:1", []maglev.Backend{{"a", 5}, {"b", 1}, {"c", 1}}, 0, "aabacaa"},
-		{"gcd reduced", []maglev.Backend{{"b", 20}, {"a", 10}}, 0, "bab"},
-		{"drained skipped", []maglev.Backend{{"a", 1}, {"b", 0}, {"c", 1}}, 0, "ac"},
-		{"scaled keeps light", []maglev.Backend{{"a", 1000}, {"b", 1}}, 5, "aaba"},
+		{"smooth 5:1:1", []maglev.Backend{{ID: "a", Weight: 5}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 0, "aabacaa"},
+		{"gcd reduced", []maglev.Backend{{ID: "b", Weight: 20}, {ID: "a", Weight: 10}}, 0, "bab"},
+		{"drained skipped", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "b", Weight: 0}, {ID: "c", Weight: 1}}, 0, "ac"},
+		{"scaled keeps light", []maglev.Backend{{ID: "a", Weight: 1000}, {ID: "b", Weight: 1}}, 5, "aaba"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,9 +67,9 @@ func TestBuildErrors(t *testing.T) {
 		want     error
 	}{
 		{"empty", nil, 0, ErrNoBackends},
-		{"drained", []maglev.Backend{{"a", 0}}, 0, ErrNoCapacity},
-		{"duplicate", []maglev.Backend{{"a", 1}, {"a", 1}}, 0, ErrDuplicateID},
-		{"too many", []maglev.Backend{{"a", 1}, {"b", 1}, {"c", 1}}, 2, ErrTooMany},
+		{"drained", []maglev.Backend{{ID: "a", Weight: 0}}, 0, ErrNoCapacity},
+		{"duplicate", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "a", Weight: 1}}, 0, ErrDuplicateID},
+		{"too many", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 2, ErrTooMany},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestNextAllocs(t *testing.T) {
-	r, err := Build([]maglev.Backend{{"a", 3}, {"b", 1}}, 0)
+	r, err := Build([]maglev.Backend{{ID: "a", Weight: 3}, {ID: "b", Weight: 1}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

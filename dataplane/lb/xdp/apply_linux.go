@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -60,41 +61,41 @@ func (b *Balancer) Apply(ctx context.Context, cfg lb.Config) error {
 // before writing gen, never on the active generation, so in-flight packets
 // only ever read complete generations.
 func (b *Balancer) clearGeneration(gen uint32) error {
-	var sk lbSvcKey
-	var stale []lbSvcKey
-	it := b.maps.LbServices.Iterate()
-	for it.Next(&sk, new(lbSvcValue)) {
-		if uint32(sk.Gen) == gen {
-			stale = append(stale, sk)
+	if err := deleteWhere(b.maps.LbServices4, func(k *lbSvcKey4) bool { return uint32(k.Gen) == gen }); err != nil {
+		return err
+	}
+	if err := deleteWhere(b.maps.LbServices6, func(k *lbSvcKey6) bool { return uint32(k.Gen) == gen }); err != nil {
+		return err
+	}
+	if err := deleteWhere(b.maps.LbVips, func(k *lbVipKey) bool { return uint32(k.Gen) == gen }); err != nil {
+		return err
+	}
+	for i := uint32(0); i < MaxServices; i++ {
+		err := b.maps.LbTables.Delete(gen*MaxServices + i)
+		if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteWhere deletes the keys of m for which match is true. Values are
+// skipped (read into a scratch buffer sized by the map).
+func deleteWhere[K any](m *ebpf.Map, match func(*K) bool) error {
+	var k K
+	var stale []K
+	val := make([]byte, m.ValueSize())
+	it := m.Iterate()
+	for it.Next(&k, &val) {
+		if match(&k) {
+			stale = append(stale, k)
 		}
 	}
 	if err := it.Err(); err != nil {
 		return err
 	}
 	for _, k := range stale {
-		if err := b.maps.LbServices.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return err
-		}
-	}
-	var vk lbVipKey
-	var staleVIPs []lbVipKey
-	vit := b.maps.LbVips.Iterate()
-	for vit.Next(&vk, new(uint32)) {
-		if uint32(vk.Gen) == gen {
-			staleVIPs = append(staleVIPs, vk)
-		}
-	}
-	if err := vit.Err(); err != nil {
-		return err
-	}
-	for _, k := range staleVIPs {
-		if err := b.maps.LbVips.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return err
-		}
-	}
-	for i := uint32(0); i < MaxServices; i++ {
-		err := b.maps.LbTables.Delete(gen*MaxServices + i)
-		if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		if err := m.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 			return err
 		}
 	}
@@ -118,9 +119,16 @@ func (b *Balancer) writeGeneration(ctx context.Context, gen uint32, p *plan) err
 				return fmt.Errorf("service %s: %w", s.svc.Key(), err)
 			}
 		}
-		key := lbSvcKey{Gen: uint8(gen), Family: s.family, Proto: s.proto, Port: be16(s.port), Addr: s.addr}
 		val := lbSvcValue{Id: s.id, Table: table, Size: uint32(len(s.slots)), Sched: s.sched, Fwd: s.fwd}
-		if err := b.maps.LbServices.Put(&key, &val); err != nil {
+		var err error
+		if s.family == familyV4 {
+			key := lbSvcKey4{Addr: binary.NativeEndian.Uint32(s.addr[:4]), Port: be16(s.port), Proto: s.proto, Gen: uint8(gen)}
+			err = b.maps.LbServices4.Put(&key, &val)
+		} else {
+			key := lbSvcKey6{Addr: s.addr, Port: be16(s.port), Proto: s.proto, Gen: uint8(gen)}
+			err = b.maps.LbServices6.Put(&key, &val)
+		}
+		if err != nil {
 			return fmt.Errorf("service %s: %w", s.svc.Key(), err)
 		}
 		vk := lbVipKey{Gen: uint8(gen), Family: s.family, Addr: s.addr}

@@ -35,7 +35,7 @@ var _ lb.Applier = (*Balancer)(nil)
 // New loads the program and its maps (pinned under opts.PinDir, reusing maps
 // a previous manager pinned, so tracked flows survive a restart) and attaches
 // it to opts.Iface. On error nothing stays loaded or attached.
-func New(opts Options) (*Balancer, error) { return newBalancer(opts, false) }
+func New(opts Options) (*Balancer, error) { return newBalancer(opts, loadMode{}) }
 
 type loadedObjects struct {
 	lbMaps
@@ -48,7 +48,13 @@ type loadedBench struct {
 	Bench *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
 }
 
-func newBalancer(opts Options, bench bool) (*Balancer, error) {
+// loadMode selects what newBalancer loads beyond the production program.
+type loadMode struct {
+	bench bool // also load xdp_lb_bench_newflow
+	noPin bool // pin nothing (tests and measurements that need no restart)
+}
+
+func newBalancer(opts Options, lm loadMode) (*Balancer, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -59,13 +65,18 @@ func newBalancer(opts Options, bench bool) (*Balancer, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec.Maps[lbMapLbConntrack].MaxEntries = opts.ConntrackSize
+	spec.Maps[lbMapLbConntrack4].MaxEntries = opts.ConntrackSize
+	spec.Maps[lbMapLbConntrack6].MaxEntries = opts.ConntrackSize
 	spec.Maps[lbMapLbTables].InnerMap.MaxEntries = opts.TableSize
-	if err := ensurePinDir(opts.PinDir); err != nil {
+	if lm.noPin {
+		for _, m := range spec.Maps {
+			m.Pinning = ebpf.PinNone
+		}
+	} else if err := ensurePinDir(opts.PinDir); err != nil {
 		return nil, err
 	}
 	b := &Balancer{opts: opts, ids: newIDAllocator(), innerSpec: spec.Maps[lbMapLbTables].InnerMap.Copy()}
-	if err := b.load(spec, bench); err != nil {
+	if err := b.load(spec, lm.bench); err != nil {
 		return nil, err
 	}
 	if err := b.initConfig(); err != nil {
@@ -216,8 +227,8 @@ func (b *Balancer) unpin() error {
 
 func (b *Balancer) allMaps() []*ebpf.Map {
 	m := &b.maps
-	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack, m.LbServices,
-		m.LbStats, m.LbSvcStats, m.LbTables, m.LbVips, m.LbWrrCursor}
+	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack4, m.LbConntrack6,
+		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcStats, m.LbTables, m.LbVips, m.LbWrrCursor}
 }
 
 func (b *Balancer) closeObjects() {

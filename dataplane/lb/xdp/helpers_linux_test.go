@@ -25,18 +25,18 @@ var (
 // harness is a loaded, unattached balancer plus the reference model, fed the
 // same configurations.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	b     *Balancer
 	model *model
 	last  Stats
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
+	bpftest.RequireRoot(t)
 	b, err := newBalancer(Options{
-		PinDir: bpftest.PinDir(t), UnpinOnClose: true, ConntrackSize: 65536,
-		EncapSource4: testSrc4, EncapSource6: testSrc6,
-	}, false)
+		ConntrackSize: 65536, EncapSource4: testSrc4, EncapSource6: testSrc6,
+	}, loadMode{noPin: true})
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -68,7 +68,7 @@ func (h *harness) stats() Stats {
 
 // run feeds one frame to the program on CPU 0 and to the model, fails on
 // any disagreement, and returns the program's verdict and output.
-func (h *harness) run(t *testing.T, frame []byte) (int, []byte) {
+func (h *harness) run(t testing.TB, frame []byte) (int, []byte) {
 	t.Helper()
 	out := make([]byte, len(frame)+256)
 	var ret uint32
@@ -153,4 +153,16 @@ func (h *harness) backendOf(frame []byte) string {
 		return d.IP[0].Dst.String()
 	}
 	return fmt.Sprint(d.DstMAC)
+}
+
+func runOpts(in, out []byte) *ebpf.RunOptions { return &ebpf.RunOptions{Data: in, DataOut: out} }
+
+func removeBackend(bs []lb.Backend, id string) []lb.Backend {
+	var out []lb.Backend
+	for _, b := range bs {
+		if b.ID() != id {
+			out = append(out, b)
+		}
+	}
+	return out
 }

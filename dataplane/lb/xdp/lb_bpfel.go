@@ -41,15 +41,24 @@ type lbCounters struct {
 	NewFlows uint64
 }
 
-type lbCtKey struct {
-	_      structs.HostLayout
-	Src    [16]uint8
-	Dst    [16]uint8
-	Sport  uint16
-	Dport  uint16
-	Proto  uint8
-	Family uint8
-	Pad    uint16
+type lbCtKey4 struct {
+	_     structs.HostLayout
+	Src   uint32
+	Dst   uint32
+	Sport uint16
+	Dport uint16
+	Proto uint8
+	Pad   [3]uint8
+}
+
+type lbCtKey6 struct {
+	_     structs.HostLayout
+	Src   [16]uint8
+	Dst   [16]uint8
+	Sport uint16
+	Dport uint16
+	Proto uint8
+	Pad   [3]uint8
 }
 
 type lbCtValue struct {
@@ -70,15 +79,20 @@ type lbGlobalStats struct {
 	Drop     [5]uint64
 }
 
-type lbSvcKey struct {
-	_      structs.HostLayout
-	Gen    uint8
-	Family uint8
-	Proto  uint8
-	Pad    uint8
-	Port   uint16
-	Pad2   uint16
-	Addr   [16]uint8
+type lbSvcKey4 struct {
+	_     structs.HostLayout
+	Addr  uint32
+	Port  uint16
+	Proto uint8
+	Gen   uint8
+}
+
+type lbSvcKey6 struct {
+	_     structs.HostLayout
+	Addr  [16]uint8
+	Port  uint16
+	Proto uint8
+	Gen   uint8
 }
 
 type lbSvcValue struct {
@@ -106,8 +120,10 @@ const (
 	lbMapLbBackendStats     = "lb_backend_stats"
 	lbMapLbBackends         = "lb_backends"
 	lbMapLbConfig           = "lb_config"
-	lbMapLbConntrack        = "lb_conntrack"
-	lbMapLbServices         = "lb_services"
+	lbMapLbConntrack4       = "lb_conntrack4"
+	lbMapLbConntrack6       = "lb_conntrack6"
+	lbMapLbServices4        = "lb_services4"
+	lbMapLbServices6        = "lb_services6"
 	lbMapLbStats            = "lb_stats"
 	lbMapLbSvcStats         = "lb_svc_stats"
 	lbMapLbTables           = "lb_tables"
@@ -170,8 +186,10 @@ type lbMapSpecs struct {
 	LbBackendStats *ebpf.MapSpec `ebpf:"lb_backend_stats"`
 	LbBackends     *ebpf.MapSpec `ebpf:"lb_backends"`
 	LbConfig       *ebpf.MapSpec `ebpf:"lb_config"`
-	LbConntrack    *ebpf.MapSpec `ebpf:"lb_conntrack"`
-	LbServices     *ebpf.MapSpec `ebpf:"lb_services"`
+	LbConntrack4   *ebpf.MapSpec `ebpf:"lb_conntrack4"`
+	LbConntrack6   *ebpf.MapSpec `ebpf:"lb_conntrack6"`
+	LbServices4    *ebpf.MapSpec `ebpf:"lb_services4"`
+	LbServices6    *ebpf.MapSpec `ebpf:"lb_services6"`
 	LbStats        *ebpf.MapSpec `ebpf:"lb_stats"`
 	LbSvcStats     *ebpf.MapSpec `ebpf:"lb_svc_stats"`
 	LbTables       *ebpf.MapSpec `ebpf:"lb_tables"`
@@ -208,8 +226,10 @@ type lbMaps struct {
 	LbBackendStats *ebpf.Map `ebpf:"lb_backend_stats"`
 	LbBackends     *ebpf.Map `ebpf:"lb_backends"`
 	LbConfig       *ebpf.Map `ebpf:"lb_config"`
-	LbConntrack    *ebpf.Map `ebpf:"lb_conntrack"`
-	LbServices     *ebpf.Map `ebpf:"lb_services"`
+	LbConntrack4   *ebpf.Map `ebpf:"lb_conntrack4"`
+	LbConntrack6   *ebpf.Map `ebpf:"lb_conntrack6"`
+	LbServices4    *ebpf.Map `ebpf:"lb_services4"`
+	LbServices6    *ebpf.Map `ebpf:"lb_services6"`
 	LbStats        *ebpf.Map `ebpf:"lb_stats"`
 	LbSvcStats     *ebpf.Map `ebpf:"lb_svc_stats"`
 	LbTables       *ebpf.Map `ebpf:"lb_tables"`
@@ -222,8 +242,10 @@ func (m *lbMaps) Close() error {
 		m.LbBackendStats,
 		m.LbBackends,
 		m.LbConfig,
-		m.LbConntrack,
-		m.LbServices,
+		m.LbConntrack4,
+		m.LbConntrack6,
+		m.LbServices4,
+		m.LbServices6,
 		m.LbStats,
 		m.LbSvcStats,
 		m.LbTables,

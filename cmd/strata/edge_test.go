@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// edgeSyncBuffer is a bytes.Buffer safe for the logger and the test to share.
+type edgeSyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *edgeSyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *edgeSyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func edgeFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestEdgeFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"origin required", []string{}, "--origin is required"},
+		{"bad memory", []string{"--origin", "http://127.0.0.1:1", "--memory", "lots"}, "-memory"},
+		{"memory too small", []string{"--origin", "http://127.0.0.1:1", "--memory", "1KiB"}, "--memory"},
+		{"bad origin", []string{"--origin", "ftp://x"}, "origin"},
+		{"bad purge-from", []string{"--origin", "http://127.0.0.1:1", "--purge-from", "nope"}, "--purge-from"},
+		{"bad log level", []string{"--origin", "http://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr edgeSyncBuffer
+			code := runMain(context.Background(), append([]string{"edge"}, tt.args...), &environment{stdout: io.Discard, stderr: &stderr})
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestEdgeServesAndDrains runs the subcommand in-process: a request is
+// cached, the purge API works on the metrics listener, and cancelling the
+// context (what SIGTERM does) lets an in-flight request finish and exits 0.
+func TestEdgeServesAndDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts listeners and an origin")
+	}
+	slow := make(chan struct{})
+	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(slow)
+			time.Sleep(300 * time.Millisecond)
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "hello "+r.URL.Path)
+	})}
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go origin.Serve(oln)
+	t.Cleanup(func() { origin.Close() })
+
+	listen, metrics := edgeFreeAddr(t), edgeFreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr edgeSyncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://" + oln.Addr().String(),
+			"--metrics", metrics, "--memory", "8MiB"}, &environment{stdout: io.Discard, stderr: &stderr})
+	}()
+	get := func(url string) (*http.Response, string) {
+		t.Helper()
+		var resp *http.Response
+		var err error
+		for range 50 {
+			if resp, err = http.Get(url); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("GET %s: %v\n%s", url, err, stderr.String())
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	get("http://" + listen + "/a")
+	if resp, body := get("http://" + listen + "/a"); body != "hello /a" || !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
+		t.Fatalf("second GET: %q %q", body, resp.Header.Get("Cache-Status"))
+	}
+	resp, err := http.Post("http://"+metrics+"/purge?url=http://"+listen+"/a", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"purged":1`) {
+		t.Fatalf("purge answered %q", b)
+	}
+	if _, body := get("http://" + metrics + "/metrics"); !strings.Contains(body, "strata_edge_hits_total 1") {
+		t.Fatal("metrics lack strata_edge_hits_total 1")
+	}
+
+	inflight := make(chan string, 1)
+	go func() {
+		_, body := get("http://" + listen + "/slow")
+		inflight <- body
+	}()
+	<-slow
+	cancel()
+	if body := <-inflight; body != "hello /slow" {
+		t.Fatalf("in-flight request got %q", body)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("edge did not exit after cancel")
+	}
+}

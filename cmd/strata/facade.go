@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/strata-dp/strata/dataplane/state/client"
+	"github.com/strata-dp/strata/facade"
+	"github.com/strata-dp/strata/facade/sample"
+	"github.com/strata-dp/strata/facade/statestore"
+	"github.com/strata-dp/strata/internal/telemetry"
+)
+
+func init() {
+	register(&command{
+		name:    "facade",
+		summary: "run a facade node of the sample application",
+		run:     runFacade,
+	})
+}
+
+func runFacade(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("facade", "--listen ADDR --state ADDR[,ADDR...] --origin URL [flags]", env)
+	listen := fs.String("listen", "127.0.0.1:8101", "serve the facade on this address")
+	var stateAddrs stringList
+	fs.Var(&stateAddrs, "state", "state node ADDR (binary protocol); repeatable or comma-separated (required)")
+	originURL := fs.String("origin", "http://127.0.0.1:8200", "base URL of the sample origin")
+	nodeID := fs.String("node-id", "", "id of this node in /whoami and load reports (default: facade-PORT)")
+	maxInflight := fs.Int("max-inflight", 512, "most requests run at once; the adaptive limit stays at or below it")
+	fixedLimit := fs.Bool("fixed-limit", false, "use --max-inflight as a fixed limit instead of adapting it")
+	queueLen := fs.Int("queue-len", 128, "waiting requests per priority class before rejecting with 429")
+	maxQueueTime := fs.Duration("max-queue-time", 100*time.Millisecond, "longest wait for admission before rejecting with 503")
+	requestTimeout := fs.Duration("request-timeout", 2*time.Second, "time budget of one request (its deadline)")
+	drainDelay := fs.Duration("drain-delay", 500*time.Millisecond, "on SIGTERM, keep serving this long after /readyz turns false")
+	drainTimeout := fs.Duration("drain-timeout", 5*time.Second, "on SIGTERM, longest wait for in-flight requests")
+	var tf telemetry.Flags
+	tf.Bind(fs, "")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if len(stateAddrs) == 0 {
+		return usagef("--state: at least one state node address is required")
+	}
+	for _, a := range stateAddrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return usagef("--state: %q is not HOST:PORT", a)
+		}
+	}
+	switch {
+	case *maxInflight < 1:
+		return usagef("--max-inflight: %d must be at least 1", *maxInflight)
+	case *queueLen < 1:
+		return usagef("--queue-len: %d must be at least 1", *queueLen)
+	case *maxQueueTime <= 0:
+		return usagef("--max-queue-time: %v must be positive", *maxQueueTime)
+	case *requestTimeout <= 0:
+		return usagef("--request-timeout: %v must be positive", *requestTimeout)
+	case *drainDelay < 0 || *drainTimeout <= 0:
+		return usagef("--drain-delay and --drain-timeout: must not be negative")
+	}
+	id := *nodeID
+	if id == "" {
+		_, port, err := net.SplitHostPort(*listen)
+		if err != nil {
+			return usagef("--listen: %q is not HOST:PORT", *listen)
+		}
+		id = "facade-" + port
+	}
+	log, err := tf.Logger(env.stderr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	defer ln.Close()
+	ts := telemetry.NewServer()
+	if err := ts.Listen(tf.MetricsAddr); err != nil {
+		return err
+	}
+	dialCtx, cancelDial := context.WithTimeout(ctx, 10*time.Second)
+	store, err := statestore.Dial(dialCtx, stateAddrs, client.Options{})
+	cancelDial()
+	if err != nil {
+		return fmt.Errorf("state tier %v: %w", []string(stateAddrs), err)
+	}
+	defer store.Close()
+
+	app, err := facade.New(facade.Config{
+		NodeID:         id,
+		Store:          store,
+		Logger:         log,
+		Registry:       ts.Registry,
+		RequestTimeout: *requestTimeout,
+		DrainDelay:     *drainDelay,
+		Admission: facade.AdmissionConfig{
+			MaxInflight:  *maxInflight,
+			FixedLimit:   *fixedLimit,
+			QueueLen:     *queueLen,
+			MaxQueueTime: *maxQueueTime,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := sample.Register(app, sample.Config{Origin: *originURL, Registry: ts.Registry}); err != nil {
+		return usagef("%v", err)
+	}
+
+	mux := ts.Handler()
+	mux.Handle("/load", app.LoadHandler())
+	tctx, stopTelemetry := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTelemetry()
+	go ts.Serve(tctx, mux)
+
+	errc := make(chan error, 1)
+	go func() { errc <- app.Serve(ln) }()
+	ts.SetReady(true)
+	log.Info("facade serving", "listen", ln.Addr().String(), "node", id, "state", []string(stateAddrs),
+		"origin", *originURL, "max_inflight", strconv.Itoa(*maxInflight), "metrics", ts.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("facade: %w", err)
+	case <-ctx.Done():
+	}
+	ts.SetReady(false)
+	log.Info("facade draining", "delay", *drainDelay)
+	shutCtx, cancel := context.WithTimeout(context.Background(), *drainDelay+*drainTimeout)
+	defer cancel()
+	if err := app.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	log.Info("facade stopped")
+	return nil
+}

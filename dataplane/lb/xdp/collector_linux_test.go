@@ -1,0 +1,85 @@
+package xdp
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestCollector: the Prometheus view matches the traffic, and the registry's
+// pedantic checks accept the collector.
+func TestCollector(t *testing.T) {
+	h := newHarness(t)
+	h.apply(tableConfig())
+	frame := tcp("198.18.60.1:1000", "198.18.0.10:80").Bytes()
+	h.run(t, frame)
+	h.run(t, frame)
+	h.run(t, tcp("198.18.60.1:1000", "198.18.0.99:80").Bytes())
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(h.b); err != nil {
+		t.Fatal(err)
+	}
+	got := gather(t, reg)
+	tests := []struct {
+		series string
+		want   float64
+	}{
+		{`strata_lb_xdp_service_packets_total{service="tcp/198.18.0.10:80"}`, 2},
+		{`strata_lb_xdp_service_new_flows_total{service="tcp/198.18.0.10:80"}`, 1},
+		{`strata_lb_xdp_service_packets_total{service="udp/198.18.0.10:53"}`, 0},
+		{`strata_lb_xdp_conntrack_lookups_total{result="hit"}`, 1},
+		{`strata_lb_xdp_conntrack_lookups_total{result="miss"}`, 1},
+		{`strata_lb_xdp_passed_total{reason="no_service"}`, 1},
+		{`strata_lb_xdp_dropped_total{reason="fragment"}`, 0},
+		{`strata_lb_xdp_forwarded_total{action="tx"}`, 2},
+		{`strata_lb_xdp_generation`, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.series, func(t *testing.T) {
+			v, ok := got[tt.series]
+			if !ok || v != tt.want {
+				keys := make([]string, 0, len(got))
+				for k := range got {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				t.Errorf("%s = %v (present %v), want %v; have:\n%s", tt.series, v, ok, tt.want, strings.Join(keys, "\n"))
+			}
+		})
+	}
+	var beSum float64
+	for k, v := range got {
+		if strings.HasPrefix(k, "strata_lb_xdp_backend_packets_total{") && strings.Contains(k, `service="tcp/198.18.0.10:80"`) {
+			beSum += v
+		}
+	}
+	if beSum != 2 {
+		t.Errorf("backend packets of the service sum to %v, want 2", beSum)
+	}
+}
+
+// gather flattens the registry into "name{label="value",...}" -> value.
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			key := mf.GetName()
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return out
+}

@@ -1,0 +1,137 @@
+package xdp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/strata-dp/strata/dataplane/lb"
+	"github.com/strata-dp/strata/internal/packet"
+)
+
+// MeasureTestRun measures the program's cost per packet through
+// BPF_PROG_TEST_RUN on a private, unattached, unpinned instance: the
+// flow-hit path, the new-flow path, the pass path and a bare XDP_DROP
+// baseline, each in opts.Samples samples of opts.Repeat runs.
+//
+// BPF_PROG_TEST_RUN with repeat reruns the same buffer, so a repeated
+// packet is a new flow only once. The flow-hit sample therefore runs one
+// established flow (L2 forwarding is idempotent on the buffer); the
+// new-flow sample runs xdp_lb_bench_newflow, which adds one to the source
+// port in place before the same lb_process as xdp_lb, so every run is a
+// connection-table miss, a Maglev lookup and an insert. The increment costs
+// a bounds check and a store, within the noise of the measurement.
+func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, error) {
+	opts.setDefaults()
+	start := time.Now()
+	res := TestRunResult{
+		Repeat:        opts.Repeat,
+		NewFlowRepeat: opts.newFlowRepeat(),
+		Baseline:      Measurement{Name: "xdp-drop"},
+		FlowHit:       Measurement{Name: "flow-hit"},
+		NewFlow:       Measurement{Name: "new-flow"},
+		Pass:          Measurement{Name: "pass"},
+	}
+	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
+	if err != nil {
+		return res, err
+	}
+	defer b.Close()
+	svc := lb.Service{Name: "bench", VIP: netip.MustParseAddrPort("198.18.0.10:80"), Proto: lb.TCP}
+	for i := range 8 {
+		svc.Backends = append(svc.Backends, lb.Backend{
+			Addr:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, 1, byte(i + 1)}), 80),
+			Weight: uint32(i%4 + 1),
+			MAC:    net.HardwareAddr{0x02, 0x53, 0xbe, 0, 0, byte(i + 1)},
+		})
+	}
+	if err := b.Apply(ctx, lb.Config{Services: []lb.Service{svc}}); err != nil {
+		return res, err
+	}
+	drop, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "strata_drop", Type: ebpf.XDP, License: "Dual BSD/GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
+	})
+	if err != nil {
+		return res, fmt.Errorf("xdp: load baseline: %w", err)
+	}
+	defer drop.Close()
+
+	frame := func(src string, dst string) []byte {
+		return packet.Spec{
+			SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
+			Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
+			Proto: packet.ProtoTCP, Payload: make([]byte, 6),
+		}.Bytes()
+	}
+	hit := frame("198.18.100.1:1000", "198.18.0.10:80")
+	// Sample s starts at source 198.18.(101+s/250).(s%250+1), port 1.
+	newFlowFrame := func(s int) []byte {
+		return frame(fmt.Sprintf("198.18.%d.%d:1", 101+s/250, s%250+1), "198.18.0.10:80")
+	}
+	pass := frame("198.18.100.1:1000", "198.18.0.99:80")
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	// Establish the flow-hit flow.
+	if err := expect(b.prog, hit, 1, xdpTXAction); err != nil {
+		return res, err
+	}
+	for s := 0; s < opts.Samples; s++ {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		steps := []struct {
+			m      *Measurement
+			p      *ebpf.Program
+			in     []byte
+			repeat int
+			want   uint32
+		}{
+			{&res.Baseline, drop, hit, opts.Repeat, 1},
+			{&res.FlowHit, b.prog, hit, opts.Repeat, xdpTXAction},
+			// A fresh source address per sample: its ports are new flows.
+			{&res.NewFlow, b.bench, newFlowFrame(s), res.NewFlowRepeat, xdpTXAction},
+			{&res.Pass, b.prog, pass, opts.Repeat, xdpPassAction},
+		}
+		for _, st := range steps {
+			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)
+			if err != nil {
+				return res, fmt.Errorf("xdp: test run %s: %w", st.m.Name, err)
+			}
+			if ret != st.want {
+				return res, fmt.Errorf("xdp: test run %s: verdict %d, want %d", st.m.Name, ret, st.want)
+			}
+			st.m.Samples = append(st.m.Samples, float64(per.Nanoseconds()))
+		}
+	}
+	st, err := b.Stats()
+	if err != nil {
+		return res, err
+	}
+	wantNew := uint64(res.NewFlowRepeat*opts.Samples + 1)
+	if st.ConntrackMisses < wantNew {
+		return res, errors.New("xdp: new-flow runs were not all new flows")
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+const xdpTXAction = 3
+
+func expect(p *ebpf.Program, in []byte, repeat int, want uint32) error {
+	ret, _, err := p.Benchmark(in, repeat, nil)
+	if err != nil {
+		return fmt.Errorf("xdp: test run: %w", err)
+	}
+	if ret != want {
+		return fmt.Errorf("xdp: test run: verdict %d, want %d", ret, want)
+	}
+	return nil
+}
