@@ -262,7 +262,7 @@ var scenarios []*Scenario
 func register(s *Scenario) { scenarios = append(scenarios, s) }
 
 // suiteOrder is the order of `strata bench all` and of the report.
-var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "stack"}
+var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "overload", "stack"}
 
 // Scenarios lists the registered scenarios in suite order.
 func Scenarios() []*Scenario {

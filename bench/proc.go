@@ -92,19 +92,21 @@ func (p *Process) Exited() (bool, error) {
 	}
 }
 
-// Stop sends SIGTERM to the process group, then SIGKILL after grace.
+// Stop asks the process to stop (SIGTERM to it alone, so a supervisor such
+// as strata up, nginx's master or varnishd's manager stops its children in
+// order), then kills the whole process group: at once if grace runs out,
+// and in any case to take down children that outlived their parent.
 func (p *Process) Stop(grace time.Duration) {
-	if done, _ := p.Exited(); done {
-		return
-	}
 	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-p.done
+	if done, _ := p.Exited(); !done {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(grace):
+		}
 	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-p.done
 }
 
 // ErrNotReady is returned when a started process does not begin serving.

@@ -202,9 +202,6 @@ func (h *Harness) missTrial(addrOf func(string) string) Trial {
 		if err != nil {
 			return nil, err
 		}
-		if err := h.checkWrk(r); err != nil {
-			return nil, err
-		}
-		return []Sample{{"miss-1k", MetricRPS, r.RequestsPerSec}, {"miss-1k", MetricP99, r.P99ms}}, nil
+		return wrkSamples("miss-1k", r)
 	}
 }

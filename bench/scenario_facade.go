@@ -4,23 +4,69 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/strata-dp/strata/facade/overload"
 )
 
 func init() {
 	register(&Scenario{
 		Name:    "facade",
 		Systems: []string{"strata", "fasthttp"},
-		Summary: "facade framework (strata facade) vs a raw fasthttp handler doing the same work",
+		Summary: "facade framework (strata facade) vs raw fasthttp handlers doing the same work",
 		Run:     runFacadeScenario,
 	})
 }
 
-// facadePath is the route both systems serve: it exercises routing,
-// middleware, admission and response writing without a backend call, so the
-// difference is the framework's own cost (issue 7: at most 10%).
-const facadePath = "/whoami"
+// The routes both systems serve, straight at the node: /whoami exercises
+// routing, middleware, admission and response writing with no backend call;
+// /api/products/1 adds a state-tier read (cache-aside, warm after the first
+// request). The difference is the framework's own cost (issue 7: at most 10%).
+const (
+	facadeWhoami  = "/whoami"
+	facadeProduct = "/api/products/1"
+)
 
-func (h *Harness) startFacade(ctx context.Context, sys string) (string, error) {
+// facadeDeps are the state node and origin both systems share.
+type facadeDeps struct {
+	state  string // binary protocol address
+	origin string // host:port
+}
+
+// startFacadeDeps starts strata state and strata origin, or says why not.
+func (h *Harness) startFacadeDeps(ctx context.Context) (*facadeDeps, error) {
+	for _, sub := range []string{"state", "origin"} {
+		if err := h.Strata.Has(ctx, sub); err != nil {
+			return nil, err
+		}
+	}
+	d := &facadeDeps{}
+	var err error
+	if d.state, err = FreeAddr(); err != nil {
+		return nil, err
+	}
+	sp, err := h.Strata.Start("strata state", "state", "--listen", d.state, "--metrics", "", "--log-level", "warn")
+	if err != nil {
+		return nil, err
+	}
+	h.Track(sp)
+	if err := sp.WaitTCP(ctx, d.state, 15*time.Second); err != nil {
+		return nil, err
+	}
+	if d.origin, err = FreeAddr(); err != nil {
+		return nil, err
+	}
+	op, err := h.Strata.Start("strata origin", "origin", "--listen", d.origin, "--metrics", "", "--log-level", "warn")
+	if err != nil {
+		return nil, err
+	}
+	h.Track(op)
+	if err := op.WaitTCP(ctx, d.origin, 15*time.Second); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (h *Harness) startFacade(ctx context.Context, sys string, deps *facadeDeps) (string, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return "", err
@@ -31,63 +77,34 @@ func (h *Harness) startFacade(ctx context.Context, sys string) (string, error) {
 		if err := h.Strata.Has(ctx, "facade"); err != nil {
 			return "", err
 		}
-		state, origin, err := h.facadeDeps(ctx)
-		if err != nil {
-			return "", err
+		if deps == nil {
+			return "", fmt.Errorf("%w: strata facade needs strata state and strata origin", ErrMissing)
 		}
-		p, err = h.Strata.Start("strata facade", "facade", "--listen", addr, "--state", state,
-			"--origin", "http://"+origin, "--metrics", "", "--log-level", "warn")
-		if err != nil {
-			return "", err
-		}
+		p, err = h.Strata.Start("strata facade", "facade", "--listen", addr, "--state", deps.state,
+			"--origin", "http://"+deps.origin, "--metrics", "", "--log-level", "warn")
 	case "fasthttp":
-		p, err = h.Strata.Start("raw fasthttp facade", "bench", "serve", "raw-facade", "--listen", addr, "--id", "raw-1")
-		if err != nil {
-			return "", err
+		args := []string{"serve", "raw-facade", "--listen", addr, "--id", "raw-1"}
+		if deps != nil {
+			args = append(args, "--state", deps.state, "--origin", "http://"+deps.origin)
 		}
+		p, err = h.Strata.Start("raw fasthttp facade", "bench", args...)
 	default:
-		return "", fmt.Errorf("unknown facade system %q", sys)
+		err = fmt.Errorf("unknown facade system %q", sys)
 	}
-	h.Track(p)
-	if err := WaitHTTP(ctx, p, "http://"+addr+facadePath, 20*time.Second); err != nil {
+	if err != nil {
 		return "", err
 	}
+	h.Track(p)
+	if err := WaitHTTP(ctx, p, "http://"+addr+facadeWhoami, 20*time.Second); err != nil {
+		return "", err
+	}
+	if deps != nil {
+		// Warm the state tier so the measured path is the cache-aside hit.
+		if err := WaitHTTP(ctx, p, "http://"+addr+facadeProduct, 10*time.Second); err != nil {
+			return "", err
+		}
+	}
 	return addr, nil
-}
-
-// facadeDeps starts what a facade node needs: a state node (strata state)
-// and an origin (strata origin when built in, else the bench origin).
-func (h *Harness) facadeDeps(ctx context.Context) (state, origin string, err error) {
-	if err := h.Strata.Has(ctx, "state"); err != nil {
-		return "", "", fmt.Errorf("strata facade needs a state node: %w", err)
-	}
-	if state, err = FreeAddr(); err != nil {
-		return "", "", err
-	}
-	sp, err := h.Strata.Start("strata state", "state", "--listen", state, "--metrics", "", "--log-level", "warn")
-	if err != nil {
-		return "", "", err
-	}
-	h.Track(sp)
-	if err := sp.WaitTCP(ctx, state, 15*time.Second); err != nil {
-		return "", "", err
-	}
-	if origin, err = FreeAddr(); err != nil {
-		return "", "", err
-	}
-	if h.Strata.Has(ctx, "origin") == nil {
-		op, err := h.Strata.Start("strata origin", "origin", "--listen", origin, "--metrics", "", "--log-level", "warn")
-		if err != nil {
-			return "", "", err
-		}
-		h.Track(op)
-		if err := op.WaitTCP(ctx, origin, 15*time.Second); err != nil {
-			return "", "", err
-		}
-		return state, origin, nil
-	}
-	_, err = h.StartOrigin(ctx, []string{origin})
-	return state, origin, err
 }
 
 func runFacadeScenario(ctx context.Context, h *Harness) error {
@@ -96,10 +113,18 @@ func runFacadeScenario(ctx context.Context, h *Harness) error {
 		h.SkipAll(err)
 		return nil
 	}
+	deps, err := h.startFacadeDeps(ctx)
+	if err != nil {
+		h.Skip("strata", "", err)
+		h.Skip("fasthttp", "products-1", err)
+	}
 	addrs := map[string]string{}
 	var systems []string
 	for _, sys := range []string{"strata", "fasthttp"} {
-		a, err := h.startFacade(ctx, sys)
+		if sys == "strata" && deps == nil {
+			continue
+		}
+		a, err := h.startFacade(ctx, sys, deps)
 		if err != nil {
 			h.Skip(sys, "", err)
 			continue
@@ -113,19 +138,53 @@ func runFacadeScenario(ctx context.Context, h *Harness) error {
 	addrOf := func(s string) string { return addrs[s] }
 	rate := Pick(h.Opts, 2000.0, 5000.0)
 	dur := h.Opts.RunDuration(3 * time.Second)
-	h.Condition("whoami", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET %s straight at the node", wrkConns, dur, facadePath))
-	h.Condition("whoami_open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))
-	steps := []struct {
+	h.Condition("whoami", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET %s straight at the node", wrkConns, dur, facadeWhoami))
+	h.Condition("products", fmt.Sprintf("wrk -t2 -c%d, GET %s straight at the node, served from one strata state node (warm)", wrkConns, facadeProduct))
+	h.Condition("open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))
+	type step struct {
 		name  string
 		trial Trial
-	}{
-		{"whoami", h.WrkTrial("whoami", addrOf, facadePath)},
-		{"whoami-open", h.OpenLoopTrial("whoami-open", addrOf, facadePath, rate)},
+	}
+	steps := []step{
+		{"whoami", h.WrkTrial("whoami", addrOf, facadeWhoami)},
+		{"whoami-open", h.OpenLoopTrial("whoami-open", addrOf, facadeWhoami, rate)},
+	}
+	if deps != nil {
+		steps = append(steps, step{"products-1", h.WrkTrial("products-1", addrOf, facadeProduct)})
 	}
 	for _, st := range steps {
 		if err := h.Alternate(ctx, st.name, systems, st.trial); err != nil {
 			return err
 		}
 	}
-	return nil
+	return h.overheadPair(ctx)
+}
+
+// overheadPair measures the facade package's overhead pair: the same small
+// piece of work (GET /api/items/{id}, a JSON body and a request id) as a
+// facade route and as a bare fasthttp handler, each in its own process.
+func (h *Harness) overheadPair(ctx context.Context) error {
+	addrs := map[string]string{}
+	var systems []string
+	for _, sys := range []string{"strata", "fasthttp"} {
+		kind := map[string]string{"strata": "overhead-framework", "fasthttp": "overhead-raw"}[sys]
+		addr, err := FreeAddr()
+		if err != nil {
+			return err
+		}
+		p, err := h.Strata.Start(kind, "bench", "serve", kind, "--listen", addr)
+		if err != nil {
+			h.Skip(sys, "items-overhead", err)
+			continue
+		}
+		h.Track(p)
+		if err := WaitHTTP(ctx, p, "http://"+addr+overload.OverheadPath, 15*time.Second); err != nil {
+			h.Skip(sys, "items-overhead", err)
+			continue
+		}
+		addrs[sys] = addr
+		systems = append(systems, sys)
+	}
+	h.Condition("items_overhead", fmt.Sprintf("facade/overload's overhead pair: GET %s as a facade route vs a bare fasthttp handler, wrk -t2 -c%d", overload.OverheadPath, wrkConns))
+	return h.Alternate(ctx, "items-overhead", systems, h.WrkTrial("items-overhead", func(s string) string { return addrs[s] }, overload.OverheadPath))
 }

@@ -2,67 +2,135 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/strata-dp/strata/bench/loadgen"
+	"github.com/strata-dp/strata/internal/netns"
+	"github.com/strata-dp/strata/internal/testbed"
 )
 
 func init() {
 	register(&Scenario{
 		Name:    "lb-xdp",
 		Systems: []string{"strata", "nftables"},
-		Summary: "XDP load balancer: ns/packet by BPF test-run; pps and HTTP rps through the test bed vs nftables DNAT",
+		Summary: "XDP load balancer: ns/packet by BPF test-run; HTTP rps through the namespace test bed vs nftables DNAT",
 		Run:     runLBXDPScenario,
 	})
 }
 
 // XDPTestRun measures the XDP program with BPF_PROG_RUN and returns
 // nanoseconds per packet by path ("flow-hit", "new-flow"). It is set by the
-// file that links the XDP package into the suite; nil means this build has
-// no XDP program to measure.
+// file that links the XDP package's measurement into the suite; nil means
+// this build has none.
 var XDPTestRun func(ctx context.Context, repeat int) (map[string]float64, error)
 
-// TestbedLoad runs HTTP load through the namespace test bed with the given
-// forwarding ("strata" for Strata's XDP LB, "nftables" for DNAT) and returns
-// its samples. Like XDPTestRun it is linked in with the test bed package.
-var TestbedLoad func(ctx context.Context, h *Harness, forwarding string) ([]Sample, error)
+// Namespace prefixes of the two test beds (at most 8 of [a-z0-9]).
+const (
+	bedXDP = "benchx"
+	bedNFT = "benchn"
+)
 
 func runLBXDPScenario(ctx context.Context, h *Harness) error {
 	h.Version(ctx, "nft")
-	if os.Geteuid() != 0 {
-		err := fmt.Errorf("%w: needs root (CAP_BPF, CAP_NET_ADMIN, network namespaces)", ErrMissing)
-		h.Skip("strata", "", err)
-		h.Skip("nftables", "", err)
+	h.Version(ctx, "wrk")
+	if err := netns.Available(); err != nil {
+		h.SkipAll(fmt.Errorf("%w: %v", ErrMissing, err))
 		return nil
 	}
+	if err := h.xdpTestRun(ctx); err != nil {
+		return err
+	}
+	return h.testbedHTTP(ctx)
+}
+
+func (h *Harness) xdpTestRun(ctx context.Context) error {
 	if XDPTestRun == nil {
 		h.Skip("strata", "flow-hit/new-flow", fmt.Errorf("%w: the XDP program's test-run measurement (dataplane/lb/xdp) is not in this build", ErrMissing))
-	} else {
-		repeat := Pick(h.Opts, 100_000, 1_000_000)
-		h.Condition("test_run", fmt.Sprintf("BPF_PROG_RUN with repeat=%d per run; flow-hit and new-flow measured separately", repeat))
-		err := h.Alternate(ctx, "xdp test-run", []string{"strata"}, func(ctx context.Context, _ string) ([]Sample, error) {
-			ns, err := XDPTestRun(ctx, repeat)
-			if err != nil {
-				return nil, err
-			}
-			var out []Sample
-			for _, path := range []string{"flow-hit", "new-flow"} {
-				if v, ok := ns[path]; ok {
-					out = append(out, Sample{path, MetricNsPerPkt, v})
-				}
-			}
-			return out, nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if TestbedLoad == nil {
-		err := fmt.Errorf("%w: the namespace test bed (internal/testbed) is not in this build", ErrMissing)
-		h.Skip("strata", "testbed-http", err)
-		h.Skip("nftables", "testbed-http", err)
 		return nil
 	}
-	return h.Alternate(ctx, "testbed-http", []string{"strata", "nftables"}, func(ctx context.Context, sys string) ([]Sample, error) {
-		return TestbedLoad(ctx, h, sys)
+	// The new-flow path gives each run its own source port: at most 65535.
+	repeat := Pick(h.Opts, 10_000, 50_000)
+	h.Condition("test_run", fmt.Sprintf("BPF_PROG_TEST_RUN, repeat=%d per sample, one sample per run; flow-hit (established flow, L2 XDP_TX), new-flow (Maglev lookup and conntrack insert every run), pass (no service, XDP_PASS) and xdp-drop (a bare XDP_DROP program: the floor of test-run here) measured separately", repeat))
+	return h.Alternate(ctx, "xdp test-run", []string{"strata"}, func(ctx context.Context, _ string) ([]Sample, error) {
+		ns, err := XDPTestRun(ctx, repeat)
+		if err != nil {
+			return nil, err
+		}
+		var out []Sample
+		for _, path := range []string{"flow-hit", "new-flow", "pass", "xdp-drop"} {
+			if v, ok := ns[path]; ok {
+				out = append(out, Sample{path, MetricNsPerPkt, v})
+			}
+		}
+		return out, nil
 	})
+}
+
+// testbedHTTP loads two namespace test beds from their client namespaces:
+// one with Strata's XDP LB (L2 direct server return), one whose LB
+// namespace balances with nftables DNAT (numgen round robin, the
+// kube-proxy style), over the same four stand-in backends.
+func (h *Harness) testbedHTTP(ctx context.Context) error {
+	if _, err := LookTool("wrk"); err != nil {
+		h.SkipAll(err)
+		return nil
+	}
+	beds := map[string]*testbed.Bed{}
+	var systems []string
+	for _, sys := range []string{"strata", "nftables"} {
+		bed, err := h.startBed(ctx, sys)
+		if err != nil {
+			h.Skip(sys, "testbed-http", err)
+			continue
+		}
+		beds[sys] = bed
+		systems = append(systems, sys)
+	}
+	dur := h.Opts.RunDuration(3 * time.Second)
+	h.Condition("testbed_http", fmt.Sprintf("wrk -t2 -c%d keep-alive from the client namespace to %s/whoami, %v per run, 4 backends; strata: XDP L2 DSR; nftables: the bed's nft mode (DNAT, numgen round robin)", wrkConns, testbed.VIP, dur))
+	return h.Alternate(ctx, "testbed-http", systems, func(ctx context.Context, sys string) ([]Sample, error) {
+		w := loadgen.Wrk{
+			URL: "http://" + testbed.VIP.String() + "/whoami", Conns: wrkConns, Threads: 2, Duration: dur,
+			Prefix: []string{"ip", "netns", "exec", beds[sys].ClientNS},
+		}
+		r, err := w.Run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return wrkSamples("testbed-http", r)
+	})
+}
+
+// startBed builds the test bed of one system and registers its removal.
+// Both beds have the same namespaces, addresses and stand-in backends; only
+// what balances in the LB namespace differs.
+func (h *Harness) startBed(ctx context.Context, sys string) (*testbed.Bed, error) {
+	opts := testbed.Options{Backends: 4, Bin: h.Strata.Bin}
+	switch sys {
+	case "strata":
+		opts.Prefix, opts.Mode = bedXDP, "xdp"
+	case "nftables":
+		if _, err := LookTool("nft"); err != nil {
+			return nil, err
+		}
+		opts.Prefix, opts.Mode, opts.NftAlgo = bedNFT, "nft", "numgen"
+	}
+	opts.StateDir = filepath.Join(h.Dir, "bed-"+opts.Prefix)
+	// A bed left behind by an interrupted run would make Up fail.
+	_ = testbed.Down(opts.Prefix, opts.StateDir)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	bed, err := testbed.Up(ctx, opts)
+	if err != nil {
+		if errors.Is(err, testbed.ErrBadOpts) {
+			// This build's test bed lacks the mode: absent, not broken.
+			err = fmt.Errorf("%w: %v", ErrMissing, err)
+		}
+		return nil, err
+	}
+	h.Cleanup(func() { _ = bed.Down() })
+	return bed, nil
 }

@@ -110,7 +110,7 @@ func runStateScenario(ctx context.Context, h *Harness) error {
 	if len(systems) == 0 {
 		return nil
 	}
-	requests := map[int]int{1: Pick(h.Opts, 20_000, 200_000), 16: Pick(h.Opts, 200_000, 2_000_000)}
+	requests := map[int]int{1: Pick(h.Opts, 20_000, 150_000), 16: Pick(h.Opts, 200_000, 1_500_000)}
 	h.Condition("redis_benchmark", fmt.Sprintf("-c %d -d %d -t get,set; -n %d unpipelined, %d with -P 16", stateClients, stateValueSize, requests[1], requests[16]))
 	if _, err := LookTool("redis-benchmark"); err != nil {
 		for _, s := range systems {

@@ -22,6 +22,9 @@ type Wrk struct {
 	// Script is a Lua file passed with -s; ScriptArgs follow "--".
 	Script     string
 	ScriptArgs []string
+	// Prefix runs wrk through another command, e.g. "ip netns exec NS" to
+	// load a network namespace test bed from its client namespace.
+	Prefix []string
 }
 
 // WrkResult holds what wrk printed.
@@ -63,7 +66,8 @@ func (w *Wrk) Args() []string {
 
 // Run executes wrk and parses its report.
 func (w *Wrk) Run(ctx context.Context) (*WrkResult, error) {
-	out, err := exec.CommandContext(ctx, "wrk", w.Args()...).CombinedOutput()
+	argv := append(append(append([]string(nil), w.Prefix...), "wrk"), w.Args()...)
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk %s: %w: %s", w.URL, err, lastLines(string(out), 3))
 	}

@@ -14,13 +14,16 @@ import (
 
 // suiteOrder is the order scenarios appear in reports; unknown ones follow
 // alphabetically.
-var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "stack"}
+var suiteOrder = []string{"state", "edge", "lb-userspace", "lb-xdp", "facade", "overload", "stack"}
 
 // LoadDir reads every <scenario>.json in dir, in suite order.
 func LoadDir(dir string) ([]*result.File, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w in %s (run 'make bench' first)", ErrNoResults, dir)
 	}
 	var files []*result.File
 	for _, p := range paths {
@@ -171,5 +174,8 @@ func WriteReportFile(dir string) error {
 	return nil
 }
 
-// ErrNoMarkers is returned when a README lacks the bench markers.
-var ErrNoMarkers = errors.New("missing <!-- bench:start --> / <!-- bench:end --> markers")
+// Errors of the report writers.
+var (
+	ErrNoMarkers = errors.New("missing <!-- bench:start --> / <!-- bench:end --> markers")
+	ErrNoResults = errors.New("no results files")
+)

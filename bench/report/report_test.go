@@ -72,7 +72,7 @@ func TestNum(t *testing.T) {
 
 func TestLowerIsBetter(t *testing.T) {
 	tests := map[string]bool{"p99_ms": true, "rss_mib": true, "ns_per_packet": true, "origin_fetches_per_burst": true,
-		"requests_per_sec": false, "ops_per_sec": false, "hit_ratio": false}
+		"requests_per_sec": false, "ops_per_sec": false, "hit_ratio": false, "error_ratio": true}
 	for m, want := range tests {
 		if got := LowerIsBetter(m); got != want {
 			t.Errorf("LowerIsBetter(%q) = %v, want %v", m, got, want)

@@ -192,6 +192,9 @@ func runBenchReport(args []string, env *environment) error {
 		return err
 	}
 	if err := report.WriteReportFile(*dir); err != nil {
+		if errors.Is(err, report.ErrNoResults) {
+			return usagef("--json-dir: %v", err)
+		}
 		return err
 	}
 	if *readme != "" {
@@ -209,7 +212,7 @@ func runBenchReport(args []string, env *environment) error {
 // their own: the shared origin and the raw fasthttp facade peer.
 func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 {
-		return usagef("serve: missing kind (origin or raw-facade)")
+		return usagef("serve: missing kind (origin, raw-facade, overhead-framework or overhead-raw)")
 	}
 	kind := args[0]
 	fs := newFlagSet("bench serve "+kind, "--listen ADDR[,ADDR...]", env)
@@ -218,6 +221,8 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	size := fs.Int("size", 1024, "origin: body size in bytes")
 	slow := fs.Duration("slow", 50*time.Millisecond, "origin: delay for paths under /slow/")
 	id := fs.String("id", "raw-1", "raw-facade: node id returned by /whoami")
+	state := fs.String("state", "", "raw-facade: state node (binary protocol) for GET /api/products/{id}")
+	origin := fs.String("origin", "", "raw-facade: sample origin URL (http://HOST:PORT) for product misses")
 	if err := parseFlags(fs, args[1:], false); err != nil {
 		return err
 	}
@@ -231,10 +236,15 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 		}
 		o := &bench.Origin{Size: *size, SlowDelay: *slow}
 		return o.Serve(ctx, listen)
+	case "overhead-framework", "overhead-raw":
+		return bench.ServeOverheadPair(ctx, strings.TrimPrefix(kind, "overhead-"), listen)
 	case "raw-facade":
-		r := &bench.RawFacade{ID: *id}
+		if (*state == "") != (*origin == "") {
+			return usagef("--state and --origin go together")
+		}
+		r := &bench.RawFacade{ID: *id, State: *state, Origin: *origin}
 		return r.Serve(ctx, listen)
 	default:
-		return usagef("serve: unknown kind %q (origin or raw-facade)", kind)
+		return usagef("serve: unknown kind %q (origin, raw-facade, overhead-framework or overhead-raw)", kind)
 	}
 }

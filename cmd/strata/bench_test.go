@@ -15,6 +15,10 @@ func TestBenchCLI(t *testing.T) {
 	if err := os.WriteFile(readme, []byte("# no markers\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"scenario":"state","started":"2026-11-26T15:00:00Z","machine":{"cpus":2,"kernel":"6.1"},"results":[{"name":"get-p1","system":"strata","metric":"ops_per_sec","median":2,"min":1,"max":3,"runs":5}],"ratios":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
 	marked := filepath.Join(dir, "MARKED.md")
 	if err := os.WriteFile(marked, []byte("a\n<!-- bench:start -->\n<!-- bench:end -->\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -34,6 +38,7 @@ func TestBenchCLI(t *testing.T) {
 		{"unknown flag", []string{"bench", "edge", "--nope"}, 2, "", "flag provided but not defined"},
 		{"serve unknown kind", []string{"bench", "serve", "ftp", "--listen", "127.0.0.1:0"}, 2, "", "unknown kind"},
 		{"report without markers", []string{"bench", "report", "--json-dir", dir, "--readme", readme}, 2, "", "bench:start"},
+		{"report without results", []string{"bench", "report", "--json-dir", empty}, 2, "", "no results files"},
 		{"report with markers", []string{"bench", "report", "--json-dir", dir, "--readme", marked}, 0, "", ""},
 	}
 	for _, tt := range tests {
@@ -52,7 +57,7 @@ func TestBenchCLI(t *testing.T) {
 		})
 	}
 	b, _ := os.ReadFile(marked)
-	if !strings.Contains(string(b), "| scenario | measurement |") {
+	if !strings.Contains(string(b), "| state | get-p1 | ops_per_sec | 2.00 | — |") {
 		t.Errorf("README section not rewritten:\n%s", b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "REPORT.md")); err != nil {
