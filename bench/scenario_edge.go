@@ -155,7 +155,7 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 		name  string
 		trial Trial
 	}{
-		{"hit-1k", h.WrkTrial("hit-1k", addrOf, edgeHitPath)},
+		{"hit-1k", h.hitTrial(addrOf, origin)},
 		{"hit-1k-open", h.OpenLoopTrial("hit-1k-open", addrOf, edgeHitPath, rate)},
 		{"miss-1k", h.missTrial(addrOf)},
 		{"miss-coalesce", h.coalesceTrial(addrOf, origin)},
@@ -166,6 +166,32 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 		}
 	}
 	return h.zipfHitRatio(ctx, origin)
+}
+
+// hitTrial is the wrk hit run plus a check that it measured hits: the
+// share of requests that did not reach the origin.
+func (h *Harness) hitTrial(addrOf func(string) string, origin string) Trial {
+	return func(ctx context.Context, sys string) ([]Sample, error) {
+		before, err := OriginCount(origin)
+		if err != nil {
+			return nil, err
+		}
+		w := loadgen.Wrk{URL: "http://" + addrOf(sys) + edgeHitPath, Conns: wrkConns, Threads: 2, Duration: h.Opts.RunDuration(3 * time.Second)}
+		r, err := w.Run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		samples, err := wrkSamples("hit-1k", r)
+		if err != nil {
+			return nil, err
+		}
+		after, err := OriginCount(origin)
+		if err != nil {
+			return nil, err
+		}
+		hit := 1 - float64(after-before)/float64(r.Requests)
+		return append(samples, Sample{"hit-1k", MetricHitRatio, hit}), nil
+	}
 }
 
 // missScript makes every wrk request a URL no cache has seen: a per-thread
