@@ -191,3 +191,37 @@ func TestRenderPeerConfigs(t *testing.T) {
 		t.Error("missing template key accepted")
 	}
 }
+
+func TestSuite(t *testing.T) {
+	var names []string
+	for _, s := range Scenarios() {
+		names = append(names, s.Name)
+		if len(s.Systems) == 0 || s.Systems[0] != "strata" {
+			t.Errorf("scenario %s: systems %v must start with strata", s.Name, s.Systems)
+		}
+		if s.Summary == "" || s.Run == nil {
+			t.Errorf("scenario %s lacks a summary or a run function", s.Name)
+		}
+	}
+	if !reflect.DeepEqual(names, suiteOrder) {
+		t.Errorf("suite order %v, want %v", names, suiteOrder)
+	}
+	tests := []struct {
+		name string
+		ok   bool
+	}{{"state", true}, {"lb-xdp", true}, {"redis", false}, {"", false}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Lookup(tt.name)
+			if (err == nil) != tt.ok {
+				t.Fatalf("Lookup(%q) = %v", tt.name, err)
+			}
+			if err != nil && !errors.Is(err, ErrUnknownScenario) {
+				t.Errorf("error %v does not wrap ErrUnknownScenario", err)
+			}
+			if err == nil && s.Name != tt.name {
+				t.Errorf("Lookup(%q) found %q", tt.name, s.Name)
+			}
+		})
+	}
+}
