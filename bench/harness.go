@@ -48,6 +48,24 @@ func (o Options) RunDuration(full time.Duration) time.Duration {
 	return full
 }
 
+// DefaultRun is the length of one timed HTTP run in a full suite run.
+const DefaultRun = 3 * time.Second
+
+// warmupRun is the length of a warm-up run: long enough to open
+// connections, fill caches and let the Go runtime size its heap, and not
+// counted, so no longer.
+const warmupRun = time.Second
+
+// runDuration is the length of the timed run about to start.
+func (h *Harness) runDuration() time.Duration { return h.runDurationOf(DefaultRun) }
+
+func (h *Harness) runDurationOf(full time.Duration) time.Duration {
+	if h.warming {
+		return min(warmupRun, full)
+	}
+	return h.Opts.RunDuration(full)
+}
+
 // Pick returns quick or full depending on the mode.
 func Pick[T any](o Options, quick, full T) T {
 	if o.Quick {
@@ -74,6 +92,8 @@ type Harness struct {
 	scenario *Scenario
 	file     *result.File
 	samples  map[sampleKey][]float64
+	// warming is set while a warm-up run is in progress.
+	warming  bool
 	systems  []string
 	cleanups []func()
 }
@@ -186,7 +206,9 @@ func (h *Harness) Alternate(ctx context.Context, name string, systems []string, 
 		if failed[st.System] {
 			continue
 		}
+		h.warming = st.Warmup
 		samples, err := trial(ctx, st.System)
+		h.warming = false
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-dp/strata/bench/result"
 )
@@ -65,9 +66,11 @@ func TestAlternate(t *testing.T) {
 			}
 			t.Cleanup(h.close)
 			var order []string
+			var durations []time.Duration
 			calls := map[string]int{}
 			trial := func(_ context.Context, sys string) ([]Sample, error) {
 				order = append(order, sys)
+				durations = append(durations, h.runDuration())
 				calls[sys]++
 				if sys == "peer" && calls[sys] == tt.failAt {
 					return nil, errors.New("peer crashed")
@@ -84,6 +87,20 @@ func TestAlternate(t *testing.T) {
 			f := h.finish()
 			if !reflect.DeepEqual(order, tt.wantOrder) {
 				t.Errorf("order %v, want %v", order, tt.wantOrder)
+			}
+			// Warm-up runs are short; counted runs have the full length
+			// (one second in quick mode).
+			for i, d := range durations {
+				want := DefaultRun
+				switch {
+				case tt.opts.Quick:
+					want = time.Second
+				case i < 2:
+					want = warmupRun
+				}
+				if d != want {
+					t.Errorf("run %d lasted %v, want %v", i, d, want)
+				}
 			}
 			if !reflect.DeepEqual(f.Results, tt.wantResults) {
 				t.Errorf("results %+v\nwant %+v", f.Results, tt.wantResults)

@@ -146,7 +146,7 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 	}
 	addrOf := func(s string) string { return addrs[s] }
 	rate := Pick(h.Opts, 2000.0, 5000.0)
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("hit", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET %s (1024-byte body, max-age=3600), memory %d MiB each", wrkConns, dur, edgeHitPath, edgeMemory>>20))
 	h.Condition("hit_open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))
 	h.Condition("miss", fmt.Sprintf("wrk -c%d, every request a new URL (cacheable), origin answers at once", wrkConns))
@@ -176,7 +176,7 @@ func (h *Harness) hitTrial(addrOf func(string) string, origin string) Trial {
 		if err != nil {
 			return nil, err
 		}
-		w := loadgen.Wrk{URL: "http://" + addrOf(sys) + edgeHitPath, Conns: wrkConns, Threads: 2, Duration: h.Opts.RunDuration(3 * time.Second)}
+		w := loadgen.Wrk{URL: "http://" + addrOf(sys) + edgeHitPath, Conns: wrkConns, Threads: 2, Duration: h.runDuration()}
 		r, err := w.Run(ctx)
 		if err != nil {
 			return nil, err
@@ -221,7 +221,7 @@ func (h *Harness) missTrial(addrOf func(string) string) Trial {
 		}
 		nonce++
 		w := loadgen.Wrk{
-			URL: "http://" + addrOf(sys), Conns: wrkConns, Threads: 2, Duration: h.Opts.RunDuration(3 * time.Second),
+			URL: "http://" + addrOf(sys), Conns: wrkConns, Threads: 2, Duration: h.runDuration(),
 			Script: script, ScriptArgs: []string{fmt.Sprintf("%s-%d-%d", sys, nonce, time.Now().UnixNano())},
 		}
 		r, err := w.Run(ctx)

@@ -89,11 +89,11 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 		beds[sys] = bed
 		systems = append(systems, sys)
 	}
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("testbed_http", fmt.Sprintf("wrk -t2 -c%d keep-alive from the client namespace to %s/whoami, %v per run, 4 backends; strata: XDP L2 DSR; nftables: the bed's nft mode (DNAT, numgen round robin)", wrkConns, testbed.VIP, dur))
 	return h.Alternate(ctx, "testbed-http", systems, func(ctx context.Context, sys string) ([]Sample, error) {
 		w := loadgen.Wrk{
-			URL: "http://" + testbed.VIP.String() + "/whoami", Conns: wrkConns, Threads: 2, Duration: dur,
+			URL: "http://" + testbed.VIP.String() + "/whoami", Conns: wrkConns, Threads: 2, Duration: h.runDuration(),
 			Prefix: []string{"ip", "netns", "exec", beds[sys].ClientNS},
 		}
 		r, err := w.Run(ctx)

@@ -82,7 +82,7 @@ func runStackScenario(ctx context.Context, h *Harness) error {
 	}
 	addrOf := func(string) string { return stackEdge }
 	rate := Pick(h.Opts, 1000.0, 3000.0)
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("products", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET /api/products/1 via the edge %s (edge hits after the first)", wrkConns, dur, stackEdge))
 	h.Condition("whoami", fmt.Sprintf("wrk -t2 -c%d, GET /whoami via the edge (no-store: every request crosses edge, LB and a facade)", wrkConns))
 	h.Condition("open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))
