@@ -24,6 +24,10 @@ type AdmissionConfig struct {
 	// MaxQueueTime caps how long a request may wait (default 100ms), and the
 	// request's deadline caps it further.
 	MaxQueueTime time.Duration
+	// MaxQueueTimeHigh is the cap for the high class (default 4×MaxQueueTime):
+	// strict priority puts high requests next in line, so a longer wait
+	// still ends in an answer, and shedding them is the last resort.
+	MaxQueueTimeHigh time.Duration
 	// QueueTarget and QueueInterval make the queues of normal and low
 	// CoDel-like: when such a queue has not been empty for QueueInterval
 	// (default 100ms), it is a standing queue, and newcomers wait at most
@@ -58,6 +62,9 @@ func (c *AdmissionConfig) setDefaults() {
 	}
 	if c.MaxQueueTime <= 0 {
 		c.MaxQueueTime = 100 * time.Millisecond
+	}
+	if c.MaxQueueTimeHigh <= 0 {
+		c.MaxQueueTimeHigh = 4 * c.MaxQueueTime
 	}
 	if c.QueueTarget <= 0 {
 		c.QueueTarget = 5 * time.Millisecond
@@ -136,7 +143,10 @@ func (a *admission) acquire(p Priority, now, deadline time.Time) (v verdict, que
 		a.lastEmpty[p] = now
 	}
 	wait := a.cfg.MaxQueueTime
-	if p != PriorityHigh && now.Sub(a.lastEmpty[p]) > a.cfg.QueueInterval {
+	switch {
+	case p == PriorityHigh:
+		wait = a.cfg.MaxQueueTimeHigh
+	case now.Sub(a.lastEmpty[p]) > a.cfg.QueueInterval:
 		wait = a.cfg.QueueTarget // a standing queue: keep it short
 	}
 	if rem := deadline.Sub(now); rem < wait {

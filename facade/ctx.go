@@ -118,9 +118,18 @@ func (c *Ctx) SetCacheControl(value string) {
 	c.rc.Response.Header.Set(fasthttp.HeaderCacheControl, value)
 }
 
+// reset clears what the next request must not see. Parameters beyond
+// nparams and the request id bytes beyond reqIDLen are never read, so only
+// the references are cleared, not the arrays (which would cost a copy of
+// the whole struct per request).
 func (c *Ctx) reset() {
 	if c.cancel != nil {
 		c.cancel()
 	}
-	*c = Ctx{}
+	for i := 0; i < c.nparams; i++ {
+		c.params[i] = Param{}
+	}
+	c.rc, c.app, c.route, c.std, c.cancel = nil, nil, nil, nil, nil
+	c.nparams, c.reqIDLen, c.priority = 0, 0, 0
+	c.start, c.deadline = time.Time{}, time.Time{}
 }

@@ -3,6 +3,7 @@ package facade
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"sync/atomic"
 )
 
@@ -16,25 +17,24 @@ const maxRequestID = 64
 // counter>": unique across nodes and restarts with overwhelming odds, cheap
 // and allocation-free.
 type idSource struct {
-	prefix uint64
+	prefix [16]byte // hex of the random boot prefix, made once
 	seq    atomic.Uint64
 }
 
 func newIDSource() *idSource {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
-	return &idSource{prefix: binary.LittleEndian.Uint64(b[:])}
+	s := &idSource{}
+	hex.Encode(s.prefix[:], b[:])
+	return s
 }
-
-const hexDigits = "0123456789abcdef"
 
 // next writes a new id into dst and returns its length.
 func (s *idSource) next(dst *[maxRequestID]byte) int {
-	n := s.seq.Add(1)
-	for i := 0; i < 16; i++ {
-		dst[i] = hexDigits[(s.prefix>>(60-4*i))&0xf]
-		dst[16+i] = hexDigits[(n>>(60-4*i))&0xf]
-	}
+	copy(dst[:16], s.prefix[:])
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], s.seq.Add(1))
+	hex.Encode(dst[16:32], n[:])
 	return 32
 }
 

@@ -88,7 +88,7 @@ func TestPrintConfigNeedsNoFile(t *testing.T) {
 }
 
 func TestEverySubcommandOfTheContractExists(t *testing.T) {
-	for _, name := range []string{"up", "control", "ctl", "version"} {
+	for _, name := range []string{"up", "edge", "lb", "facade", "state", "control", "ctl", "bench", "testbed", "version", "origin"} {
 		if commands[name] == nil {
 			t.Errorf("subcommand %q missing", name)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		*nodeID = "state-" + portOf(*listen, *respAddr)
 	}
 
+	tuneGC(mem)
 	eng, err := state.New(state.Config{MemoryBytes: mem, Epoch: uint32(*epoch)})
 	if err != nil {
 		return err
@@ -118,6 +120,20 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		log.Warn("shutdown incomplete", "err", err)
 	}
 	return nil
+}
+
+// tuneGC keeps garbage from holding memory: the engine's data lives in a
+// few large pointer-free arrays, so collections are cheap, but when a shard
+// queue or index doubles the old one stays resident until the next cycle,
+// which at the default GOGC=100 comes only when the heap doubles. The
+// environment (GOGC, GOMEMLIMIT) still wins when set.
+func tuneGC(memory int64) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(20)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memory + memory/2 + 64<<20)
+	}
 }
 
 func portOf(addrs ...string) string {

@@ -15,19 +15,22 @@ import (
 )
 
 func TestCoalescing(t *testing.T) {
+	big := strings.Repeat("B", 200000)
 	tests := []struct {
 		name     string
 		headers  []string
+		body     string
 		wantHits int64
 	}{
-		{"cacheable misses share one origin request", []string{"Cache-Control: max-age=60"}, 1},
-		{"private responses are not shared", []string{"Cache-Control: private, max-age=60"}, 8},
-		{"Set-Cookie responses are not shared", []string{"Cache-Control: max-age=60", "Set-Cookie: id=1"}, 8},
+		{"cacheable misses share one origin request", []string{"Cache-Control: max-age=60"}, "slow", 1},
+		{"waiters read a large body as it arrives", []string{"Cache-Control: max-age=60"}, big, 1},
+		{"private responses are not shared", []string{"Cache-Control: private, max-age=60"}, "slow", 8},
+		{"Set-Cookie responses are not shared", []string{"Cache-Control: max-age=60", "Set-Cookie: id=1"}, "slow", 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBed(t, edge.Config{}, func(int, *http.Request) reply {
-				return reply{body: "slow", delay: 300 * time.Millisecond, headers: tt.headers}
+				return reply{body: tt.body, delay: 300 * time.Millisecond, headers: tt.headers}
 			})
 			var wg sync.WaitGroup
 			statuses := make([]string, 8)
@@ -36,8 +39,8 @@ func TestCoalescing(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					resp, body := b.do("GET", "/c")
-					if body != "slow" {
-						t.Errorf("waiter %d got %q", i, body)
+					if body != tt.body {
+						t.Errorf("waiter %d got %d bytes, want %d", i, len(body), len(tt.body))
 					}
 					statuses[i] = resp.Header.Get("Cache-Status")
 				}()
@@ -49,6 +52,48 @@ func TestCoalescing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPassSkipsCoalescing: once a URL answered privately, concurrent
+// requests for it go to the origin side by side instead of queueing.
+func TestPassSkipsCoalescing(t *testing.T) {
+	b := newBed(t, edge.Config{}, func(int, *http.Request) reply {
+		return reply{body: "mine", delay: 100 * time.Millisecond, headers: []string{"Cache-Control: private"}}
+	})
+	reg := prometheus.NewRegistry()
+	if err := b.edge.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	b.do("GET", "/cart")
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.do("GET", "/cart")
+		}()
+	}
+	wg.Wait()
+	b.wantHits(7)
+	if v := gatherValue(t, reg, "strata_edge_coalesced_waiters_total"); v != 0 {
+		t.Fatalf("%v requests waited behind a private response", v)
+	}
+}
+
+func gatherValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			m := mf.GetMetric()[0]
+			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
 }
 
 func TestStaleIfErrorWhenOriginUnreachable(t *testing.T) {
@@ -238,5 +283,45 @@ func TestMetricsRegistered(t *testing.T) {
 		if !found {
 			t.Errorf("metric %s not registered", name)
 		}
+	}
+}
+
+func TestMaxConnsRejectsExtraConnections(t *testing.T) {
+	b := newBed(t, edge.Config{MaxConns: 1}, fixed(200, "x", "Cache-Control: max-age=60"))
+	first, err := net.Dial("tcp", b.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	first.Write([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	buf := make([]byte, 512)
+	first.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := first.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
+		t.Fatalf("first connection: %q, %v", buf[:n], err)
+	}
+	if out := b.raw("GET / HTTP/1.1\r\nHost: a\r\n\r\n"); out != "" {
+		t.Fatalf("second connection was served: %q", out)
+	}
+}
+
+// TestMemoryBound fills an edge far beyond --memory: the store stays within
+// its budget and evicts.
+func TestMemoryBound(t *testing.T) {
+	const memory = 1 << 20
+	b := newBed(t, edge.Config{MemoryBytes: memory}, func(_ int, r *http.Request) reply {
+		return reply{body: strings.Repeat("m", 8000), headers: []string{"Cache-Control: max-age=600"}}
+	})
+	reg := prometheus.NewRegistry()
+	if err := b.edge.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 400 { // about 3 MiB of bodies
+		b.do("GET", "/m/"+strings.Repeat("k", i%7)+string(rune('a'+i%26))+"/"+time.Duration(i).String())
+		if used := gatherValue(t, reg, "strata_edge_stored_bytes"); used > memory {
+			t.Fatalf("stored bytes %v over the %d budget", used, memory)
+		}
+	}
+	if ev := gatherValue(t, reg, "strata_edge_evicted_objects_total"); ev == 0 {
+		t.Fatal("nothing was evicted")
 	}
 }

@@ -11,8 +11,16 @@ import (
 // flight is one origin fetch that concurrent requests for the same key wait
 // for instead of sending their own.
 type flight struct {
-	done chan struct{}
-	obj  atomic.Pointer[object] // set only when the response was stored
+	done   chan struct{}
+	obj    atomic.Pointer[object] // set only when the response was stored
+	ready  chan struct{}          // closed when stream is published
+	stream atomic.Pointer[growing]
+}
+
+// publish lets waiters read a shareable body while it arrives.
+func (f *flight) publish(g *growing) {
+	f.stream.Store(g)
+	close(f.ready)
 }
 
 type flightGroup struct {
@@ -27,7 +35,7 @@ func (g *flightGroup) join(key []byte) (*flight, bool) {
 	if f, ok := g.m[string(key)]; ok {
 		return f, false
 	}
-	f := &flight{done: make(chan struct{})}
+	f := &flight{done: make(chan struct{}), ready: make(chan struct{})}
 	g.m[string(key)] = f
 	return f, true
 }
@@ -48,7 +56,7 @@ func (g *flightGroup) finish(key []byte, f *flight, o *object) {
 // their variant; otherwise each goes to the origin itself.
 func (e *Edge) fetchCoalesced(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) {
 	if rcc.NoStore {
-		e.fetch(c, rcc, headOnly, stale, fwd)
+		e.fetch(c, nil, rcc, headOnly, stale, fwd)
 		return
 	}
 	var fk []byte
@@ -63,7 +71,7 @@ func (e *Edge) fetchCoalesced(c *conn, rcc *cachecontrol.Directives, headOnly bo
 	key := string(fk)
 	f, leader := e.flights.join([]byte(key))
 	if leader {
-		o := e.fetch(c, rcc, headOnly, stale, fwd)
+		o := e.fetch(c, f, rcc, headOnly, stale, fwd)
 		e.flights.finish([]byte(key), f, o)
 		return
 	}
@@ -72,21 +80,31 @@ func (e *Edge) fetchCoalesced(c *conn, rcc *cachecontrol.Directives, headOnly bo
 	select {
 	case <-f.done:
 		t.Stop()
+	case <-f.ready:
+		t.Stop()
+		if g := f.stream.Load(); g != nil && (len(g.varyNames) == 0 || c.matchesVariantValues(g.varyNames, g.varyValues)) {
+			c.serveGrowing(g, fwd, headOnly)
+			return
+		}
+		<-f.done
 	case <-t.C:
 	}
-	if o := f.obj.Load(); o != nil && c.matchesVariant(o) {
+	// A response that sets a cookie is never handed to another client's
+	// request, even when --store-set-cookie stored it.
+	if o := f.obj.Load(); o != nil && !o.setCookie && c.matchesVariant(o) {
 		age := o.age(e.now())
 		c.serveStored(o, age, csForward(fwd, o.status, true, "", true), max(0, o.lifetime-age), headOnly)
 		return
 	}
-	e.fetch(c, rcc, headOnly, stale, fwd)
+	e.fetch(c, nil, rcc, headOnly, stale, fwd)
 }
 
 // matchesVariant reports whether c's request selects o under o's Vary.
 func (c *conn) matchesVariant(o *object) bool {
-	if len(o.varyNames) == 0 {
-		return true
-	}
-	c.scratch = appendVaryValues(c.scratch[:0], o.varyNames, &c.req)
-	return string(c.scratch) == o.varyValues
+	return len(o.varyNames) == 0 || c.matchesVariantValues(o.varyNames, o.varyValues)
+}
+
+func (c *conn) matchesVariantValues(names []string, values string) bool {
+	c.scratch = appendVaryValues(c.scratch[:0], names, &c.req)
+	return string(c.scratch) == values
 }

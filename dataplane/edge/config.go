@@ -41,6 +41,10 @@ type Config struct {
 	MaxHeaderCount int
 	// MaxBodyBytes limits request bodies forwarded to the origin (413).
 	MaxBodyBytes int
+	// StoreSetCookie stores responses carrying Set-Cookie, as RFC 9111
+	// allows. Off by default: handing one client's cookie to another is the
+	// classic shared-cache leak. Such responses are never coalesced.
+	StoreSetCookie bool
 	// PurgeFrom lists the client networks allowed to send PURGE.
 	PurgeFrom []netip.Prefix
 }

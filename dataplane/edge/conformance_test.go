@@ -64,7 +64,11 @@ func TestConformance(t *testing.T) {
 				}
 				resp, body := b.do(method, path, s.headers...)
 				where := func() string {
-					return "step " + string(rune('0'+i)) + " " + method + " " + path + "\n" + resp.Status + "\n" + fmtHeader(resp.Header) + "\n" + body
+					shown := body
+					if len(shown) > 200 {
+						shown = shown[:200] + "..."
+					}
+					return "step " + string(rune('0'+i)) + " " + method + " " + path + "\n" + resp.Status + "\n" + fmtHeader(resp.Header) + "\n" + shown
 				}
 				want := s.status
 				if want == 0 {
@@ -200,6 +204,12 @@ func conformanceCases() []conformanceCase {
 			{headers: []string{"A: 1", "B: 2"}, hits: 2, body: "12"},
 			{headers: []string{"A: 1", "B: 1"}, hits: 2, body: "11", cs: "hit"},
 		}},
+		{name: "4.1 Vary values are normalised around commas", origin: fixed(200, "n", "Cache-Control: max-age=60", "Vary: Foo"), steps: []step{
+			{headers: []string{"Foo: 1,2"}, hits: 1},
+			{headers: []string{"Foo:  1 , 2 "}, hits: 1, cs: "hit"},
+			{headers: []string{"Foo: 1, 3"}, hits: 2},
+			{hits: 3}, // omitted is not empty-matching a stored value
+		}},
 		{name: "4.1 Vary: * is never reused", origin: fixed(200, "s", "Cache-Control: max-age=60", "Vary: *"), steps: []step{
 			{hits: 1, cs: "detail=vary-star"}, {hits: 2},
 		}},
@@ -227,6 +237,30 @@ func conformanceCases() []conformanceCase {
 		}},
 		{name: "3.5 Authorization: stored with s-maxage", origin: fixed(200, "shared", "Cache-Control: s-maxage=60"), steps: []step{
 			{headers: []string{"Authorization: Bearer a"}, hits: 1, cs: "stored"}, {hits: 1, cs: "hit"},
+		}},
+		{name: "5.2.2.4 qualified no-cache: the named field is not stored, the rest is", origin: fixed(200, "q", "Cache-Control: no-cache=\"X-A\", max-age=60", "X-A: 1", "X-B: 2"), steps: []step{
+			{hits: 1, cs: "stored", want: []string{"X-A: -", "X-B: 2"}},
+			{hits: 1, cs: "hit", want: []string{"X-A: -", "X-B: 2"}},
+		}},
+		{name: "5.2.2.7 qualified private: the named field is not stored, the rest is", origin: fixed(200, "q", "Cache-Control: private=\"X-User\", max-age=60", "X-User: bob", "X-B: 2"), steps: []step{
+			{hits: 1, cs: "stored"},
+			{hits: 1, cs: "hit", want: []string{"X-User: -", "X-B: 2"}},
+		}},
+		{name: "5.2 no whitespace around = in directives", origin: fixed(200, "w", "Cache-Control: max-age =3600", "ETag: \"w\""), steps: []step{
+			{hits: 1}, {hits: 2},
+		}},
+		{name: "Set-Cookie responses stored with StoreSetCookie", cfg: edge.Config{StoreSetCookie: true}, origin: fixed(200, "c", "Cache-Control: max-age=60", "Set-Cookie: s=1"), steps: []step{
+			{hits: 1, cs: "stored"}, {hits: 1, cs: "hit", want: []string{"Set-Cookie: s=1"}},
+		}},
+		{name: "a 304 that sets a cookie is not stored by default", origin: func(n int, r *http.Request) reply {
+			if r.Header.Get("If-None-Match") != "" {
+				return reply{status: 304, headers: []string{"Cache-Control: max-age=60", "ETag: \"k\"", "Set-Cookie: sid=" + string(rune('0'+n))}}
+			}
+			return reply{body: "k", headers: []string{"Cache-Control: max-age=1", "ETag: \"k\""}}
+		}, steps: []step{
+			{hits: 1},
+			{advance: 5, hits: 2, body: "k", cs: "fwd-status=304", want: []string{"Set-Cookie: sid=2"}},
+			{hits: 3, body: "k", want: []string{"Set-Cookie: sid=3"}},
 		}},
 		{name: "Set-Cookie responses are not stored", origin: fixed(200, "c", "Cache-Control: max-age=60", "Set-Cookie: s=1"), steps: []step{
 			{hits: 1, cs: "detail=set-cookie"}, {hits: 2},
@@ -262,6 +296,7 @@ func conformanceCases() []conformanceCase {
 			return reply{body: "g", headers: []string{"Cache-Control: max-age=60"}}
 		}, steps: []step{
 			{hits: 1}, {hits: 1, cs: "hit"}, {method: "POST", status: 201, hits: 2, cs: "fwd=method"}, {hits: 3, cs: "uri-miss"},
+			{hits: 3, cs: "hit"}, {method: "M-SEARCH", hits: 4, cs: "fwd=method"}, {hits: 5, cs: "uri-miss"},
 		}},
 		{name: "4.4 Location and Content-Location are invalidated", origin: func(n int, r *http.Request) reply {
 			if r.Method == "PUT" {
@@ -381,7 +416,15 @@ func conformanceCases() []conformanceCase {
 			}},
 		}},
 		{name: "large response streamed through uncached", cfg: edge.Config{MaxObjectBytes: 1024}, origin: fixed(200, strings.Repeat("L", 50000), "Cache-Control: max-age=60"), steps: []step{
-			{hits: 1, cs: "detail=too-large", body: strings.Repeat("L", 50000)}, {hits: 2, body: strings.Repeat("L", 50000)},
+			{hits: 1, cs: "detail=streamed", body: strings.Repeat("L", 50000)}, {hits: 2, body: strings.Repeat("L", 50000)},
+		}},
+		{name: "large response with a known length over max-object passes through", cfg: edge.Config{MaxObjectBytes: 1024},
+			origin: fixed(200, strings.Repeat("K", 5000), "Cache-Control: max-age=60", "Content-Length: 5000"), steps: []step{
+				{hits: 1, cs: "detail=too-large", body: strings.Repeat("K", 5000)}, {hits: 2, cs: "detail=too-large"},
+			}},
+		{name: "body streamed to the client while it is stored", origin: fixed(200, strings.Repeat("S", 300000), "Cache-Control: max-age=60"), steps: []step{
+			{hits: 1, cs: "detail=streamed", body: strings.Repeat("S", 300000)},
+			{hits: 1, cs: "hit", body: strings.Repeat("S", 300000), want: []string{"Content-Length: 300000"}},
 		}},
 		{name: "origin down is 502 with a reason", origin: seq(reply{status: 200, delay: 3 * time.Second}), steps: []step{
 			{status: 504, hits: 1, cs: "detail=origin-error"},

@@ -45,7 +45,7 @@ func decideHeader(e *Edge, line string, reqAuth bool) (*object, string, *fasthtt
 	var rcc cachecontrol.Directives
 	rcc.Reset()
 	p := parseResponse(rh, fixedNow)
-	reason := storeReason(&req, &rcc, p, 0, 1<<20)
+	reason := storeReason(&req, &rcc, p, 0, 1<<20, false)
 	return e.buildObject(p, nil, fixedNow, fixedNow, &req), reason, rh, nil
 }
 

@@ -11,9 +11,14 @@
 // Concepts, one file each: key.go (what identifies a stored response),
 // object.go (a stored response and its freshness), storable.go (whether a
 // response may be stored and for how long), conn.go (the client connection
-// loop), respond.go (writing responses), fetch.go (misses, coalescing and
-// streaming), revalidate.go (validation and stale serving), vary.go (several
-// variants per URL), purge.go and admin.go (invalidation), metrics.go.
+// loop), reqscan.go (the one-pass check of a hit's request fields),
+// handle.go (the decision per request), serve.go and respond.go (writing
+// responses, conditionals, Range), fetch.go (misses and pass-through),
+// tee.go (streaming a body while storing it), coalesce.go (one origin
+// request for many clients), revalidate.go (validation and stale serving),
+// vary.go (several variants per URL), origin.go (the request to the
+// origin), pass.go (other methods and invalidation), purge.go and admin.go,
+// metrics.go.
 //
 // What is dangerous here: the hit path must stay allocation-free
 // (hit_test.go proves it), the cache key must include everything that

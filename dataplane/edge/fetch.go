@@ -15,7 +15,9 @@ import (
 // the origin, conditionally when a stale object with validators exists,
 // serves the answer to c and stores it when allowed. It returns the stored
 // object, or nil when nothing was stored.
-func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) *object {
+// A leader of coalesced requests passes its flight f (nil otherwise), so a
+// body streamed while stored can be shared as it arrives.
+func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly bool, stale *object, fwd string) *object {
 	oreq := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
@@ -55,8 +57,14 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 	}
 	p := parseResponse(&resp.Header, respTime)
 	if cl := resp.Header.ContentLength(); cl > 0 && int64(cl) > e.cfg.MaxObjectBytes {
+		e.rememberPass(c.key, respTime)
 		e.stream(c, resp, p, nil, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
+	}
+	if bs := resp.BodyStream(); bs != nil && bodyAllowed(status) {
+		if cl := resp.Header.ContentLength(); cl < 0 || cl > teeThreshold {
+			return e.tee(c, f, rcc, resp, bs, p, reqTime, respTime, headOnly, fwd, stale)
+		}
 	}
 	body, complete, err := readBody(resp, e.cfg.MaxObjectBytes)
 	if err != nil {
@@ -65,11 +73,12 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		return nil
 	}
 	if !complete {
+		e.rememberPass(c.key, respTime)
 		e.stream(c, resp, p, body, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
 	}
 	o := e.buildObject(p, body, reqTime, respTime, &c.req)
-	reason := storeReason(&c.req, rcc, p, int64(len(body)), e.cfg.MaxObjectBytes)
+	reason := storeReason(&c.req, rcc, p, int64(len(body)), e.cfg.MaxObjectBytes, e.cfg.StoreSetCookie)
 	if reason == "" && o.lifetime == 0 && !o.hasValidator() && max(o.swr, o.sie) <= 0 {
 		// Stale on arrival and nothing to revalidate with: storing it
 		// would only take space.
@@ -89,6 +98,9 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 			e.store.Delete(stale.key)
 		}
 	}
+	if !stored && passReason(reason) {
+		e.rememberPass(c.key, respTime)
+	}
 	age := o.age(respTime)
 	ttl := int64(-1)
 	if stored {
@@ -99,6 +111,26 @@ func (e *Edge) fetch(c *conn, rcc *cachecontrol.Directives, headOnly bool, stale
 		return o
 	}
 	return nil
+}
+
+// passSeconds is how long a URL whose response could not be shared skips
+// coalescing.
+const passSeconds = 10
+
+// passReason reports the store refusals that say something about the URL
+// rather than about one request.
+func passReason(reason string) bool {
+	switch reason {
+	case reasonPrivate, reasonNoStore, reasonSetCookie, reasonVaryStar, reasonTooLarge:
+		return true
+	}
+	return false
+}
+
+// rememberPass stores a small pass marker under the URL's primary key.
+func (e *Edge) rememberPass(primary []byte, now int64) {
+	o := &object{key: string(primary), pass: true, responseTime: now, retain: passSeconds}
+	_ = e.store.Set(o.key, o, int64(len(o.key))+64)
 }
 
 var errBadStatus = errors.New("edge: origin status code out of range")

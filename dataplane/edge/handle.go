@@ -85,6 +85,15 @@ func (e *Edge) handleRead(c *conn, headOnly bool) {
 			o, lr = nil, lookupURIMiss
 		}
 	}
+	if o != nil && o.pass && !rcc.OnlyIfCached {
+		// Known not to be shareable: no waiting behind other requests.
+		e.m.misses.Inc()
+		e.fetch(c, nil, &rcc, headOnly, nil, "uri-miss")
+		return
+	}
+	if o != nil && o.pass {
+		o = nil
+	}
 	if o == nil {
 		if rcc.OnlyIfCached {
 			e.m.misses.Inc()

@@ -15,6 +15,13 @@ import (
 // whose writer discards, so the hit path runs without sockets.
 func hitFixture(tb testing.TB) (*Edge, *conn) {
 	tb.Helper()
+	return hitFixtureFor(tb, nil, "GET /obj HTTP/1.1\r\nHost: example.test\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
+}
+
+// hitFixtureFor stores a response with the extra fields and parses raw as
+// the connection's current request.
+func hitFixtureFor(tb testing.TB, fields []string, raw string) (*Edge, *conn) {
+	tb.Helper()
 	e, err := New(Config{Origin: "http://127.0.0.1:1", MemoryBytes: 8 << 20}, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -26,10 +33,15 @@ func hitFixture(tb testing.TB) (*Edge, *conn) {
 	rh.Set("Cache-Control", "max-age=3600")
 	rh.Set("Content-Type", "application/octet-stream")
 	rh.Set("ETag", `"abc"`)
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, ": ")
+		rh.Add(k, v)
+	}
 	p := parseResponse(&rh, now)
 	var req fasthttp.Request
-	req.Header.SetRequestURI("/obj")
-	req.Header.SetHost("example.test")
+	if err := req.Header.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		tb.Fatal(err)
+	}
 	o := e.buildObject(p, []byte(strings.Repeat("x", 1024)), now, now, &req)
 	key := appendKey(nil, &req)
 	if err := e.insert(key, &req, o); err != nil {
@@ -39,7 +51,6 @@ func hitFixture(tb testing.TB) (*Edge, *conn) {
 	tb.Cleanup(func() { c1.Close(); c2.Close() })
 	c := newConn(e, c1)
 	c.bw = bufio.NewWriterSize(io.Discard, 16<<10)
-	raw := "GET /obj HTTP/1.1\r\nHost: example.test\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"
 	if err := c.req.Header.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
 		tb.Fatal(err)
 	}
@@ -47,17 +58,32 @@ func hitFixture(tb testing.TB) (*Edge, *conn) {
 }
 
 func TestHitPathAllocatesNothing(t *testing.T) {
-	e, c := hitFixture(t)
-	before := e.store.Stats()
-	n := testing.AllocsPerRun(1000, func() { e.handle(c) })
-	if n != 0 {
-		t.Fatalf("hit path allocates %v times per request", n)
+	tests := []struct {
+		name   string
+		fields []string
+		raw    string
+	}{
+		{"GET", nil, "GET /obj HTTP/1.1\r\nHost: example.test\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"},
+		{"HEAD", nil, "HEAD /obj HTTP/1.1\r\nHost: example.test\r\n\r\n"},
+		{"Vary variant", []string{"Vary: Accept-Language"}, "GET /obj HTTP/1.1\r\nHost: example.test\r\nAccept-Language: de\r\n\r\n"},
+		{"If-None-Match answered 304", nil, "GET /obj HTTP/1.1\r\nHost: example.test\r\nIf-None-Match: \"abc\"\r\n\r\n"},
+		{"HTTP/1.0 keep-alive", nil, "GET /obj HTTP/1.0\r\nHost: example.test\r\nConnection: keep-alive\r\n\r\n"},
 	}
-	if hits := testCounter(e.m.hits); hits < 1000 {
-		t.Fatalf("hits counter = %v: the requests were not hits", hits)
-	}
-	if e.store.Stats().Objects != before.Objects {
-		t.Fatal("a hit changed the store")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, c := hitFixtureFor(t, tt.fields, tt.raw)
+			before := e.store.Stats()
+			n := testing.AllocsPerRun(1000, func() { e.handle(c) })
+			if n != 0 {
+				t.Fatalf("hit path allocates %v times per request", n)
+			}
+			if hits := testCounter(e.m.hits); hits < 1000 {
+				t.Fatalf("hits counter = %v: the requests were not hits", hits)
+			}
+			if e.store.Stats().Objects != before.Objects {
+				t.Fatal("a hit changed the store")
+			}
+		})
 	}
 }
 

@@ -52,11 +52,32 @@ func appendVaryKey(dst []byte, primary []byte, gen uint64, names []string, req *
 	return appendVaryValues(dst, names, req)
 }
 
-// appendVaryValues appends the request's values of the Vary fields.
+// appendVaryValues appends the request's values of the Vary fields,
+// normalised (RFC 9111 section 4.1 allows it) by dropping the whitespace
+// around list commas, so that "a,b" and " a, b " select the same variant.
 func appendVaryValues(dst []byte, names []string, req *fasthttp.Request) []byte {
 	for _, n := range names {
 		dst = append(dst, 0)
-		dst = append(dst, trimSpace(req.Header.Peek(n))...)
+		dst = appendListNormalised(dst, req.Header.Peek(n))
+	}
+	return dst
+}
+
+func appendListNormalised(dst, v []byte) []byte {
+	v = trimSpace(v)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == ',' {
+			for len(dst) > 0 && (dst[len(dst)-1] == ' ' || dst[len(dst)-1] == '\t') {
+				dst = dst[:len(dst)-1]
+			}
+			dst = append(dst, ',')
+			for i+1 < len(v) && (v[i+1] == ' ' || v[i+1] == '\t') {
+				i++
+			}
+			continue
+		}
+		dst = append(dst, c)
 	}
 	return dst
 }

@@ -39,6 +39,13 @@ type object struct {
 	tags       []string // Surrogate-Key and Cache-Tag, exact match
 
 	marker *varyMarker // non-nil: this entry only says how the URL varies
+	// pass marks a URL whose last response could not be shared (private,
+	// no-store, Set-Cookie, too large): requests for it go straight to the
+	// origin instead of queueing behind each other (Varnish's hit-for-miss).
+	pass bool
+	// setCookie: the response carries Set-Cookie (stored only with
+	// Config.StoreSetCookie).
+	setCookie bool
 
 	soft       atomic.Bool // soft-purged or invalidated: stale from now on
 	refreshing atomic.Bool // a background refresh is running

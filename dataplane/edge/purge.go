@@ -46,13 +46,13 @@ func (e *Edge) purgeKeys(keys []string, soft bool) int {
 	n := 0
 	for _, k := range keys {
 		if soft {
-			if o, ok := e.store.Get([]byte(k)); ok && o.marker == nil {
+			if o, ok := e.store.Get([]byte(k)); ok && o.marker == nil && !o.pass {
 				o.soft.Store(true)
 				n++
 			}
 			continue
 		}
-		if o, ok := e.store.Get([]byte(k)); ok && e.store.Delete(k) && o.marker == nil {
+		if o, ok := e.store.Get([]byte(k)); ok && e.store.Delete(k) && o.marker == nil && !o.pass {
 			n++
 		}
 	}

@@ -19,7 +19,7 @@ func (e *Edge) buildObject(p *parsed, body []byte, reqTime, respTime int64, req 
 	o := &object{
 		status: p.status, headers: fields, body: body, head: buildHead(p.status, fields),
 		etag: p.etag, lastMod: p.lastMod, requestTime: reqTime, responseTime: respTime,
-		varyNames: p.vary, tags: p.tags,
+		varyNames: p.vary, tags: p.tags, setCookie: p.cookie,
 	}
 	apparent := max(0, respTime-p.date)
 	corrected := p.ageHdr + max(0, respTime-reqTime)
@@ -60,7 +60,8 @@ func (e *Edge) refreshFrom304(c *conn, stale *object, rh *fasthttp.ResponseHeade
 		p.tags = stale.tags
 	}
 	o := e.buildObject(p, stale.body, reqTime, respTime, &c.req)
-	stored := e.insert(c.key, &c.req, o) == nil
+	// A 304 that sets a cookie answers this client only.
+	stored := (!p.cookie || e.cfg.StoreSetCookie) && e.insert(c.key, &c.req, o) == nil
 	age := o.age(respTime)
 	c.serveStored(o, age, csForward("stale", 304, stored, "", false), max(0, o.lifetime-age), headOnly)
 	if stored {
@@ -105,6 +106,6 @@ func (e *Edge) refreshInBackground(c *conn, o *object) {
 		}()
 		var rcc cachecontrol.Directives
 		rcc.Reset()
-		e.fetch(bc, &rcc, true, o, "stale")
+		e.fetch(bc, nil, &rcc, true, o, "stale")
 	}()
 }

@@ -133,6 +133,17 @@ func parseFields(status int, all iter.Seq2[[]byte, []byte], connNamed []byte, no
 	default:
 		p.cc = cc
 	}
+	// Qualified no-cache="a" and private="a": the named fields are not
+	// stored; the rest of the response is (RFC 9111 5.2.2.4, 5.2.2.7).
+	if p.cc.NoCache && len(p.cc.NoCacheFields) > 0 {
+		p.fields = dropFields(p.fields, p.cc.NoCacheFields)
+		p.cc.NoCache = false
+	}
+	if p.cc.Private && len(p.cc.PrivateFields) > 0 {
+		p.fields = dropFields(p.fields, p.cc.PrivateFields)
+		p.cc.Private = false
+	}
+	p.cc.NoCacheFields, p.cc.PrivateFields = nil, nil // they point into the origin's buffer
 	if p.date == 0 {
 		p.date = now
 		p.fields = append(p.fields, field{[]byte("Date"), appendHTTPDate(nil, now)})
@@ -140,8 +151,20 @@ func parseFields(status int, all iter.Seq2[[]byte, []byte], connNamed []byte, no
 	return p
 }
 
+// dropFields removes the fields named in the comma-separated list.
+func dropFields(fields []field, list []byte) []field {
+	out := fields[:0]
+	for _, f := range fields {
+		if !listHas(list, f.key) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // storeReason says why a response to req must not be stored, or "".
-func storeReason(req *fasthttp.Request, reqCC *cachecontrol.Directives, p *parsed, bodyLen, maxObject int64) string {
+// cookies allows storing responses that set cookies.
+func storeReason(req *fasthttp.Request, reqCC *cachecontrol.Directives, p *parsed, bodyLen, maxObject int64, cookies bool) string {
 	cc := &p.cc
 	understood := heuristicallyCacheable(p.status) || understoodStatus(p.status)
 	switch {
@@ -157,7 +180,7 @@ func storeReason(req *fasthttp.Request, reqCC *cachecontrol.Directives, p *parse
 		return reasonPrivate
 	case len(req.Header.Peek("Authorization")) > 0 && !cc.Public && !cc.MustRevalidate && cc.SMaxAge == cachecontrol.Unset:
 		return reasonAuth
-	case p.cookie:
+	case p.cookie && !cookies:
 		// Shared caches may store these, but handing one client's cookie to
 		// another is the classic CDN leak; Strata never does.
 		return reasonSetCookie

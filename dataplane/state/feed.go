@@ -6,7 +6,7 @@ type ChangeOp uint8
 // Change operations.
 const (
 	OpPut    ChangeOp = iota + 1 // key now holds Value with Meta
-	OpDelete                     // key was deleted (or expired by the reclaimer)
+	OpDelete                     // key was deleted
 	OpFlush                      // every key was removed
 )
 
@@ -24,6 +24,10 @@ type Change struct {
 // increasing Seq order, while the key's stripe is still locked. It is the
 // seam replication and write-behind persistence attach to; Publish must be
 // quick and must not call back into the engine.
+//
+// Expiry is not a change: a Put carries its ExpireAt, every node checks it
+// on each read, and reclaiming expired records is local memory management
+// that is not published. Evictions under the memory bound are local too.
 type ChangeSink interface {
 	Publish(c Change)
 }

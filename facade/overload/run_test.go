@@ -8,33 +8,52 @@ import (
 
 // TestOverloadShort is the short version of the overload proof: at three
 // times capacity with 20% high-priority traffic, high-priority requests
-// still succeed and the excess is shed with cheap rejections, not timeouts.
-// It checks success ratios only; the timings (p99, goodput) are the bench
-// suite's to judge, and are logged here.
+// still succeed, lower classes are shed first, and the excess is turned
+// away with cheap rejections rather than left to time out. It checks
+// success ratios only; the timings (p99, goodput) are the bench suite's to
+// judge, and are logged here.
+//
+// The load generator shares the host with everything else, so a run on a
+// starved host (the calibration far below the backend's nominal capacity,
+// or requests failing outright even unloaded) says nothing about admission
+// control: such runs are repeated, up to three times, and the test skips if
+// the host never keeps up.
 func TestOverloadShort(t *testing.T) {
 	if testing.Short() {
-		t.Skip("overload run takes a few seconds; skipped in -short")
+		t.Skip("overload run takes several seconds; skipped in -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	r, err := Run(ctx, Scenario{Workers: 2, Service: 50 * time.Millisecond, Duration: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
+	s := Scenario{Workers: 8, Service: 40 * time.Millisecond, Duration: 3 * time.Second}
+	var r Result
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		var err error
+		r, err = Run(ctx, s)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.HostKeptUp(s, 0.05) {
+			break
+		}
+		t.Logf("attempt %d: host did not keep up (capacity %.0f/s, failed %.3f unloaded, %.3f overloaded)",
+			attempt, r.Capacity, r.Unloaded.FailedRatio(), r.Overloaded.FailedRatio())
+		if attempt == 3 {
+			t.Skip("host too busy to run the overload experiment faithfully")
+		}
 	}
 	t.Logf("capacity %.0f/s; unloaded %+v", r.Capacity, r.Unloaded.Classes)
 	t.Logf("overloaded: offered %.0f/s goodput %.0f/s (%.2f of capacity) high p99 ratio %.2f",
 		r.Overloaded.Offered, r.Overloaded.Goodput, r.GoodputRatio(), r.HighP99Ratio())
 	t.Logf("overloaded classes %+v", r.Overloaded.Classes)
-	t.Logf("facade load report at the end %+v", r.Overloaded.Load)
-	high, low := r.Overloaded.Classes[0], r.Overloaded.Classes[2]
+	high, normal, low := r.Overloaded.Classes[0], r.Overloaded.Classes[1], r.Overloaded.Classes[2]
 	tests := []struct {
 		name string
 		ok   bool
 	}{
-		{"the run was overloaded (something was shed)", r.Overloaded.Classes[1].Rejected+low.Rejected > 0},
+		{"the run was overloaded (something was shed)", normal.Rejected+low.Rejected > 0},
 		{"high priority succeeds (>= 99%)", high.SuccessRatio() >= 0.99},
 		{"low priority is shed before high", low.SuccessRatio() < high.SuccessRatio()},
-		{"excess is rejected, not timed out (< 1% failures)", failures(r.Overloaded) < 0.01},
+		{"excess is rejected, not timed out (< 1% failures)", r.Overloaded.FailedRatio() < 0.01},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,16 +62,4 @@ func TestOverloadShort(t *testing.T) {
 			}
 		})
 	}
-}
-
-func failures(p Phase) float64 {
-	sent, failed := 0, 0
-	for _, c := range p.Classes {
-		sent += c.Sent
-		failed += c.Failed
-	}
-	if sent == 0 {
-		return 0
-	}
-	return float64(failed) / float64(sent)
 }

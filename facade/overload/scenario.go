@@ -12,7 +12,9 @@ import (
 type Scenario struct {
 	// Workers and Service shape the backend (the sample origin): Workers
 	// requests at once, each taking Service, so its capacity is about
-	// Workers/Service requests per second (defaults 8 and 10ms).
+	// Workers/Service requests per second (defaults 8 and 40ms: 200/s, so
+	// that the load generator, the facade and the origin, all in one
+	// process, keep up at 3× on a small shared host).
 	Workers int
 	Service time.Duration
 	// Load is the offered load as a multiple of the measured capacity
@@ -40,7 +42,7 @@ func (s *Scenario) setDefaults() error {
 		s.Workers = 8
 	}
 	if s.Service <= 0 {
-		s.Service = 10 * time.Millisecond
+		s.Service = 40 * time.Millisecond
 	}
 	if s.Load <= 0 {
 		s.Load = 3
@@ -114,6 +116,31 @@ func (r Result) HighP99Ratio() float64 {
 		return 0
 	}
 	return float64(r.Overloaded.Classes[0].P99) / float64(r.Unloaded.Classes[0].P99)
+}
+
+// HostKeptUp tells whether the host ran the experiment faithfully: the
+// calibration reached at least half the backend's nominal capacity and no
+// more than maxFailed of the requests in either phase failed outright
+// (transport errors and client timeouts, which admission control exists to
+// prevent; a starved host produces them regardless).
+func (r Result) HostKeptUp(s Scenario, maxFailed float64) bool {
+	_ = s.setDefaults()
+	nominal := float64(s.Workers) / s.Service.Seconds()
+	return r.Capacity >= nominal/2 && r.Unloaded.FailedRatio() <= maxFailed && r.Overloaded.FailedRatio() <= maxFailed
+}
+
+// FailedRatio is the share of requests that failed outright (neither
+// answered nor rejected by admission control).
+func (p Phase) FailedRatio() float64 {
+	sent, failed := 0, 0
+	for _, c := range p.Classes {
+		sent += c.Sent
+		failed += c.Failed
+	}
+	if sent == 0 {
+		return 0
+	}
+	return float64(failed) / float64(sent)
 }
 
 // GoodputRatio is the overloaded goodput over the capacity.

@@ -92,12 +92,16 @@ func Register(a *facade.App, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
+	// Route rules for requests the edge did not classify: the cart is what
+	// a shopper is about to pay for, the catalog is the most expensive page
+	// to build and the easiest to do without for a moment.
+	high, low := facade.WithPriority(facade.PriorityHigh), facade.WithPriority(facade.PriorityLow)
 	return errors.Join(
 		a.Handle("GET", "/api/products/{id}", s.product),
-		a.Handle("GET", "/api/catalog", s.catalog),
-		a.Handle("GET", "/api/cart", s.getCart),
-		a.Handle("POST", "/api/cart", idem.Wrap(s.postCart)),
-		a.Handle("GET", "/whoami", s.whoami, facade.WithPriority(facade.PriorityHigh)),
+		a.Handle("GET", "/api/catalog", s.catalog, low),
+		a.Handle("GET", "/api/cart", s.getCart, high),
+		a.Handle("POST", "/api/cart", idem.Wrap(s.postCart), high),
+		a.Handle("GET", "/whoami", s.whoami, high),
 	)
 }
 

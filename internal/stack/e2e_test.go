@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,6 +44,25 @@ type upStack struct {
 	cfg    *config.Stack
 	runDir string
 	exited chan error
+	stderr *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startUp(t *testing.T, host string) *upStack {
@@ -64,12 +84,12 @@ func startUp(t *testing.T, host string) *upStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	u := &upStack{cmd: cmd, cfg: cfg, runDir: runDir, exited: make(chan error, 1)}
+	u := &upStack{cmd: cmd, cfg: cfg, runDir: runDir, exited: make(chan error, 1), stderr: stderr}
 	upLine := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -209,7 +229,8 @@ func TestStrataUpEndToEnd(t *testing.T) {
 		if cookie == "" {
 			t.Fatal("POST /api/cart set no session cookie")
 		}
-		if err := syscall.Kill(u.pid(t, u.cfg.Facades.Nodes[0].ID), syscall.SIGKILL); err != nil {
+		killed := u.pid(t, u.cfg.Facades.Nodes[0].ID)
+		if err := syscall.Kill(killed, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		// Through the edge and the LB, to whichever facade is left.
@@ -221,6 +242,21 @@ func TestStrataUpEndToEnd(t *testing.T) {
 			if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 				t.Fatalf("cart Cache-Control %q", cc)
 			}
+		}
+		// The supervisor restarts the killed node and says so.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			pid := u.pid(t, u.cfg.Facades.Nodes[0].ID)
+			if pid != killed && syscall.Kill(pid, 0) == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s was not restarted (pid still %d)", u.cfg.Facades.Nodes[0].ID, pid)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(u.stderr.String(), "restarting") {
+			t.Fatalf("the restart was not logged:\n%s", u.stderr.String())
 		}
 	})
 

@@ -53,6 +53,7 @@ func Run(ctx context.Context, opts Options) error {
 // Stack is a running stack.
 type Stack struct {
 	opts     Options
+	stateMu  sync.Mutex // guards procs and serialises writes of stack.json
 	runDir   string
 	children []child
 	procs    map[string]*supervise.Child
@@ -139,11 +140,13 @@ func (st *Stack) startAll(ctx context.Context) error {
 			}
 			st.logs = append(st.logs, f)
 			p, err := supervise.Start(supervise.Spec{Name: c.name, Path: st.opts.Bin, Args: c.args,
-				Output: f, StopTimeout: c.stopAfter}, backoff, st.opts.Log)
+				Output: f, StopTimeout: c.stopAfter, OnRestart: st.restarted}, backoff, st.opts.Log)
 			if err != nil {
 				return err
 			}
+			st.stateMu.Lock()
 			st.procs[c.name] = p
+			st.stateMu.Unlock()
 		}
 		for _, c := range inTier {
 			if err := st.waitReady(ctx, c); err != nil {
@@ -228,6 +231,12 @@ type State struct {
 
 // Processes lists the children with their current pids.
 func (st *Stack) Processes() []Process {
+	st.stateMu.Lock()
+	defer st.stateMu.Unlock()
+	return st.processes()
+}
+
+func (st *Stack) processes() []Process {
 	var ps []Process
 	for _, c := range st.children {
 		if p := st.procs[c.name]; p != nil {
@@ -237,12 +246,26 @@ func (st *Stack) Processes() []Process {
 	return ps
 }
 
+// restarted keeps stack.json true to the pids once a child is restarted.
+func (st *Stack) restarted(int) {
+	if err := st.writeState(); err != nil {
+		st.opts.Log.Warn("cannot update stack.json", "err", err)
+	}
+}
+
 func (st *Stack) writeState() error {
-	data, err := json.MarshalIndent(State{Pid: os.Getpid(), RunDir: st.runDir, Processes: st.Processes()}, "", "  ")
+	st.stateMu.Lock()
+	defer st.stateMu.Unlock()
+	data, err := json.MarshalIndent(State{Pid: os.Getpid(), RunDir: st.runDir, Processes: st.processes()}, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(st.runDir, "stack.json"), data, 0o644)
+	// Write and rename, so a reader never sees half a file.
+	tmp := filepath.Join(st.runDir, "stack.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(st.runDir, "stack.json"))
 }
 
 func (st *Stack) printEndpoints() {

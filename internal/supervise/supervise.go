@@ -27,6 +27,8 @@ type Spec struct {
 	Output io.Writer
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	StopTimeout time.Duration
+	// OnRestart, if set, is called with the new pid after each restart.
+	OnRestart func(pid int)
 }
 
 // Backoff is the restart policy.
@@ -133,6 +135,9 @@ func (c *Child) supervise() {
 			continue
 		}
 		c.log.Info("child restarted", "pid", c.Pid())
+		if c.spec.OnRestart != nil {
+			c.spec.OnRestart(c.Pid())
+		}
 	}
 }
 

@@ -37,6 +37,11 @@ type Directives struct {
 	OnlyIfCached    bool
 	Immutable       bool
 
+	// NoCacheFields and PrivateFields hold the field-name list of the
+	// qualified forms (no-cache="a, b"), pointing into the parsed value.
+	NoCacheFields []byte
+	PrivateFields []byte
+
 	// Invalid is set when a directive that decides freshness (max-age,
 	// s-maxage) had a value that is not delta-seconds.
 	Invalid bool
@@ -74,17 +79,13 @@ func (d *Directives) Add(value []byte) {
 			i++
 		}
 		name := value[start:i]
-		for i < len(value) && isSpace(value[i]) {
-			i++
-		}
 		var arg []byte
 		hasArg := false
+		// RFC 9111 section 5.2: token [ "=" ( token / quoted-string ) ],
+		// no whitespace around "=": "max-age =5" has no argument.
 		if i < len(value) && value[i] == '=' {
 			hasArg = true
 			i++
-			for i < len(value) && isSpace(value[i]) {
-				i++
-			}
 			if i < len(value) && value[i] == '"' {
 				i++
 				s := i
@@ -144,8 +145,18 @@ func (d *Directives) apply(name, arg []byte, hasArg bool) {
 	case equalFold(name, "no-store"):
 		d.NoStore = true
 	case equalFold(name, "no-cache"):
+		if hasArg && d.NoCacheFields == nil && !d.NoCache {
+			d.NoCacheFields = arg
+		} else if !hasArg {
+			d.NoCacheFields = nil // the unqualified form wins
+		}
 		d.NoCache = true
 	case equalFold(name, "private"):
+		if hasArg && d.PrivateFields == nil && !d.Private {
+			d.PrivateFields = arg
+		} else if !hasArg {
+			d.PrivateFields = nil
+		}
 		d.Private = true
 	case equalFold(name, "public"):
 		d.Public = true

@@ -22,6 +22,7 @@ const maxAttempts = 3
 type table struct {
 	svc      lb.Service
 	backends []netip.AddrPort // in lookup-index order
+	weighted []bool           // backends[i] has weight > 0
 	lookup   lookuper
 	live     int // backends with weight > 0
 	// rr is set for weighted round robin: new flows take the next ring
@@ -59,6 +60,14 @@ func newTable(svc lb.Service) (*table, error) {
 		return nil, fmt.Errorf("service %s: %w", svc.Key(), err)
 	}
 	t.lookup, t.backends = l, order
+	w := make(map[netip.AddrPort]bool, len(svc.Backends))
+	for _, b := range svc.Backends {
+		w[b.Addr] = b.Weight > 0
+	}
+	t.weighted = make([]bool, len(order))
+	for i, a := range order {
+		t.weighted[i] = w[a]
+	}
 	return t, nil
 }
 
@@ -76,6 +85,15 @@ func (t *table) pick(hash uint32, attempt int, avoid *[maxAttempts]netip.AddrPor
 		}
 		b := t.backends[t.lookup.Lookup(h)]
 		if !avoided(avoid, b) {
+			return b, true
+		}
+	}
+	// Small pools: rehashing can keep landing on avoided backends, so walk
+	// the pool from a hashed start for any weighted one left.
+	n := len(t.backends)
+	for i := 0; i < n; i++ {
+		j := (int(h%uint32(n)) + i) % n
+		if b := t.backends[j]; t.weighted[j] && !avoided(avoid, b) {
 			return b, true
 		}
 	}

@@ -3,19 +3,18 @@ package xdp
 import "fmt"
 
 // idAllocator hands out stable counter ids for services and backends, so a
-// service keeps its counters across generations. An id freed by one Apply
-// is reused only after another, because the previous generation (and flows
-// tracked under it) may still count against it.
+// service keeps its counters across generations. An id freed by an Apply is
+// not reused by that Apply nor the next, because the generation still live
+// during them (and flows tracked under it) may still count against it.
 type idAllocator struct {
 	services idSpace
 	backends idSpace
 }
 
 type idSpace struct {
-	limit    uint32
-	byKey    map[string]uint32
-	cooling  map[uint32]bool // freed by the last assign
-	inUseNow map[uint32]bool
+	limit   uint32
+	byKey   map[string]uint32
+	cooling map[uint32]bool // freed by the last assign
 }
 
 func newIDAllocator() *idAllocator {
@@ -64,12 +63,18 @@ func (s *idSpace) assign(keys []string) ([]uint32, error) {
 			next[k] = id
 		}
 	}
+	freedNow := map[uint32]bool{}
+	for k, id := range s.byKey {
+		if _, ok := next[k]; !ok {
+			freedNow[id] = true
+		}
+	}
 	free := uint32(0)
 	out := make([]uint32, len(keys))
 	for i, k := range keys {
 		id, ok := next[k]
 		if !ok {
-			for free < s.limit && (used[free] || s.cooling[free]) {
+			for free < s.limit && (used[free] || s.cooling[free] || freedNow[free]) {
 				free++
 			}
 			if free >= s.limit {
@@ -81,12 +86,6 @@ func (s *idSpace) assign(keys []string) ([]uint32, error) {
 		}
 		out[i] = id
 	}
-	cooling := map[uint32]bool{}
-	for k, id := range s.byKey {
-		if _, ok := next[k]; !ok {
-			cooling[id] = true
-		}
-	}
-	s.byKey, s.cooling = next, cooling
+	s.byKey, s.cooling = next, freedNow
 	return out, nil
 }

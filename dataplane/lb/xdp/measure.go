@@ -7,8 +7,9 @@ import (
 
 // TestRunOptions configure MeasureTestRun.
 type TestRunOptions struct {
-	// Repeat is the number of program runs per sample (default 50000, at
-	// most 65535: the new-flow sample gives each run its own source port).
+	// Repeat is the number of program runs per sample (default 50000). The
+	// new-flow sample runs at most 65535 times (NewFlowRepeat): it gives each
+	// run its own source port.
 	Repeat int
 	// Samples is the number of samples per path (default 5).
 	Samples int
@@ -64,20 +65,25 @@ type TestRunResult struct {
 	// table insert), L2 forwarding, XDP_TX.
 	NewFlow Measurement
 	// Pass is a TCP packet to no service (XDP_PASS).
-	Pass    Measurement
-	Repeat  int
-	Elapsed time.Duration
+	Pass          Measurement
+	Repeat        int
+	NewFlowRepeat int
+	Elapsed       time.Duration
 }
 
 func (o *TestRunOptions) setDefaults() {
 	if o.Repeat <= 0 {
 		o.Repeat = 50000
 	}
-	o.Repeat = min(o.Repeat, 65535)
 	if o.Samples <= 0 {
 		o.Samples = 5
 	}
 	if o.ConntrackSize == 0 {
-		o.ConntrackSize = uint32(2 * o.Repeat * (o.Samples + 1))
+		o.ConntrackSize = uint32(2 * o.newFlowRepeat() * (o.Samples + 1))
 	}
 }
+
+// maxNewFlowRepeat: source ports give at most this many distinct flows.
+const maxNewFlowRepeat = 65535
+
+func (o *TestRunOptions) newFlowRepeat() int { return min(o.Repeat, maxNewFlowRepeat) }

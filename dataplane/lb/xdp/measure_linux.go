@@ -32,11 +32,12 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	opts.setDefaults()
 	start := time.Now()
 	res := TestRunResult{
-		Repeat:   opts.Repeat,
-		Baseline: Measurement{Name: "xdp-drop"},
-		FlowHit:  Measurement{Name: "flow-hit"},
-		NewFlow:  Measurement{Name: "new-flow"},
-		Pass:     Measurement{Name: "pass"},
+		Repeat:        opts.Repeat,
+		NewFlowRepeat: opts.newFlowRepeat(),
+		Baseline:      Measurement{Name: "xdp-drop"},
+		FlowHit:       Measurement{Name: "flow-hit"},
+		NewFlow:       Measurement{Name: "new-flow"},
+		Pass:          Measurement{Name: "pass"},
 	}
 	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
 	if err != nil {
@@ -71,6 +72,10 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		}.Bytes()
 	}
 	hit := frame("198.18.100.1:1000", "198.18.0.10:80")
+	// Sample s starts at source 198.18.(101+s/250).(s%250+1), port 1.
+	newFlowFrame := func(s int) []byte {
+		return frame(fmt.Sprintf("198.18.%d.%d:1", 101+s/250, s%250+1), "198.18.0.10:80")
+	}
 	pass := frame("198.18.100.1:1000", "198.18.0.99:80")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -83,19 +88,20 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 			return res, err
 		}
 		steps := []struct {
-			m    *Measurement
-			p    *ebpf.Program
-			in   []byte
-			want uint32
+			m      *Measurement
+			p      *ebpf.Program
+			in     []byte
+			repeat int
+			want   uint32
 		}{
-			{&res.Baseline, drop, hit, 1},
-			{&res.FlowHit, b.prog, hit, xdpTXAction},
+			{&res.Baseline, drop, hit, opts.Repeat, 1},
+			{&res.FlowHit, b.prog, hit, opts.Repeat, xdpTXAction},
 			// A fresh source address per sample: its ports are new flows.
-			{&res.NewFlow, b.bench, frame(fmt.Sprintf("198.18.101.%d:1", s+1), "198.18.0.10:80"), xdpTXAction},
-			{&res.Pass, b.prog, pass, xdpPassAction},
+			{&res.NewFlow, b.bench, newFlowFrame(s), res.NewFlowRepeat, xdpTXAction},
+			{&res.Pass, b.prog, pass, opts.Repeat, xdpPassAction},
 		}
 		for _, st := range steps {
-			ret, per, err := st.p.Benchmark(st.in, opts.Repeat, nil)
+			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)
 			if err != nil {
 				return res, fmt.Errorf("xdp: test run %s: %w", st.m.Name, err)
 			}
@@ -109,7 +115,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	if err != nil {
 		return res, err
 	}
-	wantNew := uint64(opts.Repeat*opts.Samples + 1)
+	wantNew := uint64(res.NewFlowRepeat*opts.Samples + 1)
 	if st.ConntrackMisses < wantNew {
 		return res, errors.New("xdp: new-flow runs were not all new flows")
 	}

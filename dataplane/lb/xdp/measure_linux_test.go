@@ -46,4 +46,6 @@ func BenchmarkFlowHit(b *testing.B) {
 func BenchmarkNewFlow(b *testing.B) {
 	benchmarkPath(b, func(r TestRunResult) Measurement { return r.NewFlow })
 }
-func BenchmarkPass(b *testing.B) { benchmarkPath(b, func(r TestRunResult) Measurement { return r.Pass }) }
+func BenchmarkPass(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.Pass })
+}

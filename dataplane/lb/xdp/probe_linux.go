@@ -54,4 +54,3 @@ func Probe(iface string) (native, generic bool, err error) {
 
 // xdpPassAction is XDP_PASS.
 const xdpPassAction = 2
-

@@ -101,6 +101,17 @@ func TestClientAPI(t *testing.T) {
 	if v, err := c.GetDel(ctx, []byte("new")); string(v) != "x" || err != nil {
 		t.Fatalf("getdel = %q, %v", v, err)
 	}
+	// Too large for the frame limit: refused locally, the connection stays.
+	if err := c.Set(ctx, k, make([]byte, 5<<20), 0); !errors.Is(err, client.ErrTooLarge) {
+		t.Fatalf("oversized set: %v", err)
+	}
+	// Too large for the engine (1 MiB values): the server's status.
+	if err := c.Set(ctx, k, make([]byte, 2<<20), 0); !errors.Is(err, client.ErrTooLarge) {
+		t.Fatalf("value over the engine limit: %v", err)
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("ping after refusals: %v", err)
+	}
 }
 
 func TestClientBatchesAndPipelineOverNodes(t *testing.T) {
@@ -210,5 +221,49 @@ func TestClientContextAndAuth(t *testing.T) {
 	c.Close()
 	if _, err := c.Get(ctx, []byte("a")); !errors.Is(err, client.ErrClosed) {
 		t.Fatalf("get after close: %v", err)
+	}
+}
+
+func BenchmarkClientParallel(b *testing.B) {
+	eng, err := state.New(state.Config{MemoryBytes: 16 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	s, err := server.New(server.Config{Engine: eng, Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	ctx := context.Background()
+	c, err := client.Dial(ctx, []string{s.Addr()}, client.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	key, val := []byte("bench-key"), bytes.Repeat([]byte("v"), 64)
+	c.Set(ctx, key, val, 0)
+	for _, op := range []string{"get", "set"} {
+		b.Run(op, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					var err error
+					if op == "get" {
+						_, err = c.Get(ctx, key)
+					} else {
+						err = c.Set(ctx, key, val, 0)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

@@ -90,6 +90,9 @@ func dialConn(ctx context.Context, addr string, o *Options) (*conn, error) {
 
 // send queues r and wakes the writer.
 func (c *conn) send(r request) (*call, error) {
+	if err := c.check(r); err != nil {
+		return nil, err
+	}
 	cl := getCall()
 	cl.op = r.op
 	c.mu.Lock()
@@ -120,6 +123,12 @@ func (c *conn) sendMany(rs []request, calls []*call) error {
 		c.mu.Unlock()
 		return err
 	}
+	for _, r := range rs {
+		if err := c.check(r); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+	}
 	for i, r := range rs {
 		cl := getCall()
 		cl.op = r.op
@@ -133,6 +142,18 @@ func (c *conn) sendMany(rs []request, calls []*call) error {
 	select {
 	case c.wake <- struct{}{}:
 	default:
+	}
+	return nil
+}
+
+// check refuses a request the server would refuse by closing the
+// connection (and failing every other call on it).
+func (c *conn) check(r request) error {
+	if n := len(r.extras) + len(r.key) + len(r.value); n > c.maxFrame {
+		return fmt.Errorf("%w: request body of %d bytes, limit %d", ErrTooLarge, n, c.maxFrame)
+	}
+	if len(r.key) > 1<<16-1 {
+		return fmt.Errorf("%w: key of %d bytes", ErrTooLarge, len(r.key))
 	}
 	return nil
 }

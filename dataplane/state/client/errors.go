@@ -15,6 +15,7 @@ var (
 	ErrClosed          = errors.New("state: client closed")
 	ErrAuth            = errors.New("state: authentication failed")
 	ErrProtocol        = errors.New("state: protocol error")
+	ErrTooLarge        = errors.New("state: request or value too large")
 )
 
 // StatusError is a server status that has no sentinel of its own.
@@ -37,6 +38,8 @@ func statusErr(op wire.Opcode, st wire.Status) error {
 		return ErrVersionMismatch
 	case wire.StatusNotInteger:
 		return ErrNotInteger
+	case wire.StatusTooLarge, wire.StatusKeyTooLong:
+		return fmt.Errorf("%w: %s", ErrTooLarge, st)
 	case wire.StatusAuthFailed, wire.StatusAuthRequired:
 		return fmt.Errorf("%w: %s", ErrAuth, st)
 	}

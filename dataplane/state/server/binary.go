@@ -29,7 +29,7 @@ func wireRefusal() []byte {
 // gets one error response and closes the connection.
 func (s *Server) serveBinary(ss *session, in, out []byte) ([]byte, int, bool) {
 	pos := 0
-	for pos < len(in) {
+	for pos < len(in) && len(out) < batchOutputBudget {
 		f, n, err := wire.Decode(in[pos:], s.cfg.MaxFrame)
 		if err != nil {
 			s.protoErrs.Add(1)

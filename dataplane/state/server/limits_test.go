@@ -183,26 +183,41 @@ func TestAuthBothProtocols(t *testing.T) {
 }
 
 func TestSlowReaderDoesNotStallOthers(t *testing.T) {
-	s := startServer(t, Config{MaxOutbound: 4 << 20, EventLoops: 1})
-	fast := dialRESP(t, s.RESPAddr())
-	fast.do(mb("SET", "big", strings.Repeat("x", 256<<10)), "+OK")
-	// The slow client asks for ~256 MiB of replies and reads none of them.
-	// One event loop serves both clients, so a blocking write would stall
-	// the fast one.
-	slow := dialRaw(t, s.RESPAddr())
-	go func() {
-		req := []byte(strings.Repeat(mb("GET", "big"), 64))
-		for range 16 {
-			if _, err := slow.Write(req); err != nil {
-				return
-			}
-		}
-	}()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		fast.do(mb("PING"), "+PONG")
+	tests := []struct {
+		name   string
+		cfg    Config
+		rounds int // of 64 GETs of 256 KiB
+	}{
+		// Replies pile up past MaxOutbound: closed at once.
+		{"outbound limit", Config{MaxOutbound: 4 << 20, EventLoops: 1}, 16},
+		// Replies stay unsent past SlowTimeout: closed by the ticker.
+		{"slow timeout", Config{MaxOutbound: 1 << 30, SlowTimeout: 300 * time.Millisecond, EventLoops: 1}, 2},
 	}
-	if s.slowKills.Load() == 0 {
-		t.Fatal("the slow reader was never disconnected despite exceeding MaxOutbound")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, tc.cfg)
+			fast := dialRESP(t, s.RESPAddr())
+			fast.do(mb("SET", "big", strings.Repeat("x", 256<<10)), "+OK")
+			// The slow client asks for megabytes of replies and reads none
+			// of them. One event loop serves both clients, so a
+			// blocking write would stall the fast one.
+			slow := dialRaw(t, s.RESPAddr())
+			go func() {
+				req := []byte(strings.Repeat(mb("GET", "big"), 64))
+				for range tc.rounds {
+					if _, err := slow.Write(req); err != nil {
+						return
+					}
+				}
+			}()
+			deadline := time.Now().Add(5 * time.Second)
+			for s.slowKills.Load() == 0 && time.Now().Before(deadline) {
+				fast.do(mb("PING"), "+PONG")
+			}
+			if s.slowKills.Load() == 0 {
+				t.Fatal("the slow reader was never disconnected")
+			}
+			fast.do(mb("GET", "absent"), "(nil)")
+		})
 	}
 }

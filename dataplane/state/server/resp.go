@@ -52,7 +52,7 @@ func (s *Server) respLimits() resp.Limits {
 func (s *Server) serveRESP(ss *session, in, out []byte) ([]byte, int, bool) {
 	lim := s.respLimits()
 	pos := 0
-	for pos < len(in) {
+	for pos < len(in) && len(out) < batchOutputBudget {
 		args, n, err := resp.Parse(in[pos:], ss.args, lim)
 		if err != nil {
 			s.protoErrs.Add(1)

@@ -84,7 +84,7 @@ func (st *statsSet) init() {
 		for p := range st.hist {
 			st.hist[p] = prometheus.NewHistogram(prometheus.HistogramOpts{
 				Name:        "strata_state_batch_seconds",
-				Help:        "Server time to answer one read batch of commands (one event-loop wake-up).",
+				Help:        "Server time to answer one read batch of commands (one event-loop wake-up); one batch in 16 is sampled.",
 				ConstLabels: prometheus.Labels{"protocol": protocol(p).String()},
 				Buckets:     []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1},
 			})

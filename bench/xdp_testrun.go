@@ -1,0 +1,26 @@
+package bench
+
+import (
+	"context"
+
+	"github.com/strata-dp/strata/dataplane/lb/xdp"
+)
+
+// Links the XDP program's BPF_PROG_RUN measurement into the lb-xdp
+// scenario: one sample of every path per call (the harness alternates and
+// repeats). "xdp-drop" is the bare XDP_DROP floor of test runs on this
+// machine, "pass" a packet to no service.
+func init() {
+	XDPTestRun = func(ctx context.Context, repeat int) (map[string]float64, error) {
+		res, err := xdp.MeasureTestRun(ctx, xdp.TestRunOptions{Repeat: repeat, Samples: 1})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]float64{
+			"flow-hit": res.FlowHit.Median(),
+			"new-flow": res.NewFlow.Median(),
+			"xdp-drop": res.Baseline.Median(),
+			"pass":     res.Pass.Median(),
+		}, nil
+	}
+}
