@@ -138,37 +138,43 @@ func TestAlternateStopsOnCancel(t *testing.T) {
 	}
 }
 
-func TestCheckPortsFree(t *testing.T) {
-	busy, err := FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	free, err := FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Hold one port for the test.
-	l, err := net.Listen("tcp", busy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+func TestMoveToFreePorts(t *testing.T) {
 	tests := []struct {
-		name  string
-		addrs []string
-		ok    bool
+		name      string
+		config    string
+		wantAddrs int
 	}{
-		{"free", []string{free}, true},
-		{"busy", []string{free, busy}, false},
+		{"every address moves, repeats stay equal",
+			"edge:\n  listen: 127.0.0.1:8080\nfacades:\n  - listen: 127.0.0.1:8101\nlb:\n  backends:\n    - addr: 127.0.0.1:8101\n", 2},
+		{"nothing to move", "host: 127.0.0.1\nmode: userspace\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkPortsFree(tt.addrs)
-			if (err == nil) != tt.ok {
-				t.Fatalf("checkPortsFree = %v, want ok=%v", err, tt.ok)
+			got, moved, err := MoveToFreePorts(tt.config)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if err != nil && !errors.Is(err, ErrPortsBusy) {
-				t.Errorf("error %v does not wrap ErrPortsBusy", err)
+			if len(moved) != tt.wantAddrs {
+				t.Fatalf("moved %v, want %d addresses", moved, tt.wantAddrs)
+			}
+			seen := map[string]bool{}
+			for old, nw := range moved {
+				if strings.Contains(got, old+"\n") {
+					t.Errorf("%s still in the config", old)
+				}
+				if seen[nw] {
+					t.Errorf("%s handed out twice", nw)
+				}
+				seen[nw] = true
+				if strings.Count(got, nw) != strings.Count(tt.config, old) {
+					t.Errorf("%s -> %s: %d mentions, want %d", old, nw, strings.Count(got, nw), strings.Count(tt.config, old))
+				}
+				l, err := net.Listen("tcp", nw)
+				if err != nil {
+					t.Errorf("moved address %s not free: %v", nw, err)
+					continue
+				}
+				l.Close()
 			}
 		})
 	}
