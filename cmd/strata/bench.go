@@ -172,6 +172,10 @@ func runBenchAll(ctx context.Context, args []string, env *environment) error {
 		if err := report.WriteChartFile(filepath.Join(*dir, sc.Name+".svg"), f); err != nil {
 			return err
 		}
+		if err := report.WriteTable(env.stdout, f); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout)
 		fmt.Fprintf(env.stderr, "bench %s: done in %v\n", sc.Name, time.Since(t0).Round(time.Second))
 	}
 	if err := report.WriteReportFile(*dir); err != nil {
