@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func TestAlternate(t *testing.T) {
 	tests := []struct {
 		name        string
 		opts        Options
-		failAt      int // the peer's call number that fails (0: never)
+		failAt      []int // the peer's call numbers that fail
 		wantOrder   []string
 		wantResults []result.Result
 		wantRatios  []result.Ratio
@@ -47,15 +48,27 @@ func TestAlternate(t *testing.T) {
 			wantRatios: []result.Ratio{{Name: "m", A: "strata", B: "peer", Metric: "ops_per_sec", MedianRatio: 10}},
 		},
 		{
-			name:      "a failing peer is dropped and named, strata goes on",
+			name:      "one failed run is named and left out, the peer goes on",
 			opts:      Options{Runs: 2},
-			failAt:    2,
-			wantOrder: []string{"strata", "peer", "strata", "peer", "strata"},
+			failAt:    []int{2},
+			wantOrder: []string{"strata", "peer", "strata", "peer", "strata", "peer"},
 			wantResults: []result.Result{
 				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 25, Min: 20, Max: 30, Runs: 2},
+				{Name: "m", System: "peer", Metric: "ops_per_sec", Median: 3, Min: 3, Max: 3, Runs: 1},
+			},
+			wantRatios:  []result.Ratio{{Name: "m", A: "strata", B: "peer", Metric: "ops_per_sec", MedianRatio: 8.3333}},
+			wantSkipped: 1,
+		},
+		{
+			name:      "a peer failing twice is dropped, strata goes on",
+			opts:      Options{Runs: 3},
+			failAt:    []int{1, 2},
+			wantOrder: []string{"strata", "peer", "strata", "peer", "strata", "strata"},
+			wantResults: []result.Result{
+				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 30, Min: 20, Max: 40, Runs: 3},
 			},
 			wantRatios:  []result.Ratio{},
-			wantSkipped: 1,
+			wantSkipped: 2,
 		},
 	}
 	for _, tt := range tests {
@@ -72,7 +85,7 @@ func TestAlternate(t *testing.T) {
 				order = append(order, sys)
 				durations = append(durations, h.runDuration())
 				calls[sys]++
-				if sys == "peer" && calls[sys] == tt.failAt {
+				if sys == "peer" && slices.Contains(tt.failAt, calls[sys]) {
 					return nil, errors.New("peer crashed")
 				}
 				v := float64(calls[sys])
