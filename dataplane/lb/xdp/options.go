@@ -5,27 +5,25 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"time"
 
 	"github.com/strata-dp/strata/dataplane/lb/maglev"
 )
 
 // Limits, mirroring bpf/lib/consts.h (TestConstsMatchC checks they agree).
 const (
-	MaxServices        = 256
-	MaxBackends        = 4096
-	DefaultTableSize   = 65537
-	DefaultConntrack   = 262144
-	MaxConntrack       = 1 << 24
-	generations        = 2
-	DefaultPinDir      = "/sys/fs/bpf/strata"
-	maxVLANs           = 2
-	vipFilterBits      = 65536
-	encapTTL           = 64
-	passReasons        = 4
-	dropReasons        = 5
-	decapStats         = 5
-	defaultApplyBudget = 30 * time.Second
+	MaxServices      = 256
+	MaxBackends      = 4096
+	DefaultTableSize = 65537
+	DefaultConntrack = 262144
+	MaxConntrack     = 1 << 24
+	generations      = 2
+	DefaultPinDir    = "/sys/fs/bpf/strata"
+	maxVLANs         = 2
+	vipFilterBits    = 65536
+	encapTTL         = 64
+	passReasons      = 4
+	dropReasons      = 5
+	decapStats       = 5
 )
 
 // Attach modes.
