@@ -38,6 +38,9 @@ type child struct {
 	// stopAfter is the grace between SIGTERM and SIGKILL; the sum over the
 	// tiers stays under the 10 s that `strata up` promises for a stop.
 	stopAfter time.Duration
+	// ns is the network namespace the child runs in (xdp mode); empty:
+	// the root namespace.
+	ns string
 }
 
 type endpoint struct {

@@ -58,6 +58,10 @@ type Stack struct {
 	children []child
 	procs    map[string]*supervise.Child
 	logs     []*os.File
+	// net is the xdp mode's network, removed after the processes stop.
+	net *bedNet
+	// modeNote says which LB mode runs and why, for the endpoints table.
+	modeNote string
 }
 
 // Start brings the whole stack up and returns once it serves end to end.
@@ -66,16 +70,34 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		opts.ReadyTimeout = 60 * time.Second
 	}
 	st := &Stack{opts: opts, procs: map[string]*supervise.Child{}}
+	plan, err := st.chooseMode()
+	if err != nil {
+		return nil, err
+	}
 	// Check the ports before anything touches the disk or starts.
-	if err := checkPortsFree(children(opts.Config, "")); err != nil {
+	if err := checkPortsFree(st.childrenFor(plan, "")); err != nil {
 		return nil, err
 	}
 	if err := st.prepareRunDir(); err != nil {
 		return nil, err
 	}
-	st.children = children(opts.Config, filepath.Join(st.runDir, "stack.yaml"))
 	startCtx, cancel := context.WithTimeout(ctx, opts.ReadyTimeout)
 	defer cancel()
+	if plan != nil {
+		if err := st.startNet(startCtx, plan); err != nil {
+			return nil, err
+		}
+		if st.net == nil { // auto fell back to userspace
+			plan = nil
+			if err := checkPortsFree(st.childrenFor(nil, "")); err != nil {
+				return nil, err
+			}
+		}
+		if err := st.writeConfig(); err != nil {
+			return nil, errors.Join(err, st.Stop())
+		}
+	}
+	st.children = st.childrenFor(plan, filepath.Join(st.runDir, "stack.yaml"))
 	if err := st.startAll(startCtx); err != nil {
 		stopErr := st.Stop()
 		return nil, errors.Join(err, stopErr)
@@ -99,11 +121,16 @@ func (st *Stack) prepareRunDir() error {
 		return fmt.Errorf("run dir: %w", err)
 	}
 	st.runDir = dir
+	return st.writeConfig()
+}
+
+// writeConfig writes the effective configuration every child reads.
+func (st *Stack) writeConfig() error {
 	data, err := st.opts.Config.Marshal()
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "stack.yaml"), data, 0o644)
+	return os.WriteFile(filepath.Join(st.runDir, "stack.yaml"), data, 0o644)
 }
 
 // checkPortsFree binds and releases every address of the stack, so that a
@@ -139,7 +166,11 @@ func (st *Stack) startAll(ctx context.Context) error {
 				return err
 			}
 			st.logs = append(st.logs, f)
-			p, err := supervise.Start(supervise.Spec{Name: c.name, Path: st.opts.Bin, Args: c.args,
+			path, args, err := command(st.opts.Bin, c)
+			if err != nil {
+				return err
+			}
+			p, err := supervise.Start(supervise.Spec{Name: c.name, Path: path, Args: args,
 				Output: f, StopTimeout: c.stopAfter, OnRestart: st.restarted}, backoff, st.opts.Log)
 			if err != nil {
 				return err
@@ -271,9 +302,10 @@ func (st *Stack) writeState() error {
 func (st *Stack) printEndpoints() {
 	w := tabwriter.NewWriter(st.opts.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ENDPOINT\tADDRESS")
+	fmt.Fprintf(w, "load balancer mode\t%s\n", st.modeNote)
 	for _, c := range st.children {
 		for _, e := range c.endpoints {
-			fmt.Fprintf(w, "%s\t%s\n", e.what, e.addr)
+			fmt.Fprintf(w, "%s\t%s%s\n", e.what, e.addr, nsLabel(c.ns))
 		}
 	}
 	w.Flush()
@@ -309,6 +341,12 @@ func (st *Stack) Stop() error {
 	}
 	for _, f := range st.logs {
 		f.Close()
+	}
+	if st.net != nil {
+		if err := st.net.down(); err != nil {
+			errs = append(errs, fmt.Errorf("remove the xdp network: %w", err))
+		}
+		st.net = nil
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)

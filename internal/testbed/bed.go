@@ -62,6 +62,17 @@ type Options struct {
 	Facade bool
 	// StateDir holds pids and logs (default /run/strata-testbed/PREFIX).
 	StateDir string
+	// NetworkOnly builds the namespaces, links, addresses and (mode xdp)
+	// the DSR setup, and starts no process: the caller runs them (strata up
+	// --mode xdp supervises its own). The client and edge namespaces are
+	// left out; Up returns once the network is built.
+	NetworkOnly bool
+	// HostLink joins the root namespace to the bridge (see host.go), so
+	// processes on the host reach the bed and its VIPs.
+	HostLink bool
+	// VIPs are the virtual addresses the backends own in mode xdp (on
+	// their loopback, for DSR); default the one VIP.
+	VIPs []netip.Addr
 }
 
 // Bed is a running test bed.
@@ -139,6 +150,12 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if existing, _ := netns.List(opts.Prefix + "-"); len(existing) > 0 {
 		return nil, fmt.Errorf("%w: %s (run testbed down first)", ErrExists, strings.Join(existing, ", "))
 	}
+	if opts.HostLink && hostLinkExists(opts.Prefix) {
+		return nil, fmt.Errorf("%w: link %s in the root namespace (run testbed down first)", ErrExists, opts.HostLinkName())
+	}
+	if len(opts.VIPs) == 0 {
+		opts.VIPs = []netip.Addr{VIP.Addr()}
+	}
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("testbed: state dir: %w", err)
 	}
@@ -161,6 +178,14 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err != nil {
 		return bed, err
 	}
+	if opts.HostLink {
+		if err := bed.hostLink(); err != nil {
+			return bed, err
+		}
+	}
+	if opts.NetworkOnly {
+		return bed, nil
+	}
 	if err := bed.processes(); err != nil {
 		return bed, err
 	}
@@ -169,7 +194,10 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 
 // hosts lists every namespace with its address.
 func (b *Bed) hosts() map[string]netip.Addr {
-	h := map[string]netip.Addr{"client": clientIP, "edge": edgeIP, "lb": lbAddr, "state": stateIP}
+	h := map[string]netip.Addr{"lb": lbAddr, "state": stateIP}
+	if !b.Opts.NetworkOnly {
+		h["client"], h["edge"] = clientIP, edgeIP
+	}
 	for i := 1; i <= b.Opts.Backends; i++ {
 		h[fmt.Sprintf("b%d", i)] = backendIP(i)
 	}
@@ -209,9 +237,11 @@ func (b *Bed) network() error {
 	}
 	// Only the client needs a route, to the VIP range via the LB; no
 	// namespace has a default route, so nothing leaves the bed.
-	steps = append(steps,
-		[]string{"ip", "-n", b.ClientNS, "route", "add", "198.18.1.0/24", "via", lbAddr.String()},
-	)
+	if !b.Opts.NetworkOnly {
+		steps = append(steps,
+			[]string{"ip", "-n", b.ClientNS, "route", "add", "198.18.1.0/24", "via", lbAddr.String()},
+		)
+	}
 	if b.Opts.Mode == "userspace" {
 		// The proxy owns the VIP; in XDP mode the backends do (DSR).
 		steps = append(steps, []string{"ip", "-n", b.LBNS, "addr", "add", VIP.Addr().String() + "/32", "dev", "lo"})

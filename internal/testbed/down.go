@@ -18,7 +18,8 @@ func (b *Bed) Down() error { return Down(b.Opts.Prefix, b.Opts.StateDir) }
 
 // Down removes everything a bed with this prefix made: processes recorded
 // in the state dir (SIGTERM, then SIGKILL after 3 s), every namespace named
-// PREFIX-* (their veths and the bridge go with them), and the state dir.
+// PREFIX-* (their veths and the bridge go with them), the root namespace's
+// host link PREFIX-host if one is left, and the state dir.
 func Down(prefix, stateDir string) error {
 	if stateDir == "" {
 		stateDir = StateDir(prefix)
@@ -55,6 +56,9 @@ func Down(prefix, stateDir string) error {
 		if err := netns.Delete(ns); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := removeHostLink(prefix); err != nil {
+		errs = append(errs, err)
 	}
 	// The LB unpins on exit; a killed one leaves its maps behind.
 	if err := os.RemoveAll(Options{Prefix: prefix}.PinDir()); err != nil {

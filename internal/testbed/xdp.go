@@ -55,12 +55,15 @@ func macOf(ns, iface string) (net.HardwareAddr, error) {
 func (b *Bed) xdpNetwork() error {
 	for i := range b.Backends {
 		ns := b.Opts.ns(fmt.Sprintf("b%d", i+1))
-		steps := [][]string{
-			{"ip", "-n", ns, "addr", "add", VIP.Addr().String() + "/32", "dev", "lo"},
+		var steps [][]string
+		for _, v := range b.Opts.VIPs {
+			steps = append(steps, []string{"ip", "-n", ns, "addr", "add", v.String() + "/32", "dev", "lo"})
+		}
+		steps = append(steps, [][]string{
 			{"ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"},
 			{"ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.all.arp_announce=2"},
 			{"ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0"},
-		}
+		}...)
 		for _, s := range steps {
 			if err := netns.Run(s[0], s[1:]...); err != nil {
 				return fmt.Errorf("testbed: %w", err)
