@@ -67,6 +67,12 @@ func (s *syncBuffer) String() string {
 
 func startUp(t *testing.T, host string) *upStack {
 	t.Helper()
+	return startUpArgs(t, host)
+}
+
+// startUpArgs is startUp with more `strata up` flags (e.g. --mode xdp).
+func startUpArgs(t *testing.T, host string, extra ...string) *upStack {
+	t.Helper()
 	bin := strataBin(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "stack.yaml")
@@ -79,7 +85,7 @@ func startUp(t *testing.T, host string) *upStack {
 		t.Fatal(err)
 	}
 	runDir := filepath.Join(dir, "run")
-	cmd := exec.Command(bin, "up", "--config", cfgPath, "--run-dir", runDir, "--ready-timeout", "90s")
+	cmd := exec.Command(bin, append([]string{"up", "--config", cfgPath, "--run-dir", runDir, "--ready-timeout", "90s"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
