@@ -13,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:    "up",
-		summary: "run the whole stack on this host as supervised processes",
+		summary: "run the whole stack on this host as supervised processes (on loopback, or across namespaces with XDP)",
 		run:     runUp,
 	})
 }
@@ -21,7 +21,8 @@ func init() {
 func runUp(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("up", "[--config FILE] [--mode auto|xdp|userspace] [--print-config]", env)
 	configPath := fs.String("config", "", "stack configuration (YAML); without it the documented defaults apply")
-	mode := fs.String("mode", "", "load balancer mode: userspace, xdp or auto (overrides the file)")
+	mode := fs.String("mode", "", "load balancer mode (overrides the file): userspace (all on loopback), xdp (root: the stack across "+
+		"network namespaces with prefix "+stack.BedPrefix+", the LB in native XDP on a veth) or auto (xdp if the host allows it, else userspace)")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
 	runDir := fs.String("run-dir", "", "directory for logs, the effective config and stack.json (default: a new temporary directory)")
 	readyTimeout := fs.Duration("ready-timeout", 60*time.Second, "how long start-up may take, end to end")
