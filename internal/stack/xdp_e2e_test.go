@@ -3,6 +3,7 @@ package stack_test
 import (
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -44,6 +45,14 @@ func TestStrataUpXDPEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	edge := "http://" + u.cfg.Edge.Listen
+
+	t.Run("a second xdp stack refuses with one line", func(t *testing.T) {
+		out, err := exec.Command(strataBin(t), "up", "--mode", "xdp", "--config", writeHostConfig(t, "127.0.0.64")).CombinedOutput()
+		msg := strings.TrimSpace(string(out))
+		if err == nil || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "already up") {
+			t.Fatalf("second strata up: %v, output %q", err, msg)
+		}
+	})
 
 	t.Run("the LB runs native XDP on its namespace's veth", func(t *testing.T) {
 		if bed.Mode != "xdp" || bed.LB.Services[0].VIP != "198.18.1.1:80" {
@@ -190,4 +199,54 @@ func TestStrataUpXDPEndToEnd(t *testing.T) {
 			t.Errorf("pinned maps left in %s", stack.PinDir())
 		}
 	})
+}
+
+// TestStrataUpXDPFailedStartLeavesNothing makes start-up fail after the
+// network is built (a ready timeout no stack meets) and checks that the
+// namespaces, the host link and every process are gone.
+func TestStrataUpXDPFailedStartLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds namespaces; skipped in -short mode")
+	}
+	if err := netns.Available(); err != nil {
+		t.Skipf("xdp stack: %v", err)
+	}
+	if left, _ := netns.List(stack.BedPrefix + "-"); len(left) > 0 {
+		t.Skipf("another xdp stack's network is up (%v); not touching it", left)
+	}
+	t.Cleanup(func() { testbed.Down(stack.BedPrefix, "") })
+	runDir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(strataBin(t), "up", "--mode", "xdp", "--config", writeHostConfig(t, "127.0.0.65"),
+		"--run-dir", runDir, "--ready-timeout", "300ms")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("strata up with a 300ms ready timeout succeeded:\n%s", out)
+	}
+	if !strings.Contains(string(out), "mode=xdp") {
+		t.Fatalf("start-up failed before the network was built:\n%s", out)
+	}
+	if !strings.Contains(string(out), "not ready") && !strings.Contains(string(out), "end to end") {
+		t.Fatalf("the failure does not say what was not ready:\n%s", out)
+	}
+	if left, _ := netns.List(stack.BedPrefix + "-"); len(left) > 0 {
+		t.Errorf("namespaces left after a failed start: %v", left)
+	}
+	if err := netns.Run("ip", "link", "show", testbed.Options{Prefix: stack.BedPrefix}.HostLinkName()); err == nil {
+		t.Error("host link left after a failed start")
+	}
+	u := &upStack{runDir: runDir}
+	for _, p := range u.processes(t) {
+		if syscall.Kill(p.Pid, 0) == nil {
+			t.Errorf("%s (pid %d) still running", p.Name, p.Pid)
+		}
+	}
+}
+
+func writeHostConfig(t *testing.T, host string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "stack.yaml")
+	if err := os.WriteFile(p, []byte("host: "+host+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
