@@ -251,6 +251,8 @@ type Process struct {
 	Tier string `json:"tier"`
 	Pid  int    `json:"pid"`
 	Log  string `json:"log"`
+	// Netns is the network namespace the process runs in (xdp mode).
+	Netns string `json:"netns,omitempty"`
 }
 
 // State is what stack.json holds, for operators and tests.
@@ -271,7 +273,7 @@ func (st *Stack) processes() []Process {
 	var ps []Process
 	for _, c := range st.children {
 		if p := st.procs[c.name]; p != nil {
-			ps = append(ps, Process{Name: c.name, Tier: c.tier.String(), Pid: p.Pid(), Log: st.logPath(c.name)})
+			ps = append(ps, Process{Name: c.name, Tier: c.tier.String(), Pid: p.Pid(), Log: st.logPath(c.name), Netns: c.ns})
 		}
 	}
 	return ps
