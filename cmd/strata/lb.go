@@ -37,7 +37,7 @@ type lbFlags struct {
 	rise, fall                                                     int
 	maxEjected                                                     float64
 	connectTimeout, idleTimeout, drain                             time.Duration
-	maxConns                                                       int
+	maxConns, loops                                                int
 	pinDir                                                         string
 	unpin                                                          bool
 }
@@ -61,6 +61,7 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", time.Second, "userspace: backend connect timeout")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "userspace: close sessions idle this long")
 	fs.IntVar(&f.maxConns, "max-conns", 50000, "userspace: concurrent client connections per service")
+	fs.IntVar(&f.loops, "loops", 0, "userspace: gnet event loops per service (0: GOMAXPROCS)")
 	fs.StringVar(&f.pinDir, "pin-dir", "", "xdp modes: bpffs directory for the pinned maps (default /sys/fs/bpf/strata)")
 	fs.BoolVar(&f.unpin, "unpin", false, "xdp modes: remove the pinned maps on exit (drops tracked flows)")
 	fs.DurationVar(&f.drain, "drain", 5*time.Second, "on SIGTERM, let open connections finish this long")
@@ -136,6 +137,9 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	}
 	if f.rise < 1 || f.fall < 1 || f.maxConns < 1 {
 		return usagef("--rise, --fall and --max-conns must be at least 1")
+	}
+	if f.loops < 0 || f.loops > 1024 {
+		return usagef("--loops: %d is not in 0..1024", f.loops)
 	}
 	cfg, err := f.lbConfig()
 	if err != nil {
@@ -232,7 +236,7 @@ func startDataPath(m mode.Mode, f lbFlags, log *slog.Logger, reg *prometheus.Reg
 
 	var obs observerHook
 	p := userspace.New(userspace.Options{
-		ConnectTimeout: f.connectTimeout, IdleTimeout: f.idleTimeout, MaxConns: f.maxConns,
+		ConnectTimeout: f.connectTimeout, IdleTimeout: f.idleTimeout, MaxConns: f.maxConns, Loops: f.loops,
 		Observer: &obs, Logger: log,
 	})
 	reg.MustRegister(p.Collector())

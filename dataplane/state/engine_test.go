@@ -110,6 +110,20 @@ func TestCollisionsNeverCrossKeys(t *testing.T) {
 	if v, ok := mustGet(t, e, "x"); !ok || v != "1" {
 		t.Fatalf("x = %q, %v after writes to colliding keys", v, ok)
 	}
+	// Same-length overwrites take the in-place path; they too must touch
+	// only their own record in the shared bucket.
+	e.Set([]byte("y"), []byte("2"), SetOptions{})
+	for _, v := range []string{"7", "8", "9"} {
+		if r, err := e.Set([]byte("y"), []byte(v), SetOptions{Mode: SetIfPresent}); err != nil || !r.Written {
+			t.Fatalf("overwrite y: %+v %v", r, err)
+		}
+	}
+	if r, _ := e.Set([]byte("y"), []byte("0"), SetOptions{Mode: SetIfAbsent}); r.Written {
+		t.Fatal("NX overwrote a present key in place")
+	}
+	if v, ok := mustGet(t, e, "y"); !ok || v != "9" {
+		t.Fatalf("y = %q, %v", v, ok)
+	}
 	if ok, _ := e.Delete([]byte("w")); ok {
 		t.Fatal("delete of an absent colliding key reported success")
 	}

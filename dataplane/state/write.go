@@ -41,38 +41,20 @@ func (e *Engine) Set(key, value []byte, o SetOptions) (SetResult, error) {
 	if len(value) > e.cfg.MaxValueSize {
 		return SetResult{}, fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(value), e.cfg.MaxValueSize)
 	}
+	if err := e.checkKey(key); err != nil {
+		return SetResult{}, err
+	}
+	if res, done := e.setInPlace(key, value, &o); done {
+		return res, nil
+	}
 	t, err := e.begin(key)
 	if err != nil {
 		return SetResult{}, err
 	}
 	defer t.end()
-	res := SetResult{Existed: t.found}
-	if t.found {
-		res.Version = t.cur.meta.Version
-		if o.ReturnOld {
-			res.Old = append(o.OldBuf, t.cur.val...)
-		}
-	}
-	switch o.Mode {
-	case SetIfAbsent:
-		if t.found {
-			return res, nil
-		}
-	case SetIfPresent:
-		if !t.found {
-			return res, nil
-		}
-	case SetIfVersion:
-		if res.Version != o.Expect {
-			return res, nil
-		}
-	}
-	m := Meta{ExpireAt: o.ExpireAt, Flags: o.Flags}
-	if o.KeepTTL {
-		m.ExpireAt = 0
-		if t.found {
-			m.ExpireAt = t.cur.meta.ExpireAt
-		}
+	res, m, write := decideSet(t.found, t.cur, &o)
+	if !write {
+		return res, nil
 	}
 	v, err := t.put(value, nil, m)
 	if err != nil {
@@ -80,6 +62,40 @@ func (e *Engine) Set(key, value []byte, o SetOptions) (SetResult, error) {
 	}
 	res.Written, res.Version = true, v
 	return res, nil
+}
+
+// decideSet applies o's condition to the key's current record: the result
+// so far, the header to write, and whether to write at all.
+func decideSet(found bool, cur record, o *SetOptions) (SetResult, Meta, bool) {
+	res := SetResult{Existed: found}
+	if found {
+		res.Version = cur.meta.Version
+		if o.ReturnOld {
+			res.Old = append(o.OldBuf, cur.val...)
+		}
+	}
+	switch o.Mode {
+	case SetIfAbsent:
+		if found {
+			return res, Meta{}, false
+		}
+	case SetIfPresent:
+		if !found {
+			return res, Meta{}, false
+		}
+	case SetIfVersion:
+		if res.Version != o.Expect {
+			return res, Meta{}, false
+		}
+	}
+	m := Meta{ExpireAt: o.ExpireAt, Flags: o.Flags}
+	if o.KeepTTL {
+		m.ExpireAt = 0
+		if found {
+			m.ExpireAt = cur.meta.ExpireAt
+		}
+	}
+	return res, m, true
 }
 
 // Delete removes key; it reports whether a live value was removed.
