@@ -14,9 +14,9 @@ import (
 
 	"github.com/strata-dp/strata/dataplane/lb"
 	"github.com/strata-dp/strata/dataplane/lb/health"
-	"github.com/strata-dp/strata/dataplane/lb/lbfile"
 	"github.com/strata-dp/strata/dataplane/lb/mode"
 	"github.com/strata-dp/strata/dataplane/lb/userspace"
+	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -40,6 +40,7 @@ type lbFlags struct {
 	maxConns, loops                                                int
 	pinDir                                                         string
 	unpin                                                          bool
+	set                                                            map[string]bool // flags given explicitly
 }
 
 func (f *lbFlags) bind(fs *flag.FlagSet) {
@@ -50,7 +51,7 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.scheduler, "scheduler", "maglev", "maglev or wrr")
 	fs.StringVar(&f.forwarding, "forwarding", "l2", "xdp modes: l2 (rewrite MAC) or ipip (encapsulate)")
 	fs.StringVar(&f.iface, "iface", "", "interface for the xdp modes (auto probes it)")
-	fs.StringVar(&f.config, "config", "", "YAML file with a services list (see docs/LB-USERSPACE.md)")
+	fs.StringVar(&f.config, "config", "", "the stack configuration (docs/CONFIG.md): serve its lb.services with its lb.health policy")
 	fs.StringVar(&f.health, "health", "tcp", "active check: tcp, http:/PATH or off")
 	fs.DurationVar(&f.healthInterval, "health-interval", 200*time.Millisecond, "interval between checks of one backend")
 	fs.DurationVar(&f.healthTimeout, "health-timeout", 250*time.Millisecond, "timeout of one check")
@@ -67,6 +68,29 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.drain, "drain", 5*time.Second, "on SIGTERM, let open connections finish this long")
 }
 
+// healthFrom takes the health policy of the stack file for every health
+// flag that was not given on the command line.
+func (f *lbFlags) healthFrom(h config.Health) {
+	if !f.set["health"] {
+		f.health = h.Check
+	}
+	if !f.set["health-interval"] {
+		f.healthInterval = h.Interval
+	}
+	if !f.set["health-timeout"] {
+		f.healthTimeout = h.Timeout
+	}
+	if !f.set["rise"] {
+		f.rise = h.Rise
+	}
+	if !f.set["fall"] {
+		f.fall = h.Fall
+	}
+	if !f.set["max-ejected"] {
+		f.maxEjected = h.MaxEjected
+	}
+}
+
 // config builds the LB configuration from --config or the single-service
 // flags; every bad value is a usage error naming its flag.
 func (f *lbFlags) lbConfig() (lb.Config, error) {
@@ -74,10 +98,15 @@ func (f *lbFlags) lbConfig() (lb.Config, error) {
 		if f.vip != "" || len(f.backends) > 0 {
 			return lb.Config{}, usagef("--config and --vip/--backend are exclusive")
 		}
-		cfg, err := lbfile.Load(f.config)
+		stack, err := config.Load(f.config)
 		if err != nil {
 			return lb.Config{}, usagef("--config: %v", err)
 		}
+		cfg, err := stack.LBConfig()
+		if err != nil {
+			return lb.Config{}, usagef("--config: %v", err)
+		}
+		f.healthFrom(stack.LB.Health)
 		return cfg, nil
 	}
 	if f.vip == "" || len(f.backends) == 0 {
@@ -124,6 +153,14 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	// The services (and, with --config, the health policy) come first: the
+	// checks below judge the values in effect.
+	cfg, err := f.lbConfig()
+	if err != nil {
+		return err
+	}
 	want, err := mode.Parse(f.mode)
 	if err != nil {
 		return usagef("%v", err)
@@ -140,10 +177,6 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	}
 	if f.loops < 0 || f.loops > 1024 {
 		return usagef("--loops: %d is not in 0..1024", f.loops)
-	}
-	cfg, err := f.lbConfig()
-	if err != nil {
-		return err
 	}
 	log, err := tf.Logger(env.stderr)
 	if err != nil {

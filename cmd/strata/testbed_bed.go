@@ -14,7 +14,7 @@ import (
 func runTestbedBed(ctx context.Context, args []string, env *environment) error {
 	switch args[0] {
 	case "up":
-		fs := newFlagSet("testbed up", "[--mode xdp|userspace|nft] [--forwarding l2|ipip] [--nft numgen|jhash] [--backends N] [--prefix P]", env)
+		fs := newFlagSet("testbed up", "[--mode xdp|userspace|nft] [--forwarding l2|ipip] [--nft numgen|jhash] [--facade] [--backend-cmd CMD] [--backends N] [--prefix P]", env)
 		var o testbed.Options
 		fs.StringVar(&o.Mode, "mode", "userspace", "what balances in the bed: xdp (native XDP, L2 direct server return), userspace (gnet proxy) or nft (nftables DNAT, for comparison)")
 		fs.StringVar(&o.NftAlgo, "nft", "numgen", "with --mode nft: numgen or jhash")
