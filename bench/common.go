@@ -24,6 +24,7 @@ const (
 	MetricHitRatio = "hit_ratio"
 	MetricRSS      = "rss_mib"
 	MetricNsPerPkt = "ns_per_packet"
+	MetricPPS      = "packets_per_sec"
 	MetricFetches  = "origin_fetches_per_burst"
 	MetricBurstMs  = "burst_ms"
 	MetricKeysHeld = "keys_held"

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/strata-dp/strata/bench/loadgen"
@@ -98,6 +100,9 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 		beds[sys] = bed
 		systems = append(systems, sys)
 	}
+	if err := h.testbedPPS(ctx, beds, systems); err != nil {
+		return err
+	}
 	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("testbed_http", fmt.Sprintf("wrk -t2 -c%d keep-alive from the client namespace to %s/whoami, %v per run, 4 backends; strata: XDP L2 DSR; nftables: the bed's nft mode (DNAT, numgen round robin)", wrkConns, testbed.VIP, dur))
 	return h.Alternate(ctx, "testbed-http", systems, func(ctx context.Context, sys string) ([]Sample, error) {
@@ -111,6 +116,78 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 		}
 		return wrkSamples("testbed-http", r)
 	})
+}
+
+// testbedPPS offers TCP SYNs from the client namespace as fast as one raw
+// socket can send them (the same generator for both beds) and counts the
+// packets that reach the backends: forwarded packets per second. Each SYN
+// is answered by a backend and reset by the client's kernel, and that RST
+// crosses the LB too, as in a real SYN-heavy load.
+func (h *Harness) testbedPPS(ctx context.Context, beds map[string]*testbed.Bed, systems []string) error {
+	const flows = 1024
+	h.Condition("testbed_pps", fmt.Sprintf("strata bench flood in the client namespace: TCP SYNs to %s over %d source ports, one raw socket, %v per run; packets_per_sec counts what the 4 backends' eth0 received, sent_per_sec what the generator sent", testbed.VIP, flows, h.Opts.RunDuration(DefaultRun)))
+	return h.Alternate(ctx, "testbed-pps", systems, func(ctx context.Context, sys string) ([]Sample, error) {
+		bed := beds[sys]
+		before, err := backendRxPackets(bed)
+		if err != nil {
+			return nil, err
+		}
+		dur := h.runDuration()
+		start := time.Now()
+		out, err := netns.Output("ip", "netns", "exec", bed.ClientNS, h.Strata.Bin, "bench", "flood",
+			"--target", testbed.VIP.String(), "--duration", dur.String(), "--flows", strconv.Itoa(flows))
+		if err != nil {
+			return nil, err
+		}
+		elapsed := time.Since(start).Seconds()
+		// Let the last packets drain through the LB before counting.
+		time.Sleep(200 * time.Millisecond)
+		after, err := backendRxPackets(bed)
+		if err != nil {
+			return nil, err
+		}
+		var sent uint64
+		if _, err := fmt.Sscanf(strings.TrimSpace(out), "sent %d", &sent); err != nil {
+			return nil, fmt.Errorf("flood output %q: %w", out, err)
+		}
+		if after <= before {
+			return nil, fmt.Errorf("no packet reached the backends (%d sent)", sent)
+		}
+		return []Sample{
+			{"testbed-pps", MetricPPS, float64(after-before) / elapsed},
+			{"testbed-pps", "sent_per_sec", float64(sent) / elapsed},
+		}, nil
+	})
+}
+
+// backendRxPackets sums the packets the bed's backends received on eth0.
+func backendRxPackets(bed *testbed.Bed) (uint64, error) {
+	names, err := netns.List(bed.Opts.Prefix + "-b")
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	n := 0
+	for _, ns := range names {
+		// PREFIX-b1, -b2, ...; PREFIX-br is the bridge.
+		if _, err := strconv.Atoi(strings.TrimPrefix(ns, bed.Opts.Prefix+"-b")); err != nil {
+			continue
+		}
+		out, err := netns.Output("ip", "netns", "exec", ns, "cat", "/sys/class/net/eth0/statistics/rx_packets")
+		if err != nil {
+			return 0, err
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(out), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("rx_packets of %s: %w", ns, err)
+		}
+		total += v
+		n++
+	}
+	if n != len(bed.Backends) {
+		return 0, fmt.Errorf("found %d backend namespaces for %d backends", n, len(bed.Backends))
+	}
+	return total, nil
 }
 
 // startBed builds the test bed of one system and registers its removal.

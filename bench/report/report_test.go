@@ -137,9 +137,10 @@ func TestReadmeTracesToResults(t *testing.T) {
 	b, _ := os.ReadFile(readme)
 	doc := string(b)
 	for _, want := range []string{
-		"| state | get-p16 | ops_per_sec | 1,500,000 | redis | 1,000,000 | 1.50× | [state.json](bench/results/state.json)",
-		"| state | get-p16 | p99_ms | 0.5 | redis | 1.00 | 0.50× |",
-		"| state | rss-1000k-values | rss_mib | 120 | — | — | — |",
+		"**state** · [bench/results/state.json](bench/results/state.json) · 2026-11-26T15:00:00Z · 2 CPUs",
+		"| get-p16 | ops_per_sec | 1,500,000 | redis | 1,000,000 | 1.50× |",
+		"| get-p16 | p99_ms | 0.5 | redis | 1.00 | 0.50× |",
+		"| rss-1000k-values | rss_mib | 120 | — | — | — |",
 		"redis-server is not installed",
 		"Limits.",
 	} {

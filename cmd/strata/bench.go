@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/strata-dp/strata/bench"
+	"github.com/strata-dp/strata/bench/loadgen"
 	"github.com/strata-dp/strata/bench/report"
 )
 
@@ -26,7 +28,9 @@ const benchSynopsis = `NAME [--json FILE] [--quick] [--runs N] [--label TEXT]
        strata bench report --json-dir DIR [--readme README.md]
        strata bench list
        strata bench serve origin|raw-facade|overhead-framework|overhead-raw --listen ADDR
-         (the helper servers scenarios start as processes of their own)
+       strata bench flood --target IP:PORT [--duration D] [--flows N] [--workers N]
+         (helpers that scenarios start as processes of their own: servers,
+         and a TCP SYN generator run inside a test bed's client namespace)
 
 Scenarios run Strata and the peer a user would pick instead (Redis, Varnish,
 nginx, HAProxy, nftables) side by side on loopback, alternating runs, and
@@ -61,6 +65,8 @@ func runBench(ctx context.Context, args []string, env *environment) error {
 		return runBenchReport(rest, env)
 	case "serve":
 		return runBenchServe(ctx, rest, env)
+	case "flood":
+		return runBenchFlood(ctx, rest, env)
 	case "all":
 		return runBenchAll(ctx, rest, env)
 	default:
@@ -261,4 +267,36 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	default:
 		return usagef("serve: unknown kind %q (origin, raw-facade, overhead-framework or overhead-raw)", kind)
 	}
+}
+
+// runBenchFlood sends TCP SYNs at a target as fast as it can and prints how
+// many it sent; the lb-xdp scenario runs it inside a test bed's client
+// namespace and counts what the backends receive.
+func runBenchFlood(ctx context.Context, args []string, env *environment) error {
+	fs := newFlagSet("bench flood", "--target IP:PORT [--duration D] [--flows N] [--workers N]", env)
+	target := fs.String("target", "", "IPv4 address and port to send SYNs to")
+	dur := fs.Duration("duration", 3*time.Second, "how long to send")
+	flows := fs.Int("flows", 1024, "distinct source ports to cycle over (1..60000)")
+	workers := fs.Int("workers", 1, "sending goroutines, one raw socket each (1..64)")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	dst, err := netip.ParseAddrPort(*target)
+	if err != nil || !dst.Addr().Is4() {
+		return usagef("--target: %q is not an IPv4 address and port", *target)
+	}
+	switch {
+	case *dur <= 0 || *dur > time.Minute:
+		return usagef("--duration: %v is out of range (0..1m]", *dur)
+	case *flows < 1 || *flows > 60000:
+		return usagef("--flows: %d is out of range (1..60000)", *flows)
+	case *workers < 1 || *workers > 64:
+		return usagef("--workers: %d is out of range (1..64)", *workers)
+	}
+	sent, err := loadgen.SynFlood(ctx, dst, *flows, *workers, *dur)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "sent %d\n", sent)
+	return nil
 }

@@ -57,7 +57,7 @@ func TestBenchCLI(t *testing.T) {
 		})
 	}
 	b, _ := os.ReadFile(marked)
-	if !strings.Contains(string(b), "| state | get-p1 | ops_per_sec | 2.00 | — |") {
+	if !strings.Contains(string(b), "| get-p1 | ops_per_sec | 2.00 | — | — | — |") {
 		t.Errorf("README section not rewritten:\n%s", b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "REPORT.md")); err != nil {
