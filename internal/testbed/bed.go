@@ -350,18 +350,27 @@ func (b *Bed) start(ns, name string, args []string) error {
 
 // waitServing polls the VIP from the client namespace with curl.
 func (b *Bed) waitServing(ctx context.Context) error {
-	url := "http://" + VIP.String() + "/whoami"
-	for {
-		err := netns.Exec(b.ClientNS, "curl", "-sf", "--max-time", "1", "-o", "/dev/null", url)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %v%s", ErrNoServe, err, b.logTails())
-		case <-time.After(100 * time.Millisecond):
+	// Every backend first, then the VIP: a balancer that picks at random
+	// (nft numgen) must not meet a backend that is still starting.
+	urls := make([]string, 0, len(b.Backends)+1)
+	for _, be := range b.Backends {
+		urls = append(urls, "http://"+be.String()+"/whoami")
+	}
+	urls = append(urls, "http://"+VIP.String()+"/whoami")
+	for _, url := range urls {
+		for {
+			err := netns.Exec(b.ClientNS, "curl", "-sf", "--max-time", "1", "-o", "/dev/null", url)
+			if err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %s: %v%s", ErrNoServe, url, err, b.logTails())
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 	}
+	return nil
 }
 
 // Curl fetches a path through the VIP from the client namespace.
