@@ -138,7 +138,7 @@ func tuneGC(memory int64) {
 
 func portOf(addrs ...string) string {
 	for _, a := range addrs {
-		if i := strings.LastIndexByte(a, ':'); i >= 0 && a[i+1:] != "" {
+		if i := strings.LastIndexByte(a, ':'); i >= 0 && a[i+1:] != "" && a[i+1:] != "0" {
 			return a[i+1:]
 		}
 	}
