@@ -35,7 +35,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	slow := fs.Duration("slow-timeout", 10*time.Second, "close connections whose replies stay unsent this long")
 	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
 	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
-	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: one per CPU)")
+	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
