@@ -2,8 +2,8 @@ package server
 
 import (
 	"errors"
-	"runtime"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/state"
