@@ -123,10 +123,10 @@ func runState(ctx context.Context, args []string, env *environment) error {
 }
 
 // tuneGC keeps garbage from holding memory: the engine's data lives in a
-// few large pointer-free arrays, so collections are cheap, but when a shard
-// queue or index doubles the old one stays resident until the next cycle,
-// which at the default GOGC=100 comes only when the heap doubles. The
-// environment (GOGC, GOMEMLIMIT) still wins when set.
+// few large pointer-free arrays, so collections are cheap, but when a hash
+// index grows the old table stays resident until the next cycle, which at
+// the default GOGC=100 comes only when the heap doubles. The environment
+// (GOGC, GOMEMLIMIT) still wins when set.
 func tuneGC(memory int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(20)
