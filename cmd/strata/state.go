@@ -79,7 +79,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		*nodeID = "state-" + portOf(*listen, *respAddr)
 	}
 
-	tuneGC(mem)
+	tuneGC()
 	eng, err := state.New(state.Config{MemoryBytes: mem, Epoch: uint32(*epoch)})
 	if err != nil {
 		return err
@@ -125,14 +125,13 @@ func runState(ctx context.Context, args []string, env *environment) error {
 // tuneGC keeps garbage from holding memory: the engine's data lives in a
 // few large pointer-free arrays, so collections are cheap, but when a hash
 // index grows the old table stays resident until the next cycle, which at
-// the default GOGC=100 comes only when the heap doubles. The environment
-// (GOGC, GOMEMLIMIT) still wins when set.
-func tuneGC(memory int64) {
+// the default GOGC=100 comes only when the heap doubles. GOGC in the
+// environment still wins. No memory limit is set: the hash indexes grow
+// with the number of keys, outside --memory, and a limit below the live
+// heap would make the collector run without pause.
+func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(20)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memory + memory/2 + 64<<20)
 	}
 }
 
