@@ -58,7 +58,7 @@ func (h *Harness) WrkTrial(name string, addrOf func(system string) string, path 
 			URL:      "http://" + addrOf(system) + path,
 			Conns:    wrkConns,
 			Threads:  2,
-			Duration: h.Opts.RunDuration(3 * time.Second),
+			Duration: h.runDuration(),
 			Headers:  headers,
 		}
 		r, err := w.Run(ctx)
@@ -99,7 +99,7 @@ func (h *Harness) OpenLoopTrial(name string, addrOf func(system string) string, 
 		o := loadgen.OpenLoop{
 			URL:      "http://" + addrOf(system) + path,
 			Rate:     rate,
-			Duration: h.Opts.RunDuration(3 * time.Second),
+			Duration: h.runDuration(),
 			Conns:    wrkConns,
 		}
 		r, err := o.Run(ctx)

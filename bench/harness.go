@@ -48,6 +48,24 @@ func (o Options) RunDuration(full time.Duration) time.Duration {
 	return full
 }
 
+// DefaultRun is the length of one timed HTTP run in a full suite run.
+const DefaultRun = 3 * time.Second
+
+// warmupRun is the length of a warm-up run: long enough to open
+// connections, fill caches and let the Go runtime size its heap, and not
+// counted, so no longer.
+const warmupRun = time.Second
+
+// runDuration is the length of the timed run about to start.
+func (h *Harness) runDuration() time.Duration { return h.runDurationOf(DefaultRun) }
+
+func (h *Harness) runDurationOf(full time.Duration) time.Duration {
+	if h.warming {
+		return min(warmupRun, full)
+	}
+	return h.Opts.RunDuration(full)
+}
+
 // Pick returns quick or full depending on the mode.
 func Pick[T any](o Options, quick, full T) T {
 	if o.Quick {
@@ -74,6 +92,8 @@ type Harness struct {
 	scenario *Scenario
 	file     *result.File
 	samples  map[sampleKey][]float64
+	// warming is set while a warm-up run is in progress.
+	warming  bool
 	systems  []string
 	cleanups []func()
 }
@@ -171,28 +191,42 @@ func (h *Harness) noteSystem(system string) {
 // Trial runs one timed measurement of one system and returns its figures.
 type Trial func(ctx context.Context, system string) ([]Sample, error)
 
+// maxFailedRuns is how many failed runs drop a system from the rest of a
+// measurement: one failure may be a hiccup of a shared machine, two are not.
+const maxFailedRuns = 2
+
 // Alternate runs trial over systems on the alternating schedule and keeps
-// the samples of every non-warm-up run. A system whose run fails is dropped
-// from the rest of this measurement and recorded as skipped; the others go
-// on. It returns an error only when ctx is cancelled.
+// the samples of every non-warm-up run. A failed run is recorded as skipped
+// (its system keeps fewer runs, which its result's "runs" shows); a system
+// that fails maxFailedRuns times is dropped from the rest of this
+// measurement. It returns an error only when ctx is cancelled.
 func (h *Harness) Alternate(ctx context.Context, name string, systems []string, trial Trial) error {
 	steps := Schedule(systems, h.Opts.runs(), !h.Opts.Quick)
-	failed := map[string]bool{}
+	failed := map[string]int{}
 	for i, st := range steps {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		h.Opts.Progress.show(h.file.Scenario, name, st, i, len(steps))
-		if failed[st.System] {
+		if failed[st.System] >= maxFailedRuns {
 			continue
 		}
+		h.warming = st.Warmup
 		samples, err := trial(ctx, st.System)
+		h.warming = false
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			failed[st.System] = true
-			h.Skip(st.System, name, fmt.Errorf("run %d failed: %w", st.Run, err))
+			failed[st.System]++
+			what := fmt.Sprintf("run %d", st.Run)
+			if st.Warmup {
+				what = "warm-up"
+			}
+			if failed[st.System] >= maxFailedRuns {
+				what += " (no more runs of it)"
+			}
+			h.Skip(st.System, name, fmt.Errorf("%s failed: %w", what, err))
 			continue
 		}
 		if st.Warmup {

@@ -6,8 +6,10 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-dp/strata/bench/result"
 )
@@ -18,7 +20,7 @@ func TestAlternate(t *testing.T) {
 	tests := []struct {
 		name        string
 		opts        Options
-		failAt      int // the peer's call number that fails (0: never)
+		failAt      []int // the peer's call numbers that fail
 		wantOrder   []string
 		wantResults []result.Result
 		wantRatios  []result.Ratio
@@ -46,15 +48,27 @@ func TestAlternate(t *testing.T) {
 			wantRatios: []result.Ratio{{Name: "m", A: "strata", B: "peer", Metric: "ops_per_sec", MedianRatio: 10}},
 		},
 		{
-			name:      "a failing peer is dropped and named, strata goes on",
+			name:      "one failed run is named and left out, the peer goes on",
 			opts:      Options{Runs: 2},
-			failAt:    2,
-			wantOrder: []string{"strata", "peer", "strata", "peer", "strata"},
+			failAt:    []int{2},
+			wantOrder: []string{"strata", "peer", "strata", "peer", "strata", "peer"},
 			wantResults: []result.Result{
 				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 25, Min: 20, Max: 30, Runs: 2},
+				{Name: "m", System: "peer", Metric: "ops_per_sec", Median: 3, Min: 3, Max: 3, Runs: 1},
+			},
+			wantRatios:  []result.Ratio{{Name: "m", A: "strata", B: "peer", Metric: "ops_per_sec", MedianRatio: 8.3333}},
+			wantSkipped: 1,
+		},
+		{
+			name:      "a peer failing twice is dropped, strata goes on",
+			opts:      Options{Runs: 3},
+			failAt:    []int{1, 2},
+			wantOrder: []string{"strata", "peer", "strata", "peer", "strata", "strata"},
+			wantResults: []result.Result{
+				{Name: "m", System: "strata", Metric: "ops_per_sec", Median: 30, Min: 20, Max: 40, Runs: 3},
 			},
 			wantRatios:  []result.Ratio{},
-			wantSkipped: 1,
+			wantSkipped: 2,
 		},
 	}
 	for _, tt := range tests {
@@ -65,11 +79,13 @@ func TestAlternate(t *testing.T) {
 			}
 			t.Cleanup(h.close)
 			var order []string
+			var durations []time.Duration
 			calls := map[string]int{}
 			trial := func(_ context.Context, sys string) ([]Sample, error) {
 				order = append(order, sys)
+				durations = append(durations, h.runDuration())
 				calls[sys]++
-				if sys == "peer" && calls[sys] == tt.failAt {
+				if sys == "peer" && slices.Contains(tt.failAt, calls[sys]) {
 					return nil, errors.New("peer crashed")
 				}
 				v := float64(calls[sys])
@@ -84,6 +100,20 @@ func TestAlternate(t *testing.T) {
 			f := h.finish()
 			if !reflect.DeepEqual(order, tt.wantOrder) {
 				t.Errorf("order %v, want %v", order, tt.wantOrder)
+			}
+			// Warm-up runs are short; counted runs have the full length
+			// (one second in quick mode).
+			for i, d := range durations {
+				want := DefaultRun
+				switch {
+				case tt.opts.Quick:
+					want = time.Second
+				case i < 2:
+					want = warmupRun
+				}
+				if d != want {
+					t.Errorf("run %d lasted %v, want %v", i, d, want)
+				}
 			}
 			if !reflect.DeepEqual(f.Results, tt.wantResults) {
 				t.Errorf("results %+v\nwant %+v", f.Results, tt.wantResults)
@@ -121,37 +151,43 @@ func TestAlternateStopsOnCancel(t *testing.T) {
 	}
 }
 
-func TestCheckPortsFree(t *testing.T) {
-	busy, err := FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	free, err := FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Hold one port for the test.
-	l, err := net.Listen("tcp", busy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+func TestMoveToFreePorts(t *testing.T) {
 	tests := []struct {
-		name  string
-		addrs []string
-		ok    bool
+		name      string
+		config    string
+		wantAddrs int
 	}{
-		{"free", []string{free}, true},
-		{"busy", []string{free, busy}, false},
+		{"every address moves, repeats stay equal",
+			"edge:\n  listen: 127.0.0.1:8080\nfacades:\n  - listen: 127.0.0.1:8101\nlb:\n  backends:\n    - addr: 127.0.0.1:8101\n", 2},
+		{"nothing to move", "host: 127.0.0.1\nmode: userspace\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkPortsFree(tt.addrs)
-			if (err == nil) != tt.ok {
-				t.Fatalf("checkPortsFree = %v, want ok=%v", err, tt.ok)
+			got, moved, err := MoveToFreePorts(tt.config)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if err != nil && !errors.Is(err, ErrPortsBusy) {
-				t.Errorf("error %v does not wrap ErrPortsBusy", err)
+			if len(moved) != tt.wantAddrs {
+				t.Fatalf("moved %v, want %d addresses", moved, tt.wantAddrs)
+			}
+			seen := map[string]bool{}
+			for old, nw := range moved {
+				if strings.Contains(got, old+"\n") {
+					t.Errorf("%s still in the config", old)
+				}
+				if seen[nw] {
+					t.Errorf("%s handed out twice", nw)
+				}
+				seen[nw] = true
+				if strings.Count(got, nw) != strings.Count(tt.config, old) {
+					t.Errorf("%s -> %s: %d mentions, want %d", old, nw, strings.Count(got, nw), strings.Count(tt.config, old))
+				}
+				l, err := net.Listen("tcp", nw)
+				if err != nil {
+					t.Errorf("moved address %s not free: %v", nw, err)
+					continue
+				}
+				l.Close()
 			}
 		})
 	}
@@ -189,5 +225,39 @@ func TestRenderPeerConfigs(t *testing.T) {
 	}
 	if _, err := RenderPeerConfig(t.TempDir(), "redis.conf", map[string]any{"Port": 1}); err == nil {
 		t.Error("missing template key accepted")
+	}
+}
+
+func TestSuite(t *testing.T) {
+	var names []string
+	for _, s := range Scenarios() {
+		names = append(names, s.Name)
+		if len(s.Systems) == 0 || s.Systems[0] != "strata" {
+			t.Errorf("scenario %s: systems %v must start with strata", s.Name, s.Systems)
+		}
+		if s.Summary == "" || s.Run == nil {
+			t.Errorf("scenario %s lacks a summary or a run function", s.Name)
+		}
+	}
+	if !reflect.DeepEqual(names, suiteOrder) {
+		t.Errorf("suite order %v, want %v", names, suiteOrder)
+	}
+	tests := []struct {
+		name string
+		ok   bool
+	}{{"state", true}, {"lb-xdp", true}, {"redis", false}, {"", false}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Lookup(tt.name)
+			if (err == nil) != tt.ok {
+				t.Fatalf("Lookup(%q) = %v", tt.name, err)
+			}
+			if err != nil && !errors.Is(err, ErrUnknownScenario) {
+				t.Errorf("error %v does not wrap ErrUnknownScenario", err)
+			}
+			if err == nil && s.Name != tt.name {
+				t.Errorf("Lookup(%q) found %q", tt.name, s.Name)
+			}
+		})
 	}
 }

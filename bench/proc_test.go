@@ -10,6 +10,9 @@ import (
 )
 
 func TestProcessStopTakesDownItsGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
 	tests := []struct {
 		name  string
 		shell string
@@ -47,6 +50,9 @@ func TestProcessStopTakesDownItsGroup(t *testing.T) {
 }
 
 func TestWaitTCPFailsWhenProcessExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
 	p, err := Start("false", "/bin/sh", "-c", "echo cannot bind >&2; exit 3")
 	if err != nil {
 		t.Fatal(err)

@@ -146,7 +146,7 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 	}
 	addrOf := func(s string) string { return addrs[s] }
 	rate := Pick(h.Opts, 2000.0, 5000.0)
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("hit", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET %s (1024-byte body, max-age=3600), memory %d MiB each", wrkConns, dur, edgeHitPath, edgeMemory>>20))
 	h.Condition("hit_open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))
 	h.Condition("miss", fmt.Sprintf("wrk -c%d, every request a new URL (cacheable), origin answers at once", wrkConns))
@@ -155,7 +155,7 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 		name  string
 		trial Trial
 	}{
-		{"hit-1k", h.WrkTrial("hit-1k", addrOf, edgeHitPath)},
+		{"hit-1k", h.hitTrial(addrOf, origin)},
 		{"hit-1k-open", h.OpenLoopTrial("hit-1k-open", addrOf, edgeHitPath, rate)},
 		{"miss-1k", h.missTrial(addrOf)},
 		{"miss-coalesce", h.coalesceTrial(addrOf, origin)},
@@ -166,6 +166,32 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 		}
 	}
 	return h.zipfHitRatio(ctx, origin)
+}
+
+// hitTrial is the wrk hit run plus a check that it measured hits: the
+// share of requests that did not reach the origin.
+func (h *Harness) hitTrial(addrOf func(string) string, origin string) Trial {
+	return func(ctx context.Context, sys string) ([]Sample, error) {
+		before, err := OriginCount(origin)
+		if err != nil {
+			return nil, err
+		}
+		w := loadgen.Wrk{URL: "http://" + addrOf(sys) + edgeHitPath, Conns: wrkConns, Threads: 2, Duration: h.runDuration()}
+		r, err := w.Run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		samples, err := wrkSamples("hit-1k", r)
+		if err != nil {
+			return nil, err
+		}
+		after, err := OriginCount(origin)
+		if err != nil {
+			return nil, err
+		}
+		hit := 1 - float64(after-before)/float64(r.Requests)
+		return append(samples, Sample{"hit-1k", MetricHitRatio, hit}), nil
+	}
 }
 
 // missScript makes every wrk request a URL no cache has seen: a per-thread
@@ -195,7 +221,7 @@ func (h *Harness) missTrial(addrOf func(string) string) Trial {
 		}
 		nonce++
 		w := loadgen.Wrk{
-			URL: "http://" + addrOf(sys), Conns: wrkConns, Threads: 2, Duration: h.Opts.RunDuration(3 * time.Second),
+			URL: "http://" + addrOf(sys), Conns: wrkConns, Threads: 2, Duration: h.runDuration(),
 			Script: script, ScriptArgs: []string{fmt.Sprintf("%s-%d-%d", sys, nonce, time.Now().UnixNano())},
 		}
 		r, err := w.Run(ctx)

@@ -137,7 +137,7 @@ func runFacadeScenario(ctx context.Context, h *Harness) error {
 	}
 	addrOf := func(s string) string { return addrs[s] }
 	rate := Pick(h.Opts, 2000.0, 5000.0)
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("whoami", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET %s straight at the node", wrkConns, dur, facadeWhoami))
 	h.Condition("products", fmt.Sprintf("wrk -t2 -c%d, GET %s straight at the node, served from one strata state node (warm)", wrkConns, facadeProduct))
 	h.Condition("open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))

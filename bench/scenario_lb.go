@@ -92,7 +92,7 @@ func runLBUserspaceScenario(ctx context.Context, h *Harness) error {
 	}
 	addrOf := func(s string) string { return addrs[s] }
 	rate := Pick(h.Opts, 2000.0, 5000.0)
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("backends", fmt.Sprintf("%d fasthttp backends answering 1024 bytes (%s)", lbBackends, strings.Join(backends, ", ")))
 	h.Condition("keepalive", fmt.Sprintf("wrk -t2 -c%d keep-alive through the VIP, %v per run", wrkConns, dur))
 	h.Condition("conn_per_request", fmt.Sprintf("wrk -t2 -c%d with 'Connection: close' (a new TCP connection through the LB per request)", wrkConns))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"time"
 
@@ -27,11 +28,19 @@ func init() {
 // this build has none.
 var XDPTestRun func(ctx context.Context, repeat int) (map[string]float64, error)
 
-// Namespace prefixes of the two test beds (at most 8 of [a-z0-9]).
+// Namespace prefixes of the two test beds (at most 8 of [a-z0-9]); each
+// run adds two random characters so that concurrent runs (make test while
+// make bench runs) never take down each other's beds.
 const (
 	bedXDP = "benchx"
 	bedNFT = "benchn"
 )
+
+func bedPrefix(base string) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	n := rand.IntN(len(alphabet) * len(alphabet))
+	return base + string(alphabet[n/len(alphabet)]) + string(alphabet[n%len(alphabet)])
+}
 
 func runLBXDPScenario(ctx context.Context, h *Harness) error {
 	h.Version(ctx, "nft")
@@ -89,11 +98,11 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 		beds[sys] = bed
 		systems = append(systems, sys)
 	}
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("testbed_http", fmt.Sprintf("wrk -t2 -c%d keep-alive from the client namespace to %s/whoami, %v per run, 4 backends; strata: XDP L2 DSR; nftables: the bed's nft mode (DNAT, numgen round robin)", wrkConns, testbed.VIP, dur))
 	return h.Alternate(ctx, "testbed-http", systems, func(ctx context.Context, sys string) ([]Sample, error) {
 		w := loadgen.Wrk{
-			URL: "http://" + testbed.VIP.String() + "/whoami", Conns: wrkConns, Threads: 2, Duration: dur,
+			URL: "http://" + testbed.VIP.String() + "/whoami", Conns: wrkConns, Threads: 2, Duration: h.runDuration(),
 			Prefix: []string{"ip", "netns", "exec", beds[sys].ClientNS},
 		}
 		r, err := w.Run(ctx)
@@ -111,16 +120,14 @@ func (h *Harness) startBed(ctx context.Context, sys string) (*testbed.Bed, error
 	opts := testbed.Options{Backends: 4, Bin: h.Strata.Bin}
 	switch sys {
 	case "strata":
-		opts.Prefix, opts.Mode = bedXDP, "xdp"
+		opts.Prefix, opts.Mode = bedPrefix(bedXDP), "xdp"
 	case "nftables":
 		if _, err := LookTool("nft"); err != nil {
 			return nil, err
 		}
-		opts.Prefix, opts.Mode, opts.NftAlgo = bedNFT, "nft", "numgen"
+		opts.Prefix, opts.Mode, opts.NftAlgo = bedPrefix(bedNFT), "nft", "numgen"
 	}
 	opts.StateDir = filepath.Join(h.Dir, "bed-"+opts.Prefix)
-	// A bed left behind by an interrupted run would make Up fail.
-	_ = testbed.Down(opts.Prefix, opts.StateDir)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	bed, err := testbed.Up(ctx, opts)

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -18,34 +22,79 @@ func init() {
 	})
 }
 
-// stackPorts are the fixed loopback addresses of `strata up` (INTERFACES.md).
-var stackPorts = []string{
-	"127.0.0.1:8080", "127.0.0.1:8000", "127.0.0.1:8101", "127.0.0.1:8102", "127.0.0.1:8200",
-	"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003",
-	"127.0.0.1:6381", "127.0.0.1:6382", "127.0.0.1:6383", "127.0.0.1:9090",
-}
+// ErrPortsBusy is returned when a port chosen for strata up was taken
+// before it could bind it.
+var ErrPortsBusy = errors.New("ports of strata up are in use")
 
-const stackEdge = "127.0.0.1:8080"
+// stackEdgeDefault is where clients reach `strata up` by default.
+const stackEdgeDefault = "127.0.0.1:8080"
 
-// ErrPortsBusy is returned when a fixed port of strata up is taken.
-var ErrPortsBusy = errors.New("fixed ports of strata up are in use")
+// loopbackAddr matches every address in the printed stack configuration.
+var loopbackAddr = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
 
-// checkPortsFree fails if any address is already bound, naming them all, so
-// the scenario never measures some other process by mistake.
-func checkPortsFree(addrs []string) error {
-	var busy []string
-	for _, a := range addrs {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			busy = append(busy, a)
+// MoveToFreePorts rewrites every loopback address in a stack configuration
+// to a free port, the same new address for every mention of an old one (a
+// facade's listen address is also an LB backend). It returns the new
+// configuration and the old-to-new mapping.
+func MoveToFreePorts(config string) (string, map[string]string, error) {
+	olds := loopbackAddr.FindAllString(config, -1)
+	moved := map[string]string{}
+	// Hold every listener until all are chosen, so no port is handed out
+	// twice.
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	for _, old := range olds {
+		if _, done := moved[old]; done {
 			continue
 		}
-		l.Close()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", nil, fmt.Errorf("find a free port: %w", err)
+		}
+		held = append(held, l)
+		moved[old] = l.Addr().String()
 	}
-	if len(busy) > 0 {
-		return fmt.Errorf("%w: %s (stop what holds them, e.g. another 'strata up')", ErrPortsBusy, strings.Join(busy, ", "))
+	return loopbackAddr.ReplaceAllStringFunc(config, func(a string) string { return moved[a] }), moved, nil
+}
+
+// startStack runs `strata up` with its default configuration moved to free
+// ports, so the scenario never collides with a stack already running here
+// or with tests running in parallel, and returns the edge's address.
+func (h *Harness) startStack(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, h.Strata.Bin, "up", "--mode", "userspace", "--print-config").Output()
+	if err != nil {
+		return "", fmt.Errorf("strata up --print-config: %w", err)
 	}
-	return nil
+	config, moved, err := MoveToFreePorts(string(out))
+	if err != nil {
+		return "", err
+	}
+	edge, ok := moved[stackEdgeDefault]
+	if !ok {
+		return "", fmt.Errorf("strata up --print-config names no edge at %s", stackEdgeDefault)
+	}
+	path := filepath.Join(h.Dir, "stack.yaml")
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		return "", fmt.Errorf("stack config: %w", err)
+	}
+	p, err := h.Strata.Start("strata up", "up", "--config", path, "--run-dir", filepath.Join(h.Dir, "stack"))
+	if err != nil {
+		return "", err
+	}
+	// strata up promises to stop within 10 s on SIGTERM.
+	h.Cleanup(func() { p.Stop(12 * time.Second) })
+	if err := WaitHTTP(ctx, p, "http://"+edge+"/api/products/1", 60*time.Second); err != nil {
+		if strings.Contains(p.Output(), "in use") {
+			// Another process took a port between the choice and the bind.
+			err = fmt.Errorf("%w: %s", ErrPortsBusy, p.Output())
+		}
+		return "", err
+	}
+	return edge, nil
 }
 
 func runStackScenario(ctx context.Context, h *Harness) error {
@@ -61,29 +110,16 @@ func runStackScenario(ctx context.Context, h *Harness) error {
 			return nil
 		}
 	}
-	if err := checkPortsFree(stackPorts); err != nil {
-		h.Skip("strata", "", err)
-		return nil
-	}
-	p, err := h.Strata.Start("strata up", "up", "--mode", "userspace")
+	edge, err := h.startStack(ctx)
 	if err != nil {
 		h.Skip("strata", "", err)
 		return nil
 	}
-	// strata up promises to stop within 10 s on SIGTERM.
-	h.Cleanup(func() { p.Stop(12 * time.Second) })
-	if err := WaitHTTP(ctx, p, "http://"+stackEdge+"/api/products/1", 60*time.Second); err != nil {
-		// strata up checks all its addresses itself (metrics ports too).
-		if strings.Contains(p.Output(), "in use") {
-			err = fmt.Errorf("%w: %s", ErrPortsBusy, p.Output())
-		}
-		h.Skip("strata", "", err)
-		return nil
-	}
-	addrOf := func(string) string { return stackEdge }
+	addrOf := func(string) string { return edge }
 	rate := Pick(h.Opts, 1000.0, 3000.0)
-	dur := h.Opts.RunDuration(3 * time.Second)
-	h.Condition("products", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET /api/products/1 via the edge %s (edge hits after the first)", wrkConns, dur, stackEdge))
+	dur := h.Opts.RunDuration(DefaultRun)
+	h.Condition("stack", "strata up --mode userspace with its default configuration (3 state nodes, origin, control, 3 facades, userspace LB, edge) moved to free loopback ports")
+	h.Condition("products", fmt.Sprintf("wrk -t2 -c%d keep-alive, %v per run, GET /api/products/1 via the edge (edge hits after the first)", wrkConns, dur))
 	h.Condition("whoami", fmt.Sprintf("wrk -t2 -c%d, GET /whoami via the edge (no-store: every request crosses edge, LB and a facade)", wrkConns))
 	h.Condition("open_loop", fmt.Sprintf("%.0f req/s fixed rate, %d connections, latency from intended send time", rate, wrkConns))
 	steps := []struct {

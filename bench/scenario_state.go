@@ -32,6 +32,9 @@ const (
 	// stateMemory is Strata's --memory: room for the RSS test's million
 	// values, so that no eviction flatters its memory figure.
 	stateMemory = 512 << 20
+	// goClientRun is one Go-client run: shorter than the HTTP runs, as the
+	// state scenario has four measurements per system.
+	goClientRun = 2 * time.Second
 )
 
 func (h *Harness) startStrataState(ctx context.Context) (*stateNode, error) {
@@ -110,7 +113,7 @@ func runStateScenario(ctx context.Context, h *Harness) error {
 	if len(systems) == 0 {
 		return nil
 	}
-	requests := map[int]int{1: Pick(h.Opts, 20_000, 150_000), 16: Pick(h.Opts, 200_000, 1_500_000)}
+	requests := map[int]int{1: Pick(h.Opts, 20_000, 100_000), 16: Pick(h.Opts, 200_000, 1_000_000)}
 	h.Condition("redis_benchmark", fmt.Sprintf("-c %d -d %d -t get,set; -n %d unpipelined, %d with -P 16", stateClients, stateValueSize, requests[1], requests[16]))
 	if _, err := LookTool("redis-benchmark"); err != nil {
 		for _, s := range systems {
@@ -150,7 +153,7 @@ func runStateScenario(ctx context.Context, h *Harness) error {
 // goClients compares the Go way in: Strata's binary protocol client against
 // go-redis on Redis, same concurrency and pipelining.
 func (h *Harness) goClients(ctx context.Context, nodes map[string]*stateNode, systems []string) error {
-	dur := h.Opts.RunDuration(3 * time.Second)
+	dur := h.Opts.RunDuration(goClientRun)
 	h.Condition("go_clients", fmt.Sprintf("%d goroutines, one connection each, GET over %d keys of %d bytes, %v per run", stateClients, 10_000, stateValueSize, dur))
 	var runnable []string
 	for _, sys := range systems {
@@ -171,7 +174,7 @@ func (h *Harness) goClients(ctx context.Context, nodes map[string]*stateNode, sy
 	for _, pipe := range []int{1, 16} {
 		name := fmt.Sprintf("go-client-get-p%d", pipe)
 		err := h.Alternate(ctx, name, runnable, func(ctx context.Context, sys string) ([]Sample, error) {
-			l := loadgen.KVLoad{Clients: stateClients, Pipeline: pipe, Duration: dur, Keys: 10_000}
+			l := loadgen.KVLoad{Clients: stateClients, Pipeline: pipe, Duration: h.runDurationOf(goClientRun), Keys: 10_000}
 			worker := loadgen.GoRedisWorker(nodes[sys].resp, false, stateValueSize)
 			if sys == "strata" {
 				worker = newStrataWorker(nodes[sys].bin)

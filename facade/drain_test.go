@@ -11,7 +11,7 @@ import (
 // TestDrain: Shutdown turns the node not ready, lets the request in flight
 // finish with its answer, and returns once it has.
 func TestDrain(t *testing.T) {
-	a := newTestApp(t, Config{DrainDelay: 50 * time.Millisecond})
+	a := newTestApp(t, Config{DrainDelay: time.Second})
 	entered, finish := make(chan struct{}), make(chan struct{})
 	mustHandle(t, a, "GET", "/slow", func(c *Ctx) error {
 		close(entered)
@@ -22,6 +22,11 @@ func TestDrain(t *testing.T) {
 	base := serveApp(t, a)
 	if !a.Load().Ready {
 		t.Fatal("serving node not ready")
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, _, body := do(t, "GET", base+path, nil, nil); status != 200 || string(body) != "ok\n" {
+			t.Fatalf("GET %s: %d %q", path, status, body)
+		}
 	}
 	type answer struct {
 		status int
@@ -44,6 +49,11 @@ func TestDrain(t *testing.T) {
 	}
 	if a.Load().Ready {
 		t.Fatal("draining node reports ready")
+	}
+	// The serving port's own probe says so too (the listener is still open
+	// during the drain delay).
+	if status, _, body := do(t, "GET", base+"/readyz", nil, nil); status != 503 {
+		t.Fatalf("GET /readyz while draining: %d %q", status, body)
 	}
 	select {
 	case err := <-shut:

@@ -17,6 +17,10 @@ var (
 	ErrDuplicateRoute = errors.New("facade: duplicate route")
 	// ErrRequiredPartFailed is returned by FanOut when a required call failed.
 	ErrRequiredPartFailed = errors.New("facade: required part failed")
+	// ErrConflict is what a VersionedStore returns when a compare-and-set
+	// finds that the key moved on, and what Sessions.Update returns when it
+	// kept losing that race.
+	ErrConflict = errors.New("facade: concurrent update conflict")
 	// ErrNoStore is returned by helpers that need a Store when none is set.
 	ErrNoStore = errors.New("facade: no state store configured")
 )

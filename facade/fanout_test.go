@@ -51,6 +51,7 @@ func TestFanOut(t *testing.T) {
 		wantMissing  []string
 		wantAttempts map[string]int
 		wantHits     map[string]uint64
+		budget       *RetryBudget // default: plenty
 	}{
 		{
 			name: "all parts answer",
@@ -89,6 +90,17 @@ func TestFanOut(t *testing.T) {
 			wantHits:     map[string]uint64{"/svc/inventory": 3},
 		},
 		{
+			name:   "an empty retry budget stops retries",
+			errors: map[string]float64{"/svc/inventory": 1},
+			calls: []Call{
+				{Name: "inventory", URL: "/svc/inventory", Idempotent: true, Retries: 2},
+			},
+			budget:       NewRetryBudget(0, 0),
+			wantMissing:  []string{"inventory"},
+			wantAttempts: map[string]int{"inventory": 1},
+			wantHits:     map[string]uint64{"/svc/inventory": 1},
+		},
+		{
 			name:   "non-idempotent calls never retry",
 			errors: map[string]float64{"/svc/inventory": 1},
 			calls: []Call{
@@ -111,7 +123,11 @@ func TestFanOut(t *testing.T) {
 				cfg.Routes[r] = sh
 			}
 			srv, base := startOrigin(t, cfg)
-			f, err := NewFanOut(FanOutConfig{Budget: NewRetryBudget(0.1, 100)})
+			budget := tc.budget
+			if budget == nil {
+				budget = NewRetryBudget(0.1, 100)
+			}
+			f, err := NewFanOut(FanOutConfig{Budget: budget})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -72,7 +72,7 @@ func (m *Idempotency) Wrap(next Handler) Handler {
 		if len(key) == 0 || !c.rc.IsPost() {
 			return next(c)
 		}
-		if !validRequestID(key) || len(key) > maxIdempotencyKey {
+		if !validToken(key, maxIdempotencyKey) {
 			return Errorf(fasthttp.StatusBadRequest, "%s must be 1-%d visible characters", IdempotencyHeader, maxIdempotencyKey)
 		}
 		skey := make([]byte, 0, len(m.cfg.KeyPrefix)+len(c.route.Pattern)+1+len(key))

@@ -50,8 +50,10 @@ func TestIdempotency(t *testing.T) {
 		{"new key runs", node2, "/orders", "a", key("k2"), 201, `{"order":2}`, false, 2},
 		{"no key always runs", node1, "/orders", "a", nil, 201, `{"order":3}`, false, 3},
 		{"bad key", node1, "/orders", "a", key("a b"), 400, "Idempotency-Key", false, 3},
-		{"failures are not kept", node1, "/fail", "a", key("k3"), 503, "try later", false, 4},
-		{"so a retry runs again", node1, "/fail", "a", key("k3"), 503, "try later", false, 5},
+		{"key too long", node1, "/orders", "a", key(strings.Repeat("k", 129)), 400, "Idempotency-Key", false, 3},
+		{"long key is fine", node1, "/orders", "a", key(strings.Repeat("k", 128)), 201, `{"order":4}`, false, 4},
+		{"failures are not kept", node1, "/fail", "a", key("k3"), 503, "try later", false, 5},
+		{"so a retry runs again", node1, "/fail", "a", key("k3"), 503, "try later", false, 6},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

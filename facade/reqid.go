@@ -40,8 +40,11 @@ func (s *idSource) next(dst *[maxRequestID]byte) int {
 
 // validRequestID accepts ids of visible ASCII without separators, so that an
 // id echoed into headers and logs cannot inject anything.
-func validRequestID(b []byte) bool {
-	if len(b) == 0 || len(b) > maxRequestID {
+func validRequestID(b []byte) bool { return validToken(b, maxRequestID) }
+
+// validToken accepts 1..max visible ASCII characters without separators.
+func validToken(b []byte, max int) bool {
+	if len(b) == 0 || len(b) > max {
 		return false
 	}
 	for _, c := range b {

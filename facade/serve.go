@@ -16,12 +16,15 @@ var (
 	bodyQueueFull      = []byte(`{"error":"overloaded: queue full"}`)
 	bodyQueueTime      = []byte(`{"error":"overloaded: queued too long"}`)
 	bodyDeadline       = []byte(`{"error":"overloaded: no time left"}`)
+	bodyOK             = []byte("ok\n")
+	bodyNotReady       = []byte("draining\n")
 	contentTypeJSON    = []byte("application/json")
 	headerRetryAfter   = []byte(fasthttp.HeaderRetryAfter)
 	headerRequestID    = []byte(RequestIDHeader)
 	headerPriority     = []byte(PriorityHeader)
 	headerCacheControl = []byte(fasthttp.HeaderCacheControl)
 	valueNoStore       = []byte("no-store")
+	methodGet          = []byte(fasthttp.MethodGet)
 )
 
 // serve is the fasthttp handler: route, identify, admit, run, account.
@@ -45,6 +48,10 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	rc.Response.Header.SetCanonical(headerRequestID, c.reqID[:c.reqIDLen])
 
 	rt, np := a.router.lookup(rc.Method(), rc.Path(), &c.params)
+	if rt == nil && rc.IsHead() {
+		// HEAD is GET without the body, which fasthttp drops itself.
+		rt, np = a.router.lookup(methodGet, rc.Path(), &c.params)
+	}
 	if rt == nil {
 		a.unrouted(c)
 		return
@@ -104,8 +111,11 @@ func (a *App) putCtx(c *Ctx) {
 }
 
 func (a *App) unrouted(c *Ctx) {
-	a.metrics.notFound.Inc()
 	rc := c.rc
+	if a.probe(rc) {
+		return
+	}
+	a.metrics.notFound.Inc()
 	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
 	rc.Response.Header.SetContentTypeBytes(contentTypeJSON)
 	if allow := a.router.allowed(rc.Path(), nil); len(allow) > 0 {
@@ -116,6 +126,33 @@ func (a *App) unrouted(c *Ctx) {
 	}
 	rc.SetStatusCode(fasthttp.StatusNotFound)
 	rc.SetBody(bodyNotFound)
+}
+
+// probe answers GET /healthz and GET /readyz on the serving port, for load
+// balancers whose health checks go to the backend's own address: /readyz
+// turns 503 as soon as the node drains, so the LB stops sending before the
+// listener closes. A route registered at those paths takes precedence.
+func (a *App) probe(rc *fasthttp.RequestCtx) bool {
+	if !rc.IsGet() && !rc.IsHead() {
+		return false
+	}
+	ok := true
+	switch string(rc.Path()) {
+	case "/healthz":
+	case "/readyz":
+		ok = a.serving.Load() && !a.draining.Load()
+	default:
+		return false
+	}
+	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
+	rc.SetContentType("text/plain; charset=utf-8")
+	if !ok {
+		rc.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		rc.SetBody(bodyNotReady)
+		return true
+	}
+	rc.SetBody(bodyOK)
+	return true
 }
 
 // reject answers a request admission turned away: a fixed body, no handler,

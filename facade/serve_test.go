@@ -54,12 +54,16 @@ func TestServe(t *testing.T) {
 		{"panic", "/panic", nil, 500, "internal error", 0, ""},
 		{"not found", "/nope", nil, 404, "not found", 0, ""},
 		{"method not allowed", "/items/1", nil, 405, "method not allowed", 0, ""},
+		{"HEAD of a GET route", "/items/1", nil, 200, "", PriorityNormal, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			method := "GET"
-			if tc.wantStatus == 405 {
+			switch {
+			case tc.wantStatus == 405:
 				method = "DELETE"
+			case strings.HasPrefix(tc.name, "HEAD"):
+				method = "HEAD"
 			}
 			status, hdr, body := do(t, method, base+tc.path, nil, tc.hdr)
 			if status != tc.wantStatus || !strings.Contains(string(body), tc.wantBody) {

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -121,14 +123,81 @@ func (s *Sessions) Get(c *Ctx, id []byte) ([]byte, error) {
 
 // Put stores the session's data with a fresh TTL and refreshes the cookie.
 func (s *Sessions) Put(c *Ctx, id, data []byte) error {
-	raw := make([]byte, 8, 8+len(data))
-	binary.BigEndian.PutUint64(raw, uint64(time.Now().UnixNano()))
-	raw = append(raw, data...)
-	if err := s.store.Set(c.Context(), s.key(id), raw, s.cfg.TTL); err != nil {
+	if err := s.store.Set(c.Context(), s.key(id), s.encode(data), s.cfg.TTL); err != nil {
 		return err
 	}
 	s.setCookie(c, id)
 	return nil
+}
+
+// maxUpdateAttempts bounds Update's compare-and-set retries; between
+// attempts it backs off for a random time that doubles up to 16ms (and
+// never past the request's deadline), so contenders spread out.
+const maxUpdateAttempts = 32
+
+// Update reads the session's data, calls fn with it (nil and false when the
+// session has none yet) and stores what fn returns, with a fresh TTL. Over
+// a VersionedStore the write is a compare-and-set, retried when another
+// node updated the session in between, so concurrent updates are never
+// lost; fn may run more than once and must not have side effects. It
+// returns the stored data, or fn's error, or an error matching ErrConflict
+// after maxUpdateAttempts lost races.
+func (s *Sessions) Update(c *Ctx, id []byte, fn func(old []byte, exists bool) ([]byte, error)) ([]byte, error) {
+	vs, ok := s.store.(VersionedStore)
+	if !ok {
+		old, err := s.Get(c, id)
+		exists := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		data, err := fn(old, exists)
+		if err != nil {
+			return nil, err
+		}
+		return data, s.Put(c, id, data)
+	}
+	key := s.key(id)
+	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
+		raw, ver, err := vs.GetVersioned(c.Context(), key)
+		exists := err == nil
+		switch {
+		case errors.Is(err, ErrNotFound):
+			raw, ver = nil, Version{}
+		case err != nil:
+			return nil, err
+		case len(raw) < 8:
+			return nil, errors.New("facade: session value too short")
+		}
+		var old []byte
+		if exists {
+			old = raw[8:]
+		}
+		data, err := fn(old, exists)
+		if err != nil {
+			return nil, err
+		}
+		_, err = vs.CompareAndSet(c.Context(), key, s.encode(data), ver, s.cfg.TTL)
+		if errors.Is(err, ErrConflict) {
+			pause := time.Duration(mrand.Int64N(int64(time.Millisecond) << min(attempt, 4)))
+			if time.Now().Add(pause).After(c.Deadline()) {
+				break
+			}
+			time.Sleep(pause)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.setCookie(c, id)
+		return data, nil
+	}
+	return nil, fmt.Errorf("session update: %w after %d attempts", ErrConflict, maxUpdateAttempts)
+}
+
+func (s *Sessions) encode(data []byte) []byte {
+	raw := make([]byte, 8, 8+len(data))
+	binary.BigEndian.PutUint64(raw, uint64(time.Now().UnixNano()))
+	return append(raw, data...)
 }
 
 // Delete ends the session.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/strata-dp/strata/dataplane/state/client"
 	"github.com/strata-dp/strata/internal/statetest"
@@ -21,6 +22,25 @@ func (s clientStore) Get(ctx context.Context, key []byte) ([]byte, error) {
 	}
 	return v, err
 }
+
+func (s clientStore) GetVersioned(ctx context.Context, key []byte) ([]byte, Version, error) {
+	it, err := s.Client.GetItem(ctx, key)
+	if errors.Is(err, client.ErrNotFound) {
+		return nil, Version{}, ErrNotFound
+	}
+	return it.Value, Version{it.Version.Epoch, it.Version.Seq}, err
+}
+
+func (s clientStore) CompareAndSet(ctx context.Context, key, value []byte, expect Version, ttl time.Duration) (Version, error) {
+	v, err := s.Client.CompareAndSet(ctx, key, value, client.Version{Epoch: expect.Epoch, Seq: expect.Seq}, ttl)
+	if errors.Is(err, client.ErrVersionMismatch) || errors.Is(err, client.ErrNotFound) {
+		return Version{}, ErrConflict
+	}
+	return Version{v.Epoch, v.Seq}, err
+}
+
+// plainStore hides the compare-and-set methods, to test the fallback.
+type plainStore struct{ Store }
 
 // newStateStore starts a real state node and returns a Store on it.
 func newStateStore(t *testing.T) (Store, *statetest.Node) {

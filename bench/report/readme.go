@@ -36,7 +36,7 @@ func ReadmeSection(files []*result.File, dir string) string {
 	b.WriteString("| scenario | measurement | metric | Strata | peer | peer's figure | ratio | source |\n")
 	b.WriteString("|---|---|---|---:|---|---:|---:|---|\n")
 	for _, f := range files {
-		src := fmt.Sprintf("[%s.json](%s/%s.json) (%s, %d CPUs%s)", f.Scenario, filepath.ToSlash(dir), f.Scenario, f.Started, f.Machine.CPUs, quickTag(f))
+		src := fmt.Sprintf("[%s.json](%s/%s.json) (%s, %d CPUs%s%s)", f.Scenario, filepath.ToSlash(dir), f.Scenario, f.Started, f.Machine.CPUs, loadTag(f), quickTag(f))
 		for _, r := range rows(f) {
 			s, ok := r.by["strata"]
 			if !ok {
@@ -67,6 +67,16 @@ func ReadmeSection(files []*result.File, dir string) string {
 		b.WriteString("\nNot measured in these files:\n\n" + strings.Join(skipped, "\n") + "\n")
 	}
 	return b.String()
+}
+
+// loadTag shows the load average at the start: on a shared machine it
+// says how much the figures can be trusted.
+func loadTag(f *result.File) string {
+	if f.Machine.LoadAvg == "" {
+		return ""
+	}
+	one, _, _ := strings.Cut(f.Machine.LoadAvg, " ")
+	return ", load " + one
 }
 
 func quickTag(f *result.File) string {

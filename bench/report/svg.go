@@ -36,6 +36,10 @@ type section struct {
 func sections(f *result.File) []section {
 	var tput, lat, other []row
 	for _, r := range rows(f) {
+		if allZero(r) {
+			// Nothing to draw (typically an error_ratio of 0 everywhere).
+			continue
+		}
 		switch {
 		case r.metric == "requests_per_sec" || r.metric == "ops_per_sec" || strings.HasSuffix(r.metric, "_per_sec"):
 			tput = append(tput, r)
@@ -52,6 +56,15 @@ func sections(f *result.File) []section {
 		}
 	}
 	return out
+}
+
+func allZero(r row) bool {
+	for _, res := range r.by {
+		if res.Max != 0 || res.Median != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteChart draws one scenario as an SVG of horizontal bars: one group per
@@ -71,7 +84,7 @@ func WriteChart(w io.Writer, f *result.File) error {
 		next++
 	}
 	secs := sections(f)
-	height := headerSpace + 24
+	height := headerSpace + 24 + 20 // title and legend, footnote
 	for _, s := range secs {
 		height += 28
 		for range s.rows {
@@ -125,6 +138,7 @@ func WriteChart(w io.Writer, f *result.File) error {
 		}
 		y += 6
 	}
+	fmt.Fprintf(&b, `<text x="8" y="%d" fill="#555">Bars: median of the runs; whiskers: min–max. Each group has its own scale. Figures that are 0 for every system are left out.</text>`+"\n", y+8)
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	if err != nil {

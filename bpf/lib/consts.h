@@ -25,6 +25,9 @@
 #define LB_CT_SIZE 262144
 #endif
 
+/* Bits per generation in the VIP prefilter (a power of two). */
+#define LB_VIP_FILTER_BITS 65536
+
 /* Generations: the manager writes the inactive one, then flips lb_config.gen. */
 #define LB_GENERATIONS 2
 

@@ -99,6 +99,40 @@ static __always_inline void track_flow(const struct pkt *p, const struct ct_valu
 		bpf_map_update_elem(&lb_conntrack6, &p->k6, v, BPF_ANY);
 }
 
+/* vip_bit is the prefilter bit of a destination address; the manager
+ * computes the same (vipFilterBit in Go). */
+static __always_inline __u32 vip_bit(const struct pkt *p)
+{
+	__u32 w;
+
+	if (p->family == LB_FAMILY_V4)
+		w = bpf_ntohl(p->k4.dst);
+	else
+		w = be32_at(p->k6.dst) ^ be32_at(p->k6.dst + 4) ^
+		    be32_at(p->k6.dst + 8) ^ be32_at(p->k6.dst + 12);
+	return (w * 0x9e3779b1u) >> 16;
+}
+
+/* maybe_vip is false when the destination is certainly no VIP. */
+static __always_inline int maybe_vip(const struct pkt *p, __u8 gen)
+{
+	__u32 bit = vip_bit(p) & (LB_VIP_FILTER_BITS - 1);
+	__u32 word = (gen & 1) * (LB_VIP_FILTER_BITS / 64) + bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&lb_vip_filter, &word);
+
+	return w && (*w & (1ULL << (bit % 64)));
+}
+
+/* svc_current says whether a tracked flow's service still exists, as the
+ * same service (same id and epoch), in generation gen. */
+static __always_inline int svc_current(const struct ct_value *ct, __u8 gen)
+{
+	__u32 idx = (gen & 1) * LB_MAX_SERVICES + (ct->svc_id & (LB_MAX_SERVICES - 1));
+	__u32 *epoch = bpf_map_lookup_elem(&lb_svc_epochs, &idx);
+
+	return epoch && *epoch && *epoch == ct->svc_epoch;
+}
+
 static __always_inline __u32 pkt_hash(const struct pkt *p)
 {
 	if (p->family == LB_FAMILY_V4)
@@ -117,7 +151,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	struct ct_value *ct;
 	struct backend *be;
 	struct pkt p;
-	__u32 zero = 0, hash = 0, id;
+	__u32 zero = 0, hash = 0, id, svc_id;
 	int new_flow = 0, ret;
 	__u8 fwd;
 
@@ -147,14 +181,34 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
+	if (!maybe_vip(&p, cfg->gen)) {
+		st->pass[LB_PASS_NO_SERVICE]++;
+		return XDP_PASS;
+	}
+
+	/* Flows first: most packets to a VIP belong to a tracked flow, whose
+	 * service is checked by an array lookup instead of a hash lookup. A
+	 * SYN starts a connection: it is scheduled afresh and replaces any flow
+	 * left on its 5-tuple (as Katran does), which saves the lookup. */
+	ct = p.syn ? NULL : lookup_flow(&p);
+	if (ct && svc_current(ct, cfg->gen)) {
+		svc_id = ct->svc_id;
+		st->ct_hit++;
+		be = &ct->be;
+		fwd = ct->fwd;
+		goto forward;
+	}
 	svc = lookup_service(&p, cfg->gen);
 	if (!svc) {
 		st->pass[LB_PASS_NO_SERVICE]++;
 		return XDP_PASS;
 	}
-
-	ct = lookup_flow(&p);
+	svc_id = svc->id;
 	if (ct) {
+		/* The VIP was reconfigured since the flow began: keep the flow's
+		 * backend, and re-stamp it so its next packet takes the fast path. */
+		ct->svc_id = svc->id;
+		ct->svc_epoch = svc->epoch;
 		st->ct_hit++;
 		be = &ct->be;
 		fwd = ct->fwd;
@@ -175,12 +229,14 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		__builtin_memset(&nv, 0, sizeof(nv));
 		nv.be = *be;
 		nv.svc_id = svc->id;
+		nv.svc_epoch = svc->epoch;
 		nv.fwd = svc->fwd;
 		track_flow(&p, &nv);
 		fwd = svc->fwd;
 		new_flow = 1;
 	}
 
+forward:
 	if (fwd == LB_FWD_IPIP) {
 		if (!new_flow)
 			hash = pkt_hash(&p);
@@ -194,8 +250,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		st->drop[LB_DROP_INTERNAL]++;
 		return XDP_DROP;
 	}
-	id = svc->id;
-	count(bpf_map_lookup_elem(&lb_svc_stats, &id), bytes, new_flow);
+	count(bpf_map_lookup_elem(&lb_svc_stats, &svc_id), bytes, new_flow);
 	id = be->id;
 	count(bpf_map_lookup_elem(&lb_backend_stats, &id), bytes, new_flow);
 	if (cfg->egress_ifindex) {

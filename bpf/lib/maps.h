@@ -38,6 +38,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_services6 SEC(".maps");
 
+/* VIP prefilter: one bit per hash of a destination address, per generation
+ * (gen * LB_VIP_FILTER_BITS / 64 + word). A clear bit means "not a VIP", so
+ * traffic to other addresses passes after one array read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_VIP_FILTER_BITS / 64 * LB_GENERATIONS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_vip_filter SEC(".maps");
+
 /* (generation, VIP address): which addresses are VIPs, for fragments. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -65,6 +76,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct lb_slots);
 } lb_tables SEC(".maps");
+
+/* gen * LB_MAX_SERVICES + service id -> the service's epoch, 0 when the id
+ * is unused in that generation. A connection-table hit whose (id, epoch)
+ * matches needs no service lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_SERVICES * LB_GENERATIONS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_svc_epochs SEC(".maps");
 
 /* gen * LB_MAX_BACKENDS + index -> backend. */
 struct {

@@ -27,16 +27,20 @@ struct pkt {
 	__u16 ip_len;	/* IPv4 total length or IPv6 payload length */
 	__u8 family;	/* enum lb_family */
 	__u8 tos;	/* IPv4 TOS or IPv6 traffic class, copied to the outer header */
+	__u8 syn;	/* TCP SYN without ACK: a connection starts */
 };
 
 static __always_inline int parse_l4(void *l4, void *data_end, __u8 proto,
-				    __be16 *sport, __be16 *dport)
+				    __be16 *sport, __be16 *dport, __u8 *syn)
 {
 	struct l4_ports *ports = l4;
 
+	*syn = 0;
 	if (proto == LB_IPPROTO_TCP) {
 		if (l4 + 20 > data_end)
 			return PARSE_MALFORMED;
+		/* Byte 13 holds the flags: SYN 0x02, ACK 0x10. */
+		*syn = (((__u8 *)l4)[13] & 0x12) == 0x02;
 	} else if (proto == LB_IPPROTO_UDP) {
 		if (l4 + 8 > data_end)
 			return PARSE_MALFORMED;
@@ -74,7 +78,7 @@ static __always_inline int parse_ipv4(void *l3, void *data_end, struct pkt *p)
 	p->k4.pad[0] = p->k4.pad[1] = p->k4.pad[2] = 0;
 	if (ip->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET))
 		return PARSE_FRAGMENT;
-	return parse_l4(l3 + hl, data_end, ip->protocol, &p->k4.sport, &p->k4.dport);
+	return parse_l4(l3 + hl, data_end, ip->protocol, &p->k4.sport, &p->k4.dport, &p->syn);
 }
 
 static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
@@ -99,7 +103,7 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 	p->k6.pad[0] = p->k6.pad[1] = p->k6.pad[2] = 0;
 	if (ip6->nexthdr == LB_IPPROTO_FRAGMENT)
 		return PARSE_FRAGMENT;
-	return parse_l4(l3 + sizeof(*ip6), data_end, ip6->nexthdr, &p->k6.sport, &p->k6.dport);
+	return parse_l4(l3 + sizeof(*ip6), data_end, ip6->nexthdr, &p->k6.sport, &p->k6.dport, &p->syn);
 }
 
 /* parse_packet fills p from the frame. */

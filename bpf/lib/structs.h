@@ -30,6 +30,7 @@ struct svc_value {
 	__u8 sched;	/* enum lb_sched */
 	__u8 fwd;	/* enum lb_fwd */
 	__u16 pad;
+	__u32 epoch;	/* changes whenever the id is given to a service anew */
 };
 
 /* Key of lb_vips: a VIP address in one generation, to attribute fragments. */
@@ -68,12 +69,15 @@ struct ct_key6 {
 };
 
 /* A tracked flow carries everything needed to forward it, so it survives its
- * backend's removal from the configuration. */
+ * backend's removal from the configuration. svc_id and svc_epoch let a hit
+ * skip the service lookup while lb_svc_epochs says the service still exists
+ * in the active generation. */
 struct ct_value {
 	struct backend be;
 	__u32 svc_id;
 	__u8 fwd;
 	__u8 pad[3];
+	__u32 svc_epoch;
 };
 
 struct config {

@@ -25,6 +25,8 @@ const benchSynopsis = `NAME [--json FILE] [--quick] [--runs N] [--label TEXT]
        strata bench all --json-dir DIR [--quick] [--runs N] [--label TEXT]
        strata bench report --json-dir DIR [--readme README.md]
        strata bench list
+       strata bench serve origin|raw-facade|overhead-framework|overhead-raw --listen ADDR
+         (the helper servers scenarios start as processes of their own)
 
 Scenarios run Strata and the peer a user would pick instead (Redis, Varnish,
 nginx, HAProxy, nftables) side by side on loopback, alternating runs, and
@@ -35,7 +37,15 @@ Peers found missing are skipped and named in the JSON's "skipped" list.`
 
 func runBench(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		// Only --help gets here usefully: it documents every flag of every
+		// form of the command.
 		fs := newFlagSet("bench", benchSynopsis, env)
+		var bf benchFlags
+		bf.bind(fs)
+		fs.String("json", "", "NAME: write the results to this file (default: a table on stdout)")
+		fs.String("json-dir", "bench/results", "all: directory for <scenario>.json, <scenario>.svg and REPORT.md; report: where to read them")
+		fs.String("only", "", "all: comma-separated scenarios to run instead of all")
+		fs.String("readme", "", "report: rewrite the <!-- bench:start -->...<!-- bench:end --> section of this file")
 		if err := parseFlags(fs, args, false); err != nil {
 			return err
 		}
@@ -172,6 +182,10 @@ func runBenchAll(ctx context.Context, args []string, env *environment) error {
 		if err := report.WriteChartFile(filepath.Join(*dir, sc.Name+".svg"), f); err != nil {
 			return err
 		}
+		if err := report.WriteTable(env.stdout, f); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout)
 		fmt.Fprintf(env.stderr, "bench %s: done in %v\n", sc.Name, time.Since(t0).Round(time.Second))
 	}
 	if err := report.WriteReportFile(*dir); err != nil {

@@ -7,11 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/edge"
+	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -23,33 +22,6 @@ func init() {
 	})
 }
 
-// edgeByteSize is a byte count flag accepting 512, 64KiB, 64MiB, 1GiB (and
-// KB/MB/GB as powers of ten).
-type edgeByteSize int64
-
-func (b *edgeByteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
-
-func (b *edgeByteSize) Set(s string) error {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
-	mult := int64(1)
-	num := strings.TrimSpace(s)
-	for _, u := range units {
-		if strings.HasSuffix(strings.ToUpper(num), strings.ToUpper(u.suffix)) {
-			num, mult = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 {
-		return fmt.Errorf("%q is not a byte size (examples: 1048576, 512KiB, 64MiB, 1GiB)", s)
-	}
-	*b = edgeByteSize(n * mult)
-	return nil
-}
-
 func runEdge(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("edge", "--listen ADDR --origin URL [flags]", env)
 	var (
@@ -57,8 +29,8 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		listen    = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
 		origin    = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
 		admin     = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1]) on this address; empty: on the --metrics listener")
-		memory    = edgeByteSize(edge.DefaultMemoryBytes)
-		maxObject = edgeByteSize(edge.DefaultMaxObjectBytes)
+		memory    = bytesize.Size(edge.DefaultMemoryBytes)
+		maxObject = bytesize.Size(edge.DefaultMaxObjectBytes)
 		grace     = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
 		keep      = fs.Duration("keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
 		otimeout  = fs.Duration("origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")

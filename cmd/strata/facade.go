@@ -33,12 +33,13 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	maxInflight := fs.Int("max-inflight", 512, "most requests run at once; the adaptive limit stays at or below it")
 	fixedLimit := fs.Bool("fixed-limit", false, "use --max-inflight as a fixed limit instead of adapting it")
 	queueLen := fs.Int("queue-len", 128, "waiting requests per priority class before rejecting with 429")
-	maxQueueTime := fs.Duration("max-queue-time", 100*time.Millisecond, "longest wait for admission before rejecting with 503")
+	maxQueueTime := fs.Duration("max-queue-time", 100*time.Millisecond, "longest wait for admission before rejecting with 503 (high priority: 4x)")
 	requestTimeout := fs.Duration("request-timeout", 2*time.Second, "time budget of one request (its deadline)")
 	drainDelay := fs.Duration("drain-delay", 500*time.Millisecond, "on SIGTERM, keep serving this long after /readyz turns false")
 	drainTimeout := fs.Duration("drain-timeout", 5*time.Second, "on SIGTERM, longest wait for in-flight requests")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
+	fs.Lookup("metrics").Usage = "serve /metrics, /healthz, /readyz and the load report GET /load on this address (empty: off)"
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -84,9 +85,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
 		return err
 	}
-	dialCtx, cancelDial := context.WithTimeout(ctx, 10*time.Second)
-	store, err := statestore.Dial(dialCtx, stateAddrs, client.Options{})
-	cancelDial()
+	store, err := dialState(ctx, stateAddrs)
 	if err != nil {
 		return fmt.Errorf("state tier %v: %w", []string(stateAddrs), err)
 	}
@@ -138,4 +137,22 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	}
 	log.Info("facade stopped")
 	return nil
+}
+
+// dialState connects to the state tier, retrying for a while: in a stack
+// started at once the state nodes may still be binding.
+func dialState(ctx context.Context, addrs []string) (*statestore.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		store, err := statestore.Dial(ctx, addrs, client.Options{})
+		if err == nil {
+			return store, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -64,26 +64,30 @@ func httpDo(t *testing.T, method, url, body string, hdr map[string]string) httpA
 	return httpAnswer{resp.StatusCode, resp.Header, string(b)}
 }
 
+// facadeProc is one strata facade process of a sample stack.
+type facadeProc struct {
+	url, metrics string
+	*proc
+}
+
 // sampleStack runs a real state node (in-process), the sample origin and
-// n facades as strata processes, and returns the facades' base URLs, their
-// processes and the origin's URL.
-func sampleStack(t *testing.T, n int, originArgs ...string) ([]string, []*proc, string) {
+// n facades as strata processes, and returns the facades and the origin's
+// URL.
+func sampleStack(t *testing.T, n int, originArgs ...string) ([]facadeProc, string) {
 	t.Helper()
 	state := statetest.Start(t)
 	originAddr := freePort(t)
 	strataProc(t, nil, append([]string{"origin", "--listen", originAddr}, originArgs...)...)
 	waitServing(t, originAddr)
-	var urls []string
-	var procs []*proc
+	var out []facadeProc
 	for i := 0; i < n; i++ {
-		addr := freePort(t)
+		addr, metrics := freePort(t), freePort(t)
 		p := strataProc(t, nil, "facade", "--listen", addr, "--state", state.Addr, "--origin", "http://"+originAddr,
-			"--node-id", "fac-"+string(rune('1'+i)), "--metrics", freePort(t), "--drain-delay", "0s")
+			"--node-id", "fac-"+string(rune('1'+i)), "--metrics", metrics, "--drain-delay", "0s")
 		waitServing(t, addr)
-		urls = append(urls, "http://"+addr)
-		procs = append(procs, p)
+		out = append(out, facadeProc{"http://" + addr, "http://" + metrics, p})
 	}
-	return urls, procs, "http://" + originAddr
+	return out, "http://" + originAddr
 }
 
 // TestFacadeStatelessness: the cart a killed facade wrote is served by the
@@ -93,7 +97,8 @@ func TestFacadeStatelessness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts strata processes; skipped in -short")
 	}
-	urls, procs, origin := sampleStack(t, 3)
+	facades, origin := sampleStack(t, 3)
+	urls := []string{facades[0].url, facades[1].url, facades[2].url}
 	ct := map[string]string{"Content-Type": "application/json"}
 
 	post := httpDo(t, "POST", urls[0]+"/api/cart", `{"product_id": "7", "quantity": 3}`, ct)
@@ -104,10 +109,10 @@ func TestFacadeStatelessness(t *testing.T) {
 	if !strings.HasPrefix(cookie, "strata_session=") {
 		t.Fatalf("no session cookie: %q", post.header.Get("Set-Cookie"))
 	}
-	if err := procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := facades[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	procs[0].cmd.Wait()
+	facades[0].cmd.Wait()
 
 	withCookie := map[string]string{"Cookie": cookie}
 	tests := []struct {
@@ -148,9 +153,9 @@ func TestFacadeCatalogNamesHungPart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts strata processes; skipped in -short")
 	}
-	urls, _, _ := sampleStack(t, 1, "--route-latency", "/svc/reviews=hang")
+	facades, _ := sampleStack(t, 1, "--route-latency", "/svc/reviews=hang")
 	start := time.Now()
-	a := httpDo(t, "GET", urls[0]+"/api/catalog", "", nil)
+	a := httpDo(t, "GET", facades[0].url+"/api/catalog", "", nil)
 	elapsed := time.Since(start)
 	var body struct {
 		Products []map[string]any `json:"products"`
@@ -181,17 +186,27 @@ func TestFacadeDrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts strata processes; skipped in -short")
 	}
-	urls, procs, _ := sampleStack(t, 1, "--route-latency", "/svc/reviews=hang")
+	// A slow origin keeps a product request in flight (1.5 s of its 2 s
+	// budget) while the node is told to stop.
+	facades, _ := sampleStack(t, 1, "--route-latency", "/products=1500ms")
+	f := facades[0]
 	got := make(chan httpAnswer, 1)
-	go func() { got <- httpDo(t, "GET", urls[0]+"/api/catalog", "", nil) }()
-	time.Sleep(50 * time.Millisecond) // the catalog now waits on the hung reviews part
-	if err := procs[0].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	go func() { got <- httpDo(t, "GET", f.url+"/api/products/3", "", nil) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if strings.Contains(httpDo(t, "GET", f.metrics+"/load", "", nil).body, `"inflight":1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the product request never showed in flight")
+		}
+	}
+	if err := f.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if a := <-got; a.status != 200 {
 		t.Fatalf("in-flight request during drain: %d %q", a.status, a.body)
 	}
-	if err := procs[0].cmd.Wait(); err != nil {
-		t.Fatalf("facade exit after SIGTERM: %v (stderr %s)", err, procs[0].stderr)
+	if err := f.cmd.Wait(); err != nil {
+		t.Fatalf("facade exit after SIGTERM: %v (stderr %s)", err, f.stderr)
 	}
 }

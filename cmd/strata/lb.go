@@ -14,9 +14,9 @@ import (
 
 	"github.com/strata-dp/strata/dataplane/lb"
 	"github.com/strata-dp/strata/dataplane/lb/health"
-	"github.com/strata-dp/strata/dataplane/lb/lbfile"
 	"github.com/strata-dp/strata/dataplane/lb/mode"
 	"github.com/strata-dp/strata/dataplane/lb/userspace"
+	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -37,9 +37,10 @@ type lbFlags struct {
 	rise, fall                                                     int
 	maxEjected                                                     float64
 	connectTimeout, idleTimeout, drain                             time.Duration
-	maxConns                                                       int
+	maxConns, loops                                                int
 	pinDir                                                         string
 	unpin                                                          bool
+	set                                                            map[string]bool // flags given explicitly
 }
 
 func (f *lbFlags) bind(fs *flag.FlagSet) {
@@ -50,7 +51,7 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.scheduler, "scheduler", "maglev", "maglev or wrr")
 	fs.StringVar(&f.forwarding, "forwarding", "l2", "xdp modes: l2 (rewrite MAC) or ipip (encapsulate)")
 	fs.StringVar(&f.iface, "iface", "", "interface for the xdp modes (auto probes it)")
-	fs.StringVar(&f.config, "config", "", "YAML file with a services list (see docs/LB-USERSPACE.md)")
+	fs.StringVar(&f.config, "config", "", "the stack configuration (docs/CONFIG.md): serve its lb.services with its lb.health policy")
 	fs.StringVar(&f.health, "health", "tcp", "active check: tcp, http:/PATH or off")
 	fs.DurationVar(&f.healthInterval, "health-interval", 200*time.Millisecond, "interval between checks of one backend")
 	fs.DurationVar(&f.healthTimeout, "health-timeout", 250*time.Millisecond, "timeout of one check")
@@ -61,9 +62,33 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", time.Second, "userspace: backend connect timeout")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "userspace: close sessions idle this long")
 	fs.IntVar(&f.maxConns, "max-conns", 50000, "userspace: concurrent client connections per service")
+	fs.IntVar(&f.loops, "loops", 0, "userspace: gnet event loops per service (0: GOMAXPROCS)")
 	fs.StringVar(&f.pinDir, "pin-dir", "", "xdp modes: bpffs directory for the pinned maps (default /sys/fs/bpf/strata)")
 	fs.BoolVar(&f.unpin, "unpin", false, "xdp modes: remove the pinned maps on exit (drops tracked flows)")
 	fs.DurationVar(&f.drain, "drain", 5*time.Second, "on SIGTERM, let open connections finish this long")
+}
+
+// healthFrom takes the health policy of the stack file for every health
+// flag that was not given on the command line.
+func (f *lbFlags) healthFrom(h config.Health) {
+	if !f.set["health"] {
+		f.health = h.Check
+	}
+	if !f.set["health-interval"] {
+		f.healthInterval = h.Interval
+	}
+	if !f.set["health-timeout"] {
+		f.healthTimeout = h.Timeout
+	}
+	if !f.set["rise"] {
+		f.rise = h.Rise
+	}
+	if !f.set["fall"] {
+		f.fall = h.Fall
+	}
+	if !f.set["max-ejected"] {
+		f.maxEjected = h.MaxEjected
+	}
 }
 
 // config builds the LB configuration from --config or the single-service
@@ -73,10 +98,15 @@ func (f *lbFlags) lbConfig() (lb.Config, error) {
 		if f.vip != "" || len(f.backends) > 0 {
 			return lb.Config{}, usagef("--config and --vip/--backend are exclusive")
 		}
-		cfg, err := lbfile.Load(f.config)
+		stack, err := config.Load(f.config)
 		if err != nil {
 			return lb.Config{}, usagef("--config: %v", err)
 		}
+		cfg, err := stack.LBConfig()
+		if err != nil {
+			return lb.Config{}, usagef("--config: %v", err)
+		}
+		f.healthFrom(stack.LB.Health)
 		return cfg, nil
 	}
 	if f.vip == "" || len(f.backends) == 0 {
@@ -123,6 +153,14 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	// The services (and, with --config, the health policy) come first: the
+	// checks below judge the values in effect.
+	cfg, err := f.lbConfig()
+	if err != nil {
+		return err
+	}
 	want, err := mode.Parse(f.mode)
 	if err != nil {
 		return usagef("%v", err)
@@ -137,9 +175,8 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	if f.rise < 1 || f.fall < 1 || f.maxConns < 1 {
 		return usagef("--rise, --fall and --max-conns must be at least 1")
 	}
-	cfg, err := f.lbConfig()
-	if err != nil {
-		return err
+	if f.loops < 0 || f.loops > 1024 {
+		return usagef("--loops: %d is not in 0..1024", f.loops)
 	}
 	log, err := tf.Logger(env.stderr)
 	if err != nil {
@@ -232,7 +269,7 @@ func startDataPath(m mode.Mode, f lbFlags, log *slog.Logger, reg *prometheus.Reg
 
 	var obs observerHook
 	p := userspace.New(userspace.Options{
-		ConnectTimeout: f.connectTimeout, IdleTimeout: f.idleTimeout, MaxConns: f.maxConns,
+		ConnectTimeout: f.connectTimeout, IdleTimeout: f.idleTimeout, MaxConns: f.maxConns, Loops: f.loops,
 		Observer: &obs, Logger: log,
 	})
 	reg.MustRegister(p.Collector())

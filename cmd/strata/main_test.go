@@ -46,7 +46,10 @@ func TestBadInvocationsExit2WithOneLine(t *testing.T) {
 		{"unknown field", []string{"up", "--config", writeFile(t, "edge:\n  lisen: x\n")}, "lisen"},
 		{"invalid value", []string{"up", "--config", writeFile(t, "lb:\n  health:\n    max_ejected: 3\n")}, "lb.health.max_ejected"},
 		{"missing file", []string{"up", "--config", "/nonexistent/stack.yaml"}, "/nonexistent/stack.yaml"},
-		{"port in use", []string{"up", "--config", writeFile(t, "edge:\n  listen: "+busy+"\n")}, busy},
+		// Its own loopback host, so that another stack on 127.0.0.1 cannot
+		// be what the error names.
+		{"port in use", []string{"up", "--config", writeFile(t, "host: 127.0.0.62\nedge:\n  listen: "+busy+"\n")}, busy},
+		{"lb stack file with a bad field", []string{"lb", "--mode", "userspace", "--config", writeFile(t, "lb:\n  services:\n    - {vip: 127.0.0.1:8000, scheduler: random, backends: [{addr: 127.0.0.1:1}]}\n")}, "lb.services[0].scheduler"},
 		{"ctl unknown view", []string{"ctl", "nodes"}, `unknown view "nodes"`},
 		{"bad log level", []string{"control", "--log-level", "loud"}, "--log-level"},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/strata-dp/strata/dataplane/lb/xdp"
 	"github.com/strata-dp/strata/internal/testbed"
 )
 
@@ -30,14 +31,22 @@ func runTestbed(ctx context.Context, args []string, env *environment) error {
 // runTestbedBackend is the hidden stand-in backend: a real process serving
 // GET /whoami with its id, used until strata facade runs in the bed.
 func runTestbedBackend(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("testbed backend", "--listen ADDR --id ID", env)
+	fs := newFlagSet("testbed backend", "--listen ADDR --id ID [--decap IFACE]", env)
 	listen := fs.String("listen", "127.0.0.1:0", "address to serve on")
 	id := fs.String("id", "", "id answered by GET /whoami")
+	decap := fs.String("decap", "", "attach the tc IPIP decap program to this interface while serving (root)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	if *id == "" {
 		return usagef("--id is required")
+	}
+	if *decap != "" {
+		d, err := xdp.AttachDecap(*decap)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -60,21 +60,21 @@ func (s *app) postCart(c *facade.Ctx) error {
 	if add.Quantity < 1 || add.Quantity > maxQuantity {
 		return facade.Errorf(fasthttp.StatusBadRequest, "quantity must be 1..%d", maxQuantity)
 	}
-	id, isNew := s.sessions.ID(c, true)
-	cur := cart{Items: []cartItem{}}
-	if !isNew {
-		if err := s.loadCart(c, id, &cur); err != nil {
-			return err
+	id, _ := s.sessions.ID(c, true)
+	// A compare-and-set update: two nodes adding to one cart at once both land.
+	data, err := s.sessions.Update(c, id, func(old []byte, exists bool) ([]byte, error) {
+		cur := cart{Items: []cartItem{}}
+		if exists {
+			if err := json.Unmarshal(old, &cur); err != nil {
+				return nil, facade.Errorf(fasthttp.StatusInternalServerError, "stored cart unreadable")
+			}
 		}
-	}
-	if err := cur.add(add); err != nil {
-		return err
-	}
-	data, err := json.Marshal(cur)
+		if err := cur.add(add); err != nil {
+			return nil, err
+		}
+		return json.Marshal(cur)
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.sessions.Put(c, id, data); err != nil {
 		return err
 	}
 	c.Write(fasthttp.StatusOK, "application/json", data)

@@ -18,7 +18,7 @@ import (
 // start runs a real state node, the origin with cfg and one sample facade,
 // all in-process on ephemeral ports, and returns the facade's and the
 // origin's base URLs.
-func start(t *testing.T, cfg origin.Config) (string, *origin.Server) {
+func start(t testing.TB, cfg origin.Config) (string, *origin.Server) {
 	t.Helper()
 	node := statetest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -50,7 +50,7 @@ func start(t *testing.T, cfg origin.Config) (string, *origin.Server) {
 	return "http://" + fln.Addr().String(), osrv
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -172,4 +172,62 @@ func mustDist(t *testing.T, s string) origin.Dist {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestCartConcurrentAddsAllLand: many POSTs to one cart at once (as from
+// several tabs through several nodes) all count.
+func TestCartConcurrentAddsAllLand(t *testing.T) {
+	base, _ := start(t, origin.Config{})
+	_, h, _ := do(t, "POST", base+"/api/cart", `{"product_id": "4", "quantity": 1}`, nil)
+	var cookie string
+	h.VisitAllCookie(func(_, v []byte) { cookie, _, _ = strings.Cut(string(v), ";") })
+	const n = 16
+	done := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			status, _, _ := do(t, "POST", base+"/api/cart", `{"product_id": "4", "quantity": 1}`, map[string]string{"Cookie": cookie})
+			done <- status
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if s := <-done; s != 200 {
+			t.Fatalf("status %d", s)
+		}
+	}
+	_, _, cart := do(t, "GET", base+"/api/cart", "", map[string]string{"Cookie": cookie})
+	if want := `{"items":[{"product_id":"4","quantity":17}]}`; cart != want {
+		t.Fatalf("cart %s, want %s", cart, want)
+	}
+}
+
+// BenchmarkProductFromState: GET /api/products/{id} answered from the state
+// tier (a cache-aside hit: one state Get per request), over loopback with
+// keep-alive clients; compare with the origin's own cost to see what the
+// state round trip adds.
+func BenchmarkProductFromState(b *testing.B) {
+	base, osrv := start(b, origin.Config{})
+	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(base, "http://"), MaxConns: 64}
+	get := func(req *fasthttp.Request, resp *fasthttp.Response) {
+		if err := client.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+			b.Fatalf("%v %d", err, resp.StatusCode())
+		}
+	}
+	warm, wresp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	warm.SetRequestURI(base + "/api/products/1")
+	get(warm, wresp)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(base + "/api/products/1")
+		for pb.Next() {
+			get(req, resp)
+		}
+	})
+	b.StopTimer()
+	if hits := osrv.Hits("/products"); hits != 1 {
+		b.Fatalf("origin hit %d times", hits)
+	}
 }

@@ -6,6 +6,7 @@ package statestore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/state/client"
@@ -54,3 +55,32 @@ func (s *Store) Delete(ctx context.Context, key []byte) (bool, error) {
 
 // Close closes the client's connections.
 func (s *Store) Close() error { return s.c.Close() }
+
+var _ facade.VersionedStore = (*Store)(nil)
+
+// GetVersioned returns the value of key and its version, or
+// facade.ErrNotFound.
+func (s *Store) GetVersioned(ctx context.Context, key []byte) ([]byte, facade.Version, error) {
+	it, err := s.c.GetItem(ctx, key)
+	if errors.Is(err, client.ErrNotFound) {
+		return nil, facade.Version{}, facade.ErrNotFound
+	}
+	if err != nil {
+		return nil, facade.Version{}, err
+	}
+	return it.Value, facade.Version{Epoch: it.Version.Epoch, Seq: it.Version.Seq}, nil
+}
+
+// CompareAndSet stores value if key's version is still expect (zero: only
+// if absent), or returns an error matching facade.ErrConflict.
+func (s *Store) CompareAndSet(ctx context.Context, key, value []byte, expect facade.Version, ttl time.Duration) (facade.Version, error) {
+	v, err := s.c.CompareAndSet(ctx, key, value, client.Version{Epoch: expect.Epoch, Seq: expect.Seq}, ttl)
+	if errors.Is(err, client.ErrVersionMismatch) || errors.Is(err, client.ErrNotFound) {
+		// The key moved on (or expired) since it was read.
+		return facade.Version{}, fmt.Errorf("%w: %w", facade.ErrConflict, err)
+	}
+	if err != nil {
+		return facade.Version{}, err
+	}
+	return facade.Version{Epoch: v.Epoch, Seq: v.Seq}, nil
+}

@@ -11,14 +11,24 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxFileSize bounds a configuration file.
+const MaxFileSize = 1 << 20
+
+// ErrTooLarge is returned for a configuration over MaxFileSize.
+var ErrTooLarge = errors.New("config: file larger than 1 MiB")
+
 // Load reads a configuration file (empty path: no file), applies defaults
 // and validates the result.
 func Load(path string) (*Stack, error) {
 	var data []byte
 	if path != "" {
-		var err error
-		if data, err = os.ReadFile(path); err != nil {
+		f, err := os.Open(path)
+		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1)); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
 	}
 	return Parse(data)
@@ -27,6 +37,9 @@ func Load(path string) (*Stack, error) {
 // Parse decodes YAML strictly (unknown fields are errors), applies defaults
 // and validates the result.
 func Parse(data []byte) (*Stack, error) {
+	if len(data) > MaxFileSize {
+		return nil, ErrTooLarge
+	}
 	s := &Stack{}
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -44,6 +44,8 @@ func (s *Server) serve(rc *fasthttp.RequestCtx) {
 			return
 		}
 	}
+	s.stats.enter()
+	defer s.stats.leave()
 	if !s.delay(sh) {
 		rc.Error(`{"error":"stopping"}`, fasthttp.StatusServiceUnavailable)
 		return

@@ -130,6 +130,10 @@ func (s *Server) SetShape(route string, sh Shape) error {
 // Hits returns the hit count of a route ("/products", "/svc/pricing"...).
 func (s *Server) Hits(route string) uint64 { return s.stats.get(route) }
 
+// PeakInflight is the most requests served at once since start or the last
+// DELETE /stats.
+func (s *Server) PeakInflight() int64 { return s.stats.peak.Load() }
+
 // Serve serves ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
 

@@ -111,35 +111,36 @@ func TestRoutes(t *testing.T) {
 	})
 }
 
-// TestWorkersBoundConcurrency: with one worker and a 50ms latency, requests
-// are served one at a time; the third waits for two before it.
+// TestWorkersBoundConcurrency: however many requests arrive at once, no
+// more than Workers are served at once.
 func TestWorkersBoundConcurrency(t *testing.T) {
-	_, base := startServer(t, Config{Workers: 1, Default: Shape{Latency: Dist{kind: distFixed, a: 50 * time.Millisecond}}})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var ends []time.Time
-	for i := 0; i < 3; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			get(t, "GET", base+"/svc/pricing")
-			mu.Lock()
-			ends = append(ends, time.Now())
-			mu.Unlock()
-		}()
+	tests := []struct {
+		name     string
+		workers  int
+		wantPeak int64
+	}{
+		{"one worker", 1, 1},
+		{"three workers", 3, 3},
 	}
-	start := time.Now()
-	wg.Wait()
-	// Serialised service: the last answer cannot come before three
-	// latencies have passed (a lower bound, not a performance threshold).
-	last := ends[0]
-	for _, e := range ends {
-		if e.After(last) {
-			last = e
-		}
-	}
-	if last.Sub(start) < 150*time.Millisecond {
-		t.Fatalf("three requests on one worker ended after %v", last.Sub(start))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, base := startServer(t, Config{Workers: tc.workers, Default: Shape{Latency: Dist{kind: distFixed, a: 100 * time.Millisecond}}})
+			var wg sync.WaitGroup
+			for i := 0; i < 6; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					get(t, "GET", base+"/svc/pricing")
+				}()
+			}
+			wg.Wait()
+			if got := s.PeakInflight(); got > tc.wantPeak || got < 1 {
+				t.Fatalf("peak in flight %d, want at most %d", got, tc.wantPeak)
+			}
+			if _, body := get(t, "GET", base+"/stats"); !strings.Contains(body, `"inflight":0`) {
+				t.Fatalf("stats after the burst: %s", body)
+			}
+		})
 	}
 }
 

@@ -15,10 +15,21 @@ import (
 var knownRoutes = []string{"/products", "/svc/products", "/svc/pricing", "/svc/inventory", "/svc/reviews", "other"}
 
 type stats struct {
-	mu     sync.Mutex
-	counts map[string]*atomic.Uint64
-	hits   *prometheus.CounterVec
+	mu       sync.Mutex
+	counts   map[string]*atomic.Uint64
+	hits     *prometheus.CounterVec
+	inflight atomic.Int64 // requests being served (past the worker pool)
+	peak     atomic.Int64 // most served at once since the last reset
 }
+
+// enter and leave bracket the service of one request.
+func (st *stats) enter() {
+	n := st.inflight.Add(1)
+	for p := st.peak.Load(); n > p && !st.peak.CompareAndSwap(p, n); p = st.peak.Load() {
+	}
+}
+
+func (st *stats) leave() { st.inflight.Add(-1) }
 
 func newStats(reg prometheus.Registerer) (*stats, error) {
 	st := &stats{counts: map[string]*atomic.Uint64{}}
@@ -59,16 +70,22 @@ func (st *stats) reset() {
 	for _, c := range st.counts {
 		c.Store(0)
 	}
+	st.peak.Store(st.inflight.Load())
 }
 
 // Stats is the body of GET /stats.
 type Stats struct {
 	Total  uint64            `json:"total"`
 	Routes map[string]uint64 `json:"routes"`
+	// Inflight is how many requests are being served now, PeakInflight the
+	// most at once since start or the last reset; with --workers neither
+	// exceeds the pool.
+	Inflight     int64 `json:"inflight"`
+	PeakInflight int64 `json:"peak_inflight"`
 }
 
 func (st *stats) marshal() []byte {
-	out := Stats{Routes: map[string]uint64{}}
+	out := Stats{Routes: map[string]uint64{}, Inflight: st.inflight.Load(), PeakInflight: st.peak.Load()}
 	names := make([]string, 0, len(st.counts))
 	for n := range st.counts {
 		names = append(names, n)

@@ -84,18 +84,9 @@ func children(s *config.Stack, configPath string) []child {
 			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics},
 			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
 	}
-	// The LB takes its first service from flags; the stack's other services
-	// are not yet served by strata up (the lb --config file form is).
-	svc := s.LB.Services[0]
-	h := s.LB.Health
-	lbArgs := []string{"lb", "--mode", s.Mode, "--vip", svc.VIP, "--proto", svc.Proto,
-		"--scheduler", svc.Scheduler, "--forwarding", svc.Forwarding,
-		"--health", h.Check, "--health-interval", h.Interval.String(), "--health-timeout", h.Timeout.String(),
-		"--rise", strconv.Itoa(h.Rise), "--fall", strconv.Itoa(h.Fall),
-		"--max-ejected", strconv.FormatFloat(h.MaxEjected, 'f', -1, 64), "--metrics", s.LB.Metrics}
-	for _, b := range svc.Backends {
-		lbArgs = append(lbArgs, "--backend", b.Addr+"="+strconv.FormatUint(uint64(b.EffectiveWeight()), 10))
-	}
+	// The LB serves every service of the stack file with its health policy;
+	// its drain fits inside its stop grace.
+	lbArgs := []string{"lb", "--mode", s.Mode, "--config", configPath, "--metrics", s.LB.Metrics, "--drain", "800ms"}
 	if s.LB.Iface != "" {
 		lbArgs = append(lbArgs, "--iface", s.LB.Iface)
 	}

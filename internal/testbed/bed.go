@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -45,6 +46,9 @@ type Options struct {
 	// Mode is what balances in the lb namespace: "userspace" or "xdp"
 	// (strata lb), or "nft" (kernel nftables DNAT, no LB process).
 	Mode string
+	// Forwarding is the xdp mode's encoding: "l2" (default) or "ipip"
+	// (backends run the tc decap program).
+	Forwarding string
 	// NftAlgo picks the nft balancer: "numgen" (default) or "jhash".
 	NftAlgo  string
 	Backends int
@@ -53,6 +57,9 @@ type Options struct {
 	// BackendCmd, if set, replaces the stand-in backend; {listen} and {id}
 	// are substituted (e.g. a strata facade command line).
 	BackendCmd []string
+	// Facade runs the real tiers: a state node and the sample origin in
+	// the state namespace, and strata facade as every backend.
+	Facade bool
 	// StateDir holds pids and logs (default /run/strata-testbed/PREFIX).
 	StateDir string
 }
@@ -113,6 +120,12 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	}
 	if err := opts.defaults(); err != nil {
 		return nil, err
+	}
+	if opts.Forwarding == "" {
+		opts.Forwarding = "l2"
+	}
+	if opts.Forwarding != "l2" && (opts.Forwarding != "ipip" || opts.Mode != "xdp") {
+		return nil, fmt.Errorf("%w: forwarding %q (ipip needs mode xdp)", ErrBadOpts, opts.Forwarding)
 	}
 	switch opts.Mode {
 	case "userspace", "xdp":
@@ -218,7 +231,29 @@ func (b *Bed) addNS(ns string) error {
 	return appendLine(filepath.Join(b.Opts.StateDir, "netns"), ns)
 }
 
+// Addresses of the tiers behind the facades, in the state namespace.
+var (
+	StateAddr  = netip.AddrPortFrom(stateIP, 7001)
+	OriginAddr = netip.AddrPortFrom(stateIP, 8200)
+)
+
 func (b *Bed) processes() error {
+	if b.Opts.Facade {
+		ns := b.Opts.ns("state")
+		if err := b.start(ns, "state", []string{b.Opts.Bin, "state", "--listen", StateAddr.String(), "--memory", "64MiB"}); err != nil {
+			return err
+		}
+		if err := b.start(ns, "origin", []string{b.Opts.Bin, "origin", "--listen", OriginAddr.String()}); err != nil {
+			return err
+		}
+		if len(b.Opts.BackendCmd) == 0 {
+			b.Opts.BackendCmd = []string{b.Opts.Bin, "facade", "--listen", "{listen}", "--node-id", "facade-{id}",
+				"--state", StateAddr.String(), "--origin", "http://" + OriginAddr.String()}
+		}
+		if err := b.waitTCP(ns, StateAddr); err != nil {
+			return err
+		}
+	}
 	for i, addr := range b.Backends {
 		id := strconv.Itoa(i + 1)
 		listen := addr.String()
@@ -228,6 +263,11 @@ func (b *Bed) processes() error {
 			listen = fmt.Sprintf("0.0.0.0:%d", addr.Port())
 		}
 		args := []string{b.Opts.Bin, "testbed", "backend", "--listen", listen, "--id", id}
+		if b.Opts.Forwarding == "ipip" {
+			// The backend process holds the decap program's link, so it
+			// goes away with the process.
+			args = append(args, "--decap", "eth0")
+		}
 		if len(b.Opts.BackendCmd) > 0 {
 			args = args[:0]
 			for _, a := range b.Opts.BackendCmd {
@@ -249,7 +289,7 @@ func (b *Bed) processes() error {
 		args = append(args, "--backend", a.String())
 	}
 	if b.Opts.Mode == "xdp" {
-		args = append(args, "--iface", "eth0", "--pin-dir", b.Opts.PinDir(), "--unpin")
+		args = append(args, "--iface", "eth0", "--pin-dir", b.Opts.PinDir(), "--unpin", "--forwarding", b.Opts.Forwarding)
 	}
 	return b.start(b.LBNS, "lb", args)
 }
@@ -288,7 +328,7 @@ func (b *Bed) waitServing(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %v", ErrNoServe, err)
+			return fmt.Errorf("%w: %v%s", ErrNoServe, err, b.logTails())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -309,4 +349,42 @@ func appendLine(path, line string) error {
 	defer f.Close()
 	_, err = fmt.Fprintln(f, line)
 	return err
+}
+
+// logTails returns the last lines of every process log, so a bed that
+// fails to come up says why before Down removes the logs.
+func (b *Bed) logTails() string {
+	var out strings.Builder
+	logs, _ := filepath.Glob(filepath.Join(b.Opts.StateDir, "*.log"))
+	for _, l := range logs {
+		data, err := os.ReadFile(l)
+		if err != nil || len(data) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		lines = lines[max(0, len(lines)-3):]
+		fmt.Fprintf(&out, "\n%s: %s", filepath.Base(l), strings.Join(lines, "\n  "))
+	}
+	return out.String()
+}
+
+// waitTCP waits until addr accepts connections from inside ns.
+func (b *Bed) waitTCP(ns string, addr netip.AddrPort) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := netns.Do(ns, func() error {
+			c, err := net.DialTimeout("tcp", addr.String(), 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testbed: %s in %s not serving: %w%s", addr, ns, err, b.logTails())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-dp/strata/dataplane/lb/flowhash"
+	"github.com/strata-dp/strata/dataplane/lb/maglev"
 	"github.com/strata-dp/strata/internal/netns"
 )
 
@@ -43,10 +45,17 @@ func TestBed(t *testing.T) {
 		t.Skip("builds namespaces and starts processes")
 	}
 	bin := strataBin(t)
-	for i, mode := range []string{"userspace", "xdp", "nft"} {
-		t.Run(mode, func(t *testing.T) {
+	for i, tc := range []struct{ mode, forwarding string }{
+		{"userspace", ""}, {"xdp", "l2"}, {"xdp", "ipip"}, {"nft", ""},
+	} {
+		mode, name := tc.mode, tc.mode
+		if tc.forwarding != "" {
+			name += "-" + tc.forwarding
+		}
+		t.Run(name, func(t *testing.T) {
 			prefix := fmt.Sprintf("lbu%d%d", os.Getpid()%10000, i)
-			opts := Options{Prefix: prefix, Mode: mode, Backends: 4, Bin: bin, StateDir: filepath.Join(t.TempDir(), "state")}
+			opts := Options{Prefix: prefix, Mode: mode, Forwarding: tc.forwarding, Backends: 4, Bin: bin,
+				StateDir: filepath.Join(t.TempDir(), "state")}
 			t.Cleanup(func() { Down(prefix, opts.StateDir) })
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -55,6 +64,9 @@ func TestBed(t *testing.T) {
 				t.Fatal(err)
 			}
 			spread(t, bed)
+			if mode != "nft" {
+				sameChoice(t, bed)
+			}
 			if mode != "nft" { // the kernel's DNAT has no health checks
 				failover(t, bed)
 			}
@@ -149,5 +161,38 @@ func TestOptionsValidate(t *testing.T) {
 				t.Fatalf("defaults() = %v, want ok=%v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// sameChoice sends flows with chosen source ports from the client and
+// checks each lands on the backend that weighted Maglev over flowhash picks
+// for its 5-tuple: the choice both the XDP program and the userspace proxy
+// must make, so a flow gets the same backend in either mode.
+func sameChoice(t *testing.T, bed *Bed) {
+	t.Helper()
+	var in []maglev.Backend
+	for _, b := range bed.Backends {
+		in = append(in, maglev.Backend{ID: b.String(), Weight: 1})
+	}
+	table, _, err := maglev.Build(in, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for i, b := range bed.Backends {
+		ids[b.String()] = fmt.Sprint(i + 1)
+	}
+	// Below the ephemeral range, so no earlier connection holds the port.
+	for sport := uint16(20000); sport < 20024; sport++ {
+		h := flowhash.Hash(clientIP, VIP.Addr(), sport, VIP.Port(), 6)
+		want := ids[table.LookupID(h)]
+		out, err := exec.Command("ip", "netns", "exec", bed.ClientNS, "curl", "-sf", "--max-time", "2",
+			"--local-port", fmt.Sprint(sport), "http://"+VIP.String()+"/whoami").Output()
+		if err != nil {
+			t.Fatalf("flow from port %d: %v", sport, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("flow %s:%d -> %s answered by backend %s, the shared table says %s", clientIP, sport, VIP, got, want)
+		}
 	}
 }

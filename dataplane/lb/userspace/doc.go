@@ -11,10 +11,12 @@
 //
 // What is dangerous here:
 //   - gnet closes a connection as soon as its peer sends FIN, and it has no
-//     way to pause reading. Sessions that half-close, or whose outbound queue
-//     grows beyond Options.MaxBuffered, therefore leave the event loop: both
-//     sockets are duplicated and handed to a goroutine pair with blocking
-//     copies, which keeps half-close semantics and real backpressure.
+//     way to pause reading. A half-closing side is kept alive through a
+//     duplicate of its socket and written to directly from the loop
+//     (halfclose.go); sessions whose outbound queue grows beyond
+//     Options.MaxBuffered, or whose direct write would block, leave the
+//     event loop: both sockets are duplicated and handed to a goroutine
+//     pair with blocking copies, which gives real backpressure.
 //   - All session state is touched only on the owning event loop; other
 //     goroutines (dialer, idle sweeper, Apply) reach it through Execute or
 //     the concurrency-safe Close.

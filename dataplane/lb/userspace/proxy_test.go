@@ -241,3 +241,88 @@ func TestProxyRetriesRefusedBackend(t *testing.T) {
 		t.Error("no connect-ok signal for the live backend")
 	}
 }
+
+// TestProxyHalfCloseStaysOnLoop covers the half-close fast path both ways:
+// a backend that answers and closes (HTTP Connection: close), and a
+// backend that shuts its write side and keeps reading.
+func TestProxyHalfCloseStaysOnLoop(t *testing.T) {
+	t.Run("backend answers and closes", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					buf := make([]byte, 64)
+					c.Read(buf)
+					c.Write([]byte("bye"))
+					c.Close()
+				}()
+			}
+		}()
+		p, vip := startProxy(t, Options{}, ln.Addr().(*net.TCPAddr).AddrPort())
+		for i := 0; i < 50; i++ {
+			c, err := net.Dial("tcp", vip.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			c.Write([]byte("hi"))
+			got, err := io.ReadAll(c)
+			c.Close()
+			if err != nil || string(got) != "bye" {
+				t.Fatalf("connection %d: got %q, %v", i, got, err)
+			}
+		}
+		if n := p.snapshot()[0].m.migrated.Load(); n != 0 {
+			t.Errorf("%d of 50 answer-and-close sessions left the event loop", n)
+		}
+		waitActive(t, p, 0)
+	})
+	t.Run("backend shuts write and keeps reading", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		got := make(chan string, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.Write([]byte("hello"))
+			c.(*net.TCPConn).CloseWrite()
+			b, _ := io.ReadAll(c)
+			got <- string(b)
+		}()
+		_, vip := startProxy(t, Options{}, ln.Addr().(*net.TCPAddr).AddrPort())
+		c, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(vip))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		greeting, err := io.ReadAll(c) // up to the backend's FIN
+		if err != nil || string(greeting) != "hello" {
+			t.Fatalf("greeting %q, %v", greeting, err)
+		}
+		c.Write([]byte("after the backend's FIN"))
+		c.CloseWrite()
+		select {
+		case b := <-got:
+			if b != "after the backend's FIN" {
+				t.Fatalf("backend read %q", b)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("backend never saw the client's data and FIN")
+		}
+	})
+}

@@ -119,9 +119,28 @@ func (s *service) sweep() {
 		s.mu.Unlock()
 		for _, sess := range idle {
 			s.m.idleClosed.Add(1)
-			sess.client.Close() //nolint:errcheck // safe on an already closed conn
+			s.closeIdle(sess)
 		}
 	}
+}
+
+// closeIdle closes whichever sides of a session are still on its loop
+// (after a half-close only one is).
+func (s *service) closeIdle(sess *session) {
+	loop := sess.client.EventLoop()
+	loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error { //nolint:errcheck // engine stop closes all
+		if sess.migrated || sess.ended.Load() {
+			return nil
+		}
+		sess.closing = true
+		if sess.clientOpen {
+			return loop.Close(sess.client)
+		}
+		if sess.backendOpen {
+			return loop.Close(sess.backend)
+		}
+		return nil
+	}))
 }
 
 // stop drains the service until ctx is done, then closes everything.

@@ -30,6 +30,10 @@ type session struct {
 	// waits for its outbound queues to drain before leaving the loop.
 	migrating bool
 	migrated  bool
+	// halfOpen: one side sent FIN, its FIN was passed on, and its socket
+	// is held by its duplicate; the other side stays on the loop and its
+	// bytes are written straight to the duplicate (see halfclose.go).
+	halfOpen bool
 	// eof records which side sent FIN when migration started for half-close.
 	clientEOF, backendEOF bool
 	clientFd, backendFd   int // duplicates held across migration, or -1
@@ -101,6 +105,9 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if !ok || sess.migrating || sess.migrated {
 		return gnet.None
 	}
+	if sess.halfOpen {
+		return h.halfTraffic(sess, c)
+	}
 	src, dst, up := c, sess.backend, true
 	if c != sess.client {
 		dst, up = sess.client, false
@@ -160,6 +167,9 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 	}
 	if !isClient && !sess.closing && isReset(err) {
 		h.svc.observe(sess.addr, SignalReset)
+	}
+	if sess.halfOpen && isReset(err) {
+		sess.resetDups()
 	}
 	if peerOpen {
 		if isReset(err) {
@@ -236,6 +246,9 @@ func (h *handler) keepHalfClosed(sess *session, c gnet.Conn, isClient bool, peer
 		sess.late = append(sess.late, data...)
 	}
 	if peerOpen {
+		if !sess.migrating && len(sess.early) == 0 && len(sess.late) == 0 && h.passFIN(sess, peer) {
+			return true
+		}
 		h.svc.startMigration(sess)
 	}
 	return true

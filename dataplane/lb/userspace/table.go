@@ -1,17 +1,12 @@
 package userspace
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"sync/atomic"
 
 	"github.com/strata-dp/strata/dataplane/lb"
 )
-
-// ErrNoBackend means every backend of the service is drained (weight 0) or
-// failed to connect for this flow.
-var ErrNoBackend = errors.New("userspace: no backend available")
 
 // maxAttempts bounds how many backends one new connection tries before the
 // client is closed; each failed attempt is a passive health signal.

@@ -70,11 +70,35 @@ func (b *Balancer) clearGeneration(gen uint32) error {
 	if err := deleteWhere(b.maps.LbVips, func(k *lbVipKey) bool { return uint32(k.Gen) == gen }); err != nil {
 		return err
 	}
-	for i := uint32(0); i < MaxServices; i++ {
-		err := b.maps.LbTables.Delete(gen*MaxServices + i)
+	keys := make([]uint32, MaxServices)
+	for i := range keys {
+		keys[i] = gen*MaxServices + uint32(i)
+		err := b.maps.LbTables.Delete(keys[i])
 		if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 			return err
 		}
+	}
+	if _, err := b.maps.LbSvcEpochs.BatchUpdate(keys, make([]uint32, MaxServices), nil); err != nil {
+		return fmt.Errorf("clear epochs: %w", err)
+	}
+	return nil
+}
+
+// writeVIPFilter sets the prefilter bits of every VIP of p in gen, and
+// clears all others. It runs before the flip, like everything of gen.
+func (b *Balancer) writeVIPFilter(gen uint32, p *plan) error {
+	const words = vipFilterBits / 64
+	bits := make([]uint64, words)
+	for _, s := range p.services {
+		bit := vipFilterBit(s.family, s.addr)
+		bits[bit/64] |= 1 << (bit % 64)
+	}
+	keys := make([]uint32, words)
+	for i := range keys {
+		keys[i] = gen*words + uint32(i)
+	}
+	if _, err := b.maps.LbVipFilter.BatchUpdate(keys, bits, nil); err != nil {
+		return fmt.Errorf("vip filter: %w", err)
 	}
 	return nil
 }
@@ -103,6 +127,9 @@ func deleteWhere[K any](m *ebpf.Map, match func(*K) bool) error {
 }
 
 func (b *Balancer) writeGeneration(ctx context.Context, gen uint32, p *plan) error {
+	if err := b.writeVIPFilter(gen, p); err != nil {
+		return err
+	}
 	for _, s := range p.services {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -119,7 +146,7 @@ func (b *Balancer) writeGeneration(ctx context.Context, gen uint32, p *plan) err
 				return fmt.Errorf("service %s: %w", s.svc.Key(), err)
 			}
 		}
-		val := lbSvcValue{Id: s.id, Table: table, Size: uint32(len(s.slots)), Sched: s.sched, Fwd: s.fwd}
+		val := lbSvcValue{Id: s.id, Table: table, Size: uint32(len(s.slots)), Sched: s.sched, Fwd: s.fwd, Epoch: s.epoch}
 		var err error
 		if s.family == familyV4 {
 			key := lbSvcKey4{Addr: binary.NativeEndian.Uint32(s.addr[:4]), Port: be16(s.port), Proto: s.proto, Gen: uint8(gen)}
@@ -130,6 +157,9 @@ func (b *Balancer) writeGeneration(ctx context.Context, gen uint32, p *plan) err
 		}
 		if err != nil {
 			return fmt.Errorf("service %s: %w", s.svc.Key(), err)
+		}
+		if err := b.maps.LbSvcEpochs.Put(gen*MaxServices+s.id, s.epoch); err != nil {
+			return fmt.Errorf("service %s epoch: %w", s.svc.Key(), err)
 		}
 		vk := lbVipKey{Gen: uint8(gen), Family: s.family, Addr: s.addr}
 		if err := b.maps.LbVips.Put(&vk, uint32(1)); err != nil {

@@ -21,6 +21,7 @@ type Balancer struct {
 	maps      lbMaps
 	prog      *ebpf.Program
 	bench     *ebpf.Program // only for MeasureTestRun
+	ctInsert  *ebpf.Program // only for MeasureTestRun
 	innerSpec *ebpf.MapSpec
 	link      link.Link
 	mode      string // ModeNative, ModeGeneric, or "" when not attached
@@ -44,8 +45,9 @@ type loadedObjects struct {
 
 type loadedBench struct {
 	lbMaps
-	XdpLb *ebpf.Program `ebpf:"xdp_lb"`
-	Bench *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
+	XdpLb    *ebpf.Program `ebpf:"xdp_lb"`
+	Bench    *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
+	CTInsert *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
 }
 
 // loadMode selects what newBalancer loads beyond the production program.
@@ -100,7 +102,7 @@ func (b *Balancer) load(spec *ebpf.CollectionSpec, bench bool) error {
 			if err := spec.LoadAndAssign(&o, collOpts); err != nil {
 				return err
 			}
-			b.maps, b.prog, b.bench = o.lbMaps, o.XdpLb, o.Bench
+			b.maps, b.prog, b.bench, b.ctInsert = o.lbMaps, o.XdpLb, o.Bench, o.CTInsert
 			return nil
 		}
 		var o loadedObjects
@@ -228,7 +230,7 @@ func (b *Balancer) unpin() error {
 func (b *Balancer) allMaps() []*ebpf.Map {
 	m := &b.maps
 	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack4, m.LbConntrack6,
-		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcStats, m.LbTables, m.LbVips, m.LbWrrCursor}
+		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcEpochs, m.LbSvcStats, m.LbTables, m.LbVipFilter, m.LbVips, m.LbWrrCursor}
 }
 
 func (b *Balancer) closeObjects() {
@@ -237,7 +239,7 @@ func (b *Balancer) closeObjects() {
 			m.Close()
 		}
 	}
-	for _, p := range []*ebpf.Program{b.prog, b.bench} {
+	for _, p := range []*ebpf.Program{b.prog, b.bench, b.ctInsert} {
 		if p != nil {
 			p.Close()
 		}

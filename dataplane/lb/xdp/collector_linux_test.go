@@ -1,11 +1,14 @@
 package xdp
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/strata-dp/strata/internal/packet"
 )
 
 // TestCollector: the Prometheus view matches the traffic, and the registry's
@@ -82,4 +85,20 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 		}
 	}
 	return out
+}
+
+func TestDecapCollector(t *testing.T) {
+	h := newDecapHarness(t)
+	inner := tcp("198.18.9.1:1000", "198.18.0.11:80").L3()
+	frame := append(packet.Ethernet(lbMAC, clientMAC, nil, packet.EtherTypeIPv4),
+		packet.IPv4(netip.MustParseAddr("198.18.255.1"), netip.MustParseAddr("198.18.2.1"), packet.ProtoIPIP, 64, 0, 0, nil, inner)...)
+	h.run(t, frame)
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(h.d); err != nil {
+		t.Fatal(err)
+	}
+	got := gather(t, reg)
+	if v := got[`strata_lb_decap_packets_total{result="decap_v4"}`]; v != 1 {
+		t.Errorf("decap_v4 = %v, want 1 (have %v)", v, got)
+	}
 }

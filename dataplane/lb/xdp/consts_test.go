@@ -43,6 +43,7 @@ func TestConstsMatchC(t *testing.T) {
 		{"LB_GENERATIONS", generations, define("LB_GENERATIONS")},
 		{"LB_MAX_VLANS", maxVLANs, define("LB_MAX_VLANS")},
 		{"LB_ENCAP_TTL", encapTTL, define("LB_ENCAP_TTL")},
+		{"LB_VIP_FILTER_BITS", vipFilterBits, define("LB_VIP_FILTER_BITS")},
 		{"pass reasons", passReasons, enumCount("LB_PASS_NOT_IP", "LB_PASS_MAX")},
 		{"drop reasons", dropReasons, enumCount("LB_DROP_FRAGMENT", "LB_DROP_MAX")},
 		{"decap stats", decapStats, enumCount("DECAP_V4", "DECAP_MAX")},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Decap is the tc ingress IPIP decapsulation program (bpf/decap.bpf.c)
@@ -61,6 +62,21 @@ func (d *Decap) Stats() (map[string]uint64, error) {
 		}
 	}
 	return out, nil
+}
+
+// Describe implements prometheus.Collector.
+func (d *Decap) Describe(ch chan<- *prometheus.Desc) { ch <- descDecap }
+
+// Collect implements prometheus.Collector.
+func (d *Decap) Collect(ch chan<- prometheus.Metric) {
+	st, err := d.Stats()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descDecap, err)
+		return
+	}
+	for r, v := range st {
+		ch <- prometheus.MustNewConstMetric(descDecap, prometheus.CounterValue, float64(v), r)
+	}
 }
 
 // Close detaches and unloads the program.

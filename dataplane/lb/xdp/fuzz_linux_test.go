@@ -40,6 +40,9 @@ func frameFromFuzz(data []byte) []byte {
 		Proto: protos[int(r.byte())%len(protos)],
 		TTL:   r.byte(), TOS: r.byte(),
 	}
+	if s.Proto == packet.ProtoTCP && flagsHint(data) {
+		s.TCPFlags = tcpACK
+	}
 	flags := r.byte()
 	for i := 0; i < int(flags%3); i++ {
 		s.VLANs = append(s.VLANs, r.u16()&0xfff)
@@ -116,3 +119,6 @@ func (h *harness) resetConntrack(t testing.TB) {
 	}
 	clear(h.model.ct)
 }
+
+// flagsHint picks SYN or ACK segments for TCP from the input's parity.
+func flagsHint(data []byte) bool { return len(data)%2 == 0 }

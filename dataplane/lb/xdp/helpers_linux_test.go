@@ -133,9 +133,24 @@ func backend(addr string, weight uint32, last byte) lb.Backend {
 	return lb.Backend{Addr: ap(addr), Weight: weight, MAC: mac(last)}
 }
 
+// tcp is a mid-connection segment (ACK): the first one of a 5-tuple the
+// program has not seen is scheduled, later ones hit the connection table.
 func tcp(src, dst string) packet.Spec {
-	return packet.Spec{SrcMAC: clientMAC, DstMAC: lbMAC, Src: ap(src), Dst: ap(dst), Proto: packet.ProtoTCP, Payload: []byte("GET / HTTP/1.1\r\n\r\n")}
+	return packet.Spec{SrcMAC: clientMAC, DstMAC: lbMAC, Src: ap(src), Dst: ap(dst), Proto: packet.ProtoTCP,
+		TCPFlags: tcpACK, Payload: []byte("GET / HTTP/1.1\r\n\r\n")}
 }
+
+// syn is a connection's first segment.
+func syn(src, dst string) packet.Spec {
+	s := tcp(src, dst)
+	s.TCPFlags = tcpSYN
+	return s
+}
+
+const (
+	tcpSYN = 0x02
+	tcpACK = 0x10
+)
 
 func udp(src, dst string) packet.Spec {
 	s := tcp(src, dst)

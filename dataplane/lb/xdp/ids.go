@@ -1,6 +1,9 @@
 package xdp
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // idAllocator hands out stable counter ids for services and backends, so a
 // service keeps its counters across generations. An id freed by an Apply is
@@ -12,15 +15,22 @@ type idAllocator struct {
 }
 
 type idSpace struct {
-	limit   uint32
-	byKey   map[string]uint32
-	cooling map[uint32]bool // freed by the last assign
+	// epochs change whenever an id is given to a key anew, so a tracked
+	// flow can tell its service from a later one that reuses the id. They
+	// start from the clock so that a restarted manager does not repeat the
+	// epochs a previous one left in pinned flows.
+	epochs    map[string]uint32
+	nextEpoch uint32
+	limit     uint32
+	byKey     map[string]uint32
+	cooling   map[uint32]bool // freed by the last assign
 }
 
 func newIDAllocator() *idAllocator {
 	return &idAllocator{
-		services: idSpace{limit: MaxServices, byKey: map[string]uint32{}},
-		backends: idSpace{limit: MaxBackends, byKey: map[string]uint32{}},
+		services: idSpace{limit: MaxServices, byKey: map[string]uint32{}, epochs: map[string]uint32{},
+			nextEpoch: uint32(time.Now().Unix())},
+		backends: idSpace{limit: MaxBackends, byKey: map[string]uint32{}, epochs: map[string]uint32{}},
 	}
 }
 
@@ -46,6 +56,7 @@ func (a *idAllocator) assign(p *plan) error {
 	k := 0
 	for i := range p.services {
 		p.services[i].id = svcIDs[i]
+		p.services[i].epoch = a.services.epochs[svcKeys[i]]
 		for j := range p.services[i].backends {
 			p.services[i].backends[j].id = beIDs[k]
 			k++
@@ -83,8 +94,18 @@ func (s *idSpace) assign(keys []string) ([]uint32, error) {
 			id = free
 			used[id] = true
 			next[k] = id
+			s.nextEpoch++
+			if s.nextEpoch == 0 {
+				s.nextEpoch = 1 // 0 means "no service" to the program
+			}
+			s.epochs[k] = s.nextEpoch
 		}
 		out[i] = id
+	}
+	for k := range s.epochs {
+		if _, ok := next[k]; !ok {
+			delete(s.epochs, k)
+		}
 	}
 	s.byKey, s.cooling = next, freedNow
 	return out, nil

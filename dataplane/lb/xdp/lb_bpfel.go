@@ -62,11 +62,12 @@ type lbCtKey6 struct {
 }
 
 type lbCtValue struct {
-	_     structs.HostLayout
-	Be    lbBackend
-	SvcId uint32
-	Fwd   uint8
-	Pad   [3]uint8
+	_        structs.HostLayout
+	Be       lbBackend
+	SvcId    uint32
+	Fwd      uint8
+	Pad      [3]uint8
+	SvcEpoch uint32
 }
 
 type lbGlobalStats struct {
@@ -103,6 +104,7 @@ type lbSvcValue struct {
 	Sched uint8
 	Fwd   uint8
 	Pad   uint16
+	Epoch uint32
 }
 
 type lbVipKey struct {
@@ -125,10 +127,13 @@ const (
 	lbMapLbServices4        = "lb_services4"
 	lbMapLbServices6        = "lb_services6"
 	lbMapLbStats            = "lb_stats"
+	lbMapLbSvcEpochs        = "lb_svc_epochs"
 	lbMapLbSvcStats         = "lb_svc_stats"
 	lbMapLbTables           = "lb_tables"
+	lbMapLbVipFilter        = "lb_vip_filter"
 	lbMapLbVips             = "lb_vips"
 	lbMapLbWrrCursor        = "lb_wrr_cursor"
+	lbProgXdpBenchCtInsert  = "xdp_bench_ct_insert"
 	lbProgXdpLb             = "xdp_lb"
 	lbProgXdpLbBenchNewflow = "xdp_lb_bench_newflow"
 )
@@ -175,6 +180,7 @@ type lbSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbProgramSpecs struct {
+	XdpBenchCtInsert  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_insert"`
 	XdpLb             *ebpf.ProgramSpec `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.ProgramSpec `ebpf:"xdp_lb_bench_newflow"`
 }
@@ -191,8 +197,10 @@ type lbMapSpecs struct {
 	LbServices4    *ebpf.MapSpec `ebpf:"lb_services4"`
 	LbServices6    *ebpf.MapSpec `ebpf:"lb_services6"`
 	LbStats        *ebpf.MapSpec `ebpf:"lb_stats"`
+	LbSvcEpochs    *ebpf.MapSpec `ebpf:"lb_svc_epochs"`
 	LbSvcStats     *ebpf.MapSpec `ebpf:"lb_svc_stats"`
 	LbTables       *ebpf.MapSpec `ebpf:"lb_tables"`
+	LbVipFilter    *ebpf.MapSpec `ebpf:"lb_vip_filter"`
 	LbVips         *ebpf.MapSpec `ebpf:"lb_vips"`
 	LbWrrCursor    *ebpf.MapSpec `ebpf:"lb_wrr_cursor"`
 }
@@ -231,8 +239,10 @@ type lbMaps struct {
 	LbServices4    *ebpf.Map `ebpf:"lb_services4"`
 	LbServices6    *ebpf.Map `ebpf:"lb_services6"`
 	LbStats        *ebpf.Map `ebpf:"lb_stats"`
+	LbSvcEpochs    *ebpf.Map `ebpf:"lb_svc_epochs"`
 	LbSvcStats     *ebpf.Map `ebpf:"lb_svc_stats"`
 	LbTables       *ebpf.Map `ebpf:"lb_tables"`
+	LbVipFilter    *ebpf.Map `ebpf:"lb_vip_filter"`
 	LbVips         *ebpf.Map `ebpf:"lb_vips"`
 	LbWrrCursor    *ebpf.Map `ebpf:"lb_wrr_cursor"`
 }
@@ -247,8 +257,10 @@ func (m *lbMaps) Close() error {
 		m.LbServices4,
 		m.LbServices6,
 		m.LbStats,
+		m.LbSvcEpochs,
 		m.LbSvcStats,
 		m.LbTables,
+		m.LbVipFilter,
 		m.LbVips,
 		m.LbWrrCursor,
 	)
@@ -264,12 +276,14 @@ type lbVariables struct {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbPrograms struct {
+	XdpBenchCtInsert  *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
 	XdpLb             *ebpf.Program `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
 }
 
 func (p *lbPrograms) Close() error {
 	return _LbClose(
+		p.XdpBenchCtInsert,
 		p.XdpLb,
 		p.XdpLbBenchNewflow,
 	)

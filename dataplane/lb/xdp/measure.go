@@ -61,11 +61,19 @@ type TestRunResult struct {
 	// FlowHit is a packet of an established flow (connection-table hit),
 	// L2 forwarding, XDP_TX.
 	FlowHit Measurement
-	// NewFlow is a new flow on every run (Maglev lookup and connection
-	// table insert), L2 forwarding, XDP_TX.
+	// NewFlow is a new TCP connection (SYN) on every run: Maglev lookup
+	// and connection-table insert, L2 forwarding, XDP_TX. A SYN skips the
+	// connection-table lookup.
 	NewFlow Measurement
+	// NewFlowNoSYN is the first packet of an unknown flow that is not a
+	// SYN (any UDP flow, or TCP picked up mid-connection): it also pays a
+	// connection-table lookup that misses.
+	NewFlowNoSYN Measurement
 	// Pass is a TCP packet to no service (XDP_PASS).
-	Pass          Measurement
+	Pass Measurement
+	// CTInsert is a program that only inserts a new flow into the IPv4
+	// connection table and drops: the kernel's floor for NewFlow.
+	CTInsert      Measurement
 	Repeat        int
 	NewFlowRepeat int
 	Elapsed       time.Duration

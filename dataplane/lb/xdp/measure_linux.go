@@ -18,8 +18,8 @@ import (
 
 // MeasureTestRun measures the program's cost per packet through
 // BPF_PROG_TEST_RUN on a private, unattached, unpinned instance: the
-// flow-hit path, the new-flow path, the pass path and a bare XDP_DROP
-// baseline, each in opts.Samples samples of opts.Repeat runs.
+// flow-hit path, the new-flow path, the pass path, and two floors: a bare
+// XDP_DROP and a bare connection-table insert, each in opts.Samples samples.
 //
 // BPF_PROG_TEST_RUN with repeat reruns the same buffer, so a repeated
 // packet is a new flow only once. The flow-hit sample therefore runs one
@@ -37,7 +37,9 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		Baseline:      Measurement{Name: "xdp-drop"},
 		FlowHit:       Measurement{Name: "flow-hit"},
 		NewFlow:       Measurement{Name: "new-flow"},
+		NewFlowNoSYN:  Measurement{Name: "new-flow-nosyn"},
 		Pass:          Measurement{Name: "pass"},
+		CTInsert:      Measurement{Name: "ct-insert"},
 	}
 	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
 	if err != nil {
@@ -64,19 +66,23 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	}
 	defer drop.Close()
 
-	frame := func(src string, dst string) []byte {
+	// flags: SYN (0x02) opens a connection, ACK (0x10) is mid-connection.
+	frame := func(src string, dst string, flags uint8) []byte {
 		return packet.Spec{
 			SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
 			Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
-			Proto: packet.ProtoTCP, Payload: make([]byte, 6),
+			Proto: packet.ProtoTCP, TCPFlags: flags, Payload: make([]byte, 6),
 		}.Bytes()
 	}
-	hit := frame("198.18.100.1:1000", "198.18.0.10:80")
+	hit := frame("198.18.100.1:1000", "198.18.0.10:80", tcpFlagACK)
 	// Sample s starts at source 198.18.(101+s/250).(s%250+1), port 1.
-	newFlowFrame := func(s int) []byte {
-		return frame(fmt.Sprintf("198.18.%d.%d:1", 101+s/250, s%250+1), "198.18.0.10:80")
+	newFlowFrame := func(s int, flags uint8) []byte {
+		return frame(fmt.Sprintf("198.18.%d.%d:1", 101+s/250, s%250+1), "198.18.0.10:80", flags)
 	}
-	pass := frame("198.18.100.1:1000", "198.18.0.99:80")
+	insertFrame := func(s int) []byte {
+		return frame(fmt.Sprintf("198.18.%d.%d:1", 201+s/250, s%250+1), "198.18.0.10:80", tcpFlagACK)
+	}
+	pass := frame("198.18.100.1:1000", "198.18.0.99:80", tcpFlagACK)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	// Establish the flow-hit flow.
@@ -97,8 +103,12 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 			{&res.Baseline, drop, hit, opts.Repeat, 1},
 			{&res.FlowHit, b.prog, hit, opts.Repeat, xdpTXAction},
 			// A fresh source address per sample: its ports are new flows.
-			{&res.NewFlow, b.bench, newFlowFrame(s), res.NewFlowRepeat, xdpTXAction},
+			{&res.NewFlow, b.bench, newFlowFrame(s, tcpFlagSYN), res.NewFlowRepeat, xdpTXAction},
+			// Addresses 198.18.101+ for SYN samples, +50 for mid-stream ones.
+			{&res.NewFlowNoSYN, b.bench, newFlowFrame(s+50*250, tcpFlagACK), res.NewFlowRepeat, xdpTXAction},
 			{&res.Pass, b.prog, pass, opts.Repeat, xdpPassAction},
+			// Its own source addresses (198.18.201+...): new keys too.
+			{&res.CTInsert, b.ctInsert, insertFrame(s), res.NewFlowRepeat, 1},
 		}
 		for _, st := range steps {
 			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)
@@ -115,7 +125,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	if err != nil {
 		return res, err
 	}
-	wantNew := uint64(res.NewFlowRepeat*opts.Samples + 1)
+	wantNew := uint64(2*res.NewFlowRepeat*opts.Samples + 1)
 	if st.ConntrackMisses < wantNew {
 		return res, errors.New("xdp: new-flow runs were not all new flows")
 	}
@@ -123,7 +133,11 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	return res, nil
 }
 
-const xdpTXAction = 3
+const (
+	xdpTXAction = 3
+	tcpFlagSYN  = 0x02
+	tcpFlagACK  = 0x10
+)
 
 func expect(p *ebpf.Program, in []byte, repeat int, want uint32) error {
 	ret, _, err := p.Benchmark(in, repeat, nil)

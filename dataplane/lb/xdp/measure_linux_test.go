@@ -16,11 +16,11 @@ func TestMeasureTestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []Measurement{res.Baseline, res.FlowHit, res.NewFlow, res.Pass} {
+	for _, m := range []Measurement{res.Baseline, res.FlowHit, res.NewFlow, res.NewFlowNoSYN, res.Pass, res.CTInsert} {
 		if len(m.Samples) != 3 || m.Median() <= 0 {
 			t.Errorf("%s: samples %v", m.Name, m.Samples)
 		}
-		t.Logf("%-9s median %6.1f ns/pkt (min %.1f, max %.1f)", m.Name, m.Median(), m.Min(), m.Max())
+		t.Logf("%-14s median %6.1f ns/pkt (min %.1f, max %.1f)", m.Name, m.Median(), m.Min(), m.Max())
 	}
 }
 
@@ -48,4 +48,12 @@ func BenchmarkNewFlow(b *testing.B) {
 }
 func BenchmarkPass(b *testing.B) {
 	benchmarkPath(b, func(r TestRunResult) Measurement { return r.Pass })
+}
+
+func BenchmarkCTInsert(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTInsert })
+}
+
+func BenchmarkNewFlowNoSYN(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.NewFlowNoSYN })
 }

@@ -34,6 +34,9 @@ var (
 		"Fraction of Maglev slots that changed backend in the last rebuild.", []string{"service"}, nil)
 )
 
+var descDecap = prometheus.NewDesc("strata_lb_decap_packets_total",
+	"Packets seen by the tc IPIP decapsulation program, by result.", []string{"result"}, nil)
+
 var allDescs = []*prometheus.Desc{descSvcPackets, descSvcBytes, descSvcFlows, descBePackets, descBeBytes,
 	descBeFlows, descConntrack, descVerdicts, descPasses, descDrops, descGeneration, descAttached,
 	descImbalance, descChurn}

@@ -55,6 +55,7 @@ func (m *model) apply(p *plan, gen uint32) { m.p, m.gen = p, gen }
 
 type parsed struct {
 	key    modelKey
+	syn    bool
 	l2Len  int
 	ipLen  int
 	tos    uint8
@@ -143,6 +144,7 @@ func modelL4(l4 []byte, p *parsed) int {
 		if len(l4) < 20 {
 			return parseMalformed
 		}
+		p.syn = l4[13]&0x12 == 0x02
 	case packet.ProtoUDP:
 		if len(l4) < 8 {
 			return parseMalformed
@@ -188,6 +190,7 @@ func (m *model) process(in []byte) (int, []byte) {
 		return m.pass("no_service"), in
 	}
 	flow, hit := m.ct[p.key]
+	hit = hit && !p.syn // a SYN is always scheduled afresh
 	newFlow := uint64(0)
 	if hit {
 		m.counter.ConntrackHits++

@@ -2,26 +2,28 @@ package xdp
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
-	"time"
+
+	"github.com/strata-dp/strata/dataplane/lb/maglev"
 )
 
 // Limits, mirroring bpf/lib/consts.h (TestConstsMatchC checks they agree).
 const (
-	MaxServices        = 256
-	MaxBackends        = 4096
-	DefaultTableSize   = 65537
-	DefaultConntrack   = 262144
-	MaxConntrack       = 1 << 24
-	generations        = 2
-	DefaultPinDir      = "/sys/fs/bpf/strata"
-	maxVLANs           = 2
-	encapTTL           = 64
-	passReasons        = 4
-	dropReasons        = 5
-	decapStats         = 5
-	defaultApplyBudget = 30 * time.Second
+	MaxServices      = 256
+	MaxBackends      = 4096
+	DefaultTableSize = 65537
+	DefaultConntrack = 262144
+	MaxConntrack     = 1 << 24
+	generations      = 2
+	DefaultPinDir    = "/sys/fs/bpf/strata"
+	maxVLANs         = 2
+	vipFilterBits    = 65536
+	encapTTL         = 64
+	passReasons      = 4
+	dropReasons      = 5
+	decapStats       = 5
 )
 
 // Attach modes.
@@ -84,7 +86,7 @@ func (o *Options) setDefaults() error {
 	switch o.Mode {
 	case ModeAuto, ModeNative, ModeGeneric:
 	default:
-		return errors.Join(ErrBadOption, errors.New("mode "+o.Mode+" is not one of auto, native, generic"))
+		return fmt.Errorf("%w: mode %q is not one of auto, native, generic", ErrBadOption, o.Mode)
 	}
 	if o.PinDir == "" {
 		o.PinDir = DefaultPinDir
@@ -92,11 +94,14 @@ func (o *Options) setDefaults() error {
 	if o.TableSize == 0 {
 		o.TableSize = DefaultTableSize
 	}
+	if _, _, err := maglev.Build([]maglev.Backend{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
+		return fmt.Errorf("%w: table size %d: %w", ErrBadOption, o.TableSize, err)
+	}
 	if o.ConntrackSize == 0 {
 		o.ConntrackSize = DefaultConntrack
 	}
 	if o.ConntrackSize > MaxConntrack {
-		return errors.Join(ErrBadOption, errors.New("conntrack size too large"))
+		return fmt.Errorf("%w: conntrack size %d (max %d)", ErrBadOption, o.ConntrackSize, MaxConntrack)
 	}
 	if !o.EncapSource4.IsValid() {
 		o.EncapSource4 = DefaultEncapSource4
@@ -105,7 +110,7 @@ func (o *Options) setDefaults() error {
 		o.EncapSource6 = DefaultEncapSource6
 	}
 	if !o.EncapSource4.Addr().Is4() || o.EncapSource6.Addr().Is4() {
-		return errors.Join(ErrBadOption, errors.New("encap source prefixes must be IPv4 and IPv6"))
+		return fmt.Errorf("%w: encap sources %v, %v: want an IPv4 and an IPv6 prefix", ErrBadOption, o.EncapSource4, o.EncapSource6)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

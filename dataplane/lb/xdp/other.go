@@ -59,3 +59,9 @@ func (*Decap) Stats() (map[string]uint64, error) { return nil, ErrUnsupported }
 
 // Close does nothing.
 func (*Decap) Close() error { return nil }
+
+// Describe implements prometheus.Collector.
+func (*Decap) Describe(ch chan<- *prometheus.Desc) { ch <- descDecap }
+
+// Collect implements prometheus.Collector; there is nothing to collect.
+func (*Decap) Collect(chan<- prometheus.Metric) {}

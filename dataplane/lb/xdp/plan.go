@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -36,6 +37,7 @@ type plannedService struct {
 	port   uint16
 	proto  uint8
 	id     uint32 // stable counter id
+	epoch  uint32 // changes when id is given to this service anew
 	table  uint32 // index within the generation, 0..len(services)-1
 	sched  uint8
 	fwd    uint8
@@ -130,7 +132,7 @@ func planService(s lb.Service, tableSize uint32, prev *maglev.Table) (plannedSer
 	case schedWRR:
 		r, err := wrr.Build(mb, tableSize)
 		switch {
-		case err == wrr.ErrNoCapacity:
+		case errors.Is(err, wrr.ErrNoCapacity):
 			order = sortedBackends(mb)
 		case err != nil:
 			return ps, err
@@ -140,7 +142,7 @@ func planService(s lb.Service, tableSize uint32, prev *maglev.Table) (plannedSer
 	default:
 		t, st, err := maglev.Rebuild(prev, mb, tableSize)
 		switch {
-		case err == maglev.ErrNoCapacity:
+		case errors.Is(err, maglev.ErrNoCapacity):
 			order = sortedBackends(mb)
 		case err != nil:
 			return ps, err

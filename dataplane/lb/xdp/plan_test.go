@@ -102,7 +102,7 @@ func TestIDAllocator(t *testing.T) {
 			t.Errorf("step %d: ids %s, want %s", i, got, st.want)
 		}
 	}
-	full := &idSpace{limit: 2, byKey: map[string]uint32{}}
+	full := &idSpace{limit: 2, byKey: map[string]uint32{}, epochs: map[string]uint32{}}
 	if _, err := full.assign([]string{"x", "y", "z"}); !errors.Is(err, ErrTooMany) {
 		t.Errorf("over the limit: %v", err)
 	}

@@ -157,6 +157,9 @@ func TestPacketTable(t *testing.T) {
 	cases := []pktCase{
 		{name: "tcp4 new flow", frame: tcp("198.18.9.1:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), check: l2Check},
 		{name: "tcp4 established", frame: tcp("198.18.9.1:1000", "198.18.0.10:80").Bytes(), want: tx(web4, false), sameAs: "tcp4 new flow", check: l2Check},
+		{name: "tcp4 SYN on a tracked tuple is scheduled afresh", frame: syn("198.18.9.1:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), sameAs: "tcp4 new flow", check: l2Check},
+		{name: "tcp4 SYN new flow", frame: syn("198.18.9.9:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), check: l2Check},
+		{name: "tcp4 SYN flow established", frame: tcp("198.18.9.9:1000", "198.18.0.10:80").Bytes(), want: tx(web4, false), sameAs: "tcp4 SYN new flow", check: l2Check},
 		{name: "tcp4 second flow", frame: tcp("198.18.9.2:1000", "198.18.0.10:80").Bytes(), want: tx(web4, true), check: l2Check},
 		{name: "udp4 new flow", frame: udp("198.18.9.1:5000", "198.18.0.10:53").Bytes(), want: tx(dns4, true), check: l2Check},
 		{name: "udp4 established", frame: udp("198.18.9.1:5000", "198.18.0.10:53").Bytes(), want: tx(dns4, false), sameAs: "udp4 new flow", check: l2Check},
@@ -165,6 +168,7 @@ func TestPacketTable(t *testing.T) {
 		{name: "tcp6 established", frame: tcp("[fd00:5354:9::1]:1000", "[fd00:5354::10]:443").Bytes(), want: tx(web6, false), sameAs: "tcp6 new flow", check: l2Check},
 		{name: "tcp4 802.1Q", frame: vlan(tcp("198.18.9.3:1000", "198.18.0.10:80"), 100), want: tx(web4, true), check: l2Check},
 		{name: "tcp4 802.1ad+802.1Q", frame: vlan(tcp("198.18.9.4:1000", "198.18.0.10:80"), 100, 200), want: tx(web4, true), check: l2Check},
+		{name: "tcp6 SYN new flow", frame: syn("[fd00:5354:9::7]:1000", "[fd00:5354::10]:443").Bytes(), want: tx(web6, true), check: l2Check},
 		{name: "tcp6 802.1Q", frame: vlan(tcp("[fd00:5354:9::2]:1000", "[fd00:5354::10]:443"), 7), want: tx(web6, true), check: l2Check},
 		{name: "tcp4 IP options", frame: opts.Bytes(), want: tx(web4, true), check: l2Check},
 		{name: "tcp4 TTL 1 forwarded unchanged", frame: withTTL(tcp("198.18.9.5:1000", "198.18.0.10:80"), 1), want: tx(web4, true), check: l2Check},
@@ -407,4 +411,36 @@ func macOwner(out []byte) string {
 		}
 	}
 	return fmt.Sprintf("%x", out[0:6])
+}
+
+// TestServiceRemoval: a tracked flow of a removed service is no longer
+// balanced, even when another service inherits the removed one's counter
+// id; when its VIP comes back, the flow resumes on its old backend.
+func TestServiceRemoval(t *testing.T) {
+	h := newHarness(t)
+	full := tableConfig()
+	h.apply(full)
+	flow := tcp("198.18.70.1:1000", "198.18.0.10:80").Bytes()
+	_, out := h.run(t, flow)
+	be := macOwner(out)
+	without := lb.Config{Services: full.Services[1:]}
+	// Three Applies without web4 let its id cool and be reused by "new".
+	for i := 0; i < 3; i++ {
+		cfg := without
+		if i == 2 {
+			cfg.Services = append(slices.Clone(without.Services), lb.Service{Name: "new",
+				VIP: ap("198.18.0.20:80"), Proto: lb.TCP, Backends: []lb.Backend{backend("198.18.5.1:80", 1, 20)}})
+		}
+		h.apply(cfg)
+		if got, _ := h.run(t, flow); got != xdpPass {
+			t.Fatalf("apply %d without the service: verdict %d, want pass", i, got)
+		}
+	}
+	h.apply(full)
+	for i := 0; i < 2; i++ {
+		got, out := h.run(t, flow)
+		if got != xdpTX || macOwner(out) != be {
+			t.Fatalf("service back: verdict %d to %s, want TX to %s", got, macOwner(out), be)
+		}
+	}
 }

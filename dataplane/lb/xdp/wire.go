@@ -46,3 +46,12 @@ func addrFromIP(ip []byte) netip.Addr {
 	a, _ := netip.AddrFromSlice(ip)
 	return a.Unmap()
 }
+
+// vipFilterBit is vip_bit in bpf/lib/lb.h: the prefilter bit of an address.
+func vipFilterBit(family uint8, addr [16]byte) uint32 {
+	w := binary.BigEndian.Uint32(addr[0:4])
+	if family == familyV6 {
+		w ^= binary.BigEndian.Uint32(addr[4:8]) ^ binary.BigEndian.Uint32(addr[8:12]) ^ binary.BigEndian.Uint32(addr[12:16])
+	}
+	return (w * 0x9e3779b1) >> 16 & (vipFilterBits - 1)
+}
