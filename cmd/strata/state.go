@@ -35,7 +35,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	slow := fs.Duration("slow-timeout", 10*time.Second, "close connections whose replies stay unsent this long")
 	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
 	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
-	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: one per CPU)")
+	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -79,7 +79,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		*nodeID = "state-" + portOf(*listen, *respAddr)
 	}
 
-	tuneGC(mem)
+	tuneGC()
 	eng, err := state.New(state.Config{MemoryBytes: mem, Epoch: uint32(*epoch)})
 	if err != nil {
 		return err
@@ -123,22 +123,21 @@ func runState(ctx context.Context, args []string, env *environment) error {
 }
 
 // tuneGC keeps garbage from holding memory: the engine's data lives in a
-// few large pointer-free arrays, so collections are cheap, but when a shard
-// queue or index doubles the old one stays resident until the next cycle,
-// which at the default GOGC=100 comes only when the heap doubles. The
-// environment (GOGC, GOMEMLIMIT) still wins when set.
-func tuneGC(memory int64) {
+// few large pointer-free arrays, so collections are cheap, but when a hash
+// index grows the old table stays resident until the next cycle, which at
+// the default GOGC=100 comes only when the heap doubles. GOGC in the
+// environment still wins. No memory limit is set: the hash indexes grow
+// with the number of keys, outside --memory, and a limit below the live
+// heap would make the collector run without pause.
+func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(20)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memory + memory/2 + 64<<20)
 	}
 }
 
 func portOf(addrs ...string) string {
 	for _, a := range addrs {
-		if i := strings.LastIndexByte(a, ':'); i >= 0 && a[i+1:] != "" {
+		if i := strings.LastIndexByte(a, ':'); i >= 0 && a[i+1:] != "" && a[i+1:] != "0" {
 			return a[i+1:]
 		}
 	}

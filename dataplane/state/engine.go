@@ -27,8 +27,9 @@ type Config struct {
 	Shards int
 	// Stripes is the number of write locks, a power of two (default 4096).
 	Stripes int
-	// InitialEntries sizes the first allocation of the shard queues
-	// (default 16384 entries of 128 bytes spread over all shards).
+	// InitialEntries sizes the first allocation of each shard's hash index
+	// (default 64 per shard). The shard queues are allocated at their full
+	// size up front (see New).
 	InitialEntries int
 	// MaxValueSize is the largest value accepted (default 1 MiB, and never
 	// more than a quarter of one shard so a write cannot empty a shard).
@@ -109,10 +110,18 @@ func New(cfg Config) (*Engine, error) {
 		Shards: cfg.Shards,
 		// Expiry is per key in the record header; bigcache's global window is
 		// set beyond any real uptime so it never expires anything itself.
-		LifeWindow:         100 * 365 * 24 * time.Hour,
-		CleanWindow:        0,
-		MaxEntriesInWindow: cfg.InitialEntries,
-		MaxEntrySize:       128,
+		LifeWindow:  100 * 365 * 24 * time.Hour,
+		CleanWindow: 0,
+		// bigcache sizes each queue's first allocation as
+		// MaxEntriesInWindow/Shards × MaxEntrySize, and the hash index as
+		// MaxEntriesInWindow/Shards entries. The queue is given its full
+		// bound at once: pages the kernel has not handed out are not
+		// resident until written, and the queue fills front to back, so
+		// resident memory follows the data, while growing by doubling
+		// would copy every queue several times and leave the old arrays as
+		// garbage (measured: 43 MiB instead of 27 MiB for 100k keys).
+		MaxEntriesInWindow: cfg.InitialEntries * cfg.Shards,
+		MaxEntrySize:       max(e.maxShard/cfg.InitialEntries, 1),
 		HardMaxCacheSize:   int(cfg.MemoryBytes / mib),
 		Hasher:             hashKeyHasher{},
 		OnRemoveWithReason: e.onRemove,
@@ -158,8 +167,8 @@ func (c *Config) fill() error {
 	if c.Stripes <= 0 || c.Stripes&(c.Stripes-1) != 0 {
 		return fmt.Errorf("state: stripes %d is not a power of two", c.Stripes)
 	}
-	if c.InitialEntries == 0 {
-		c.InitialEntries = 16384
+	if c.InitialEntries <= 0 {
+		c.InitialEntries = 64
 	}
 	shardBytes := int(c.MemoryBytes/mib) * mib / c.Shards
 	if c.MaxValueSize == 0 {

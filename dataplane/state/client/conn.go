@@ -53,9 +53,11 @@ type conn struct {
 	pending []*call
 	nextID  uint32
 	err     error // set once the connection failed
-
-	wake   chan struct{}
-	closed chan struct{}
+	// flushing is set while one caller writes wbuf out for everyone: the
+	// first caller to queue a request becomes the flusher, later callers
+	// only append, and the flusher keeps writing until wbuf stays empty.
+	flushing bool
+	spare    []byte // the flusher's second buffer
 }
 
 func dialConn(ctx context.Context, addr string, o *Options) (*conn, error) {
@@ -67,9 +69,7 @@ func dialConn(ctx context.Context, addr string, o *Options) (*conn, error) {
 	c := &conn{
 		nc: nc, maxFrame: o.MaxFrame,
 		wbuf: make([]byte, 0, 4096),
-		wake: make(chan struct{}, 1), closed: make(chan struct{}),
 	}
-	go c.writeLoop()
 	go c.readLoop()
 	if len(o.Secret) > 0 {
 		cl, err := c.send(request{op: wire.OpAuth, value: o.Secret})
@@ -88,7 +88,7 @@ func dialConn(ctx context.Context, addr string, o *Options) (*conn, error) {
 	return c, nil
 }
 
-// send queues r and wakes the writer.
+// send queues r and writes it out unless another caller is writing.
 func (c *conn) send(r request) (*call, error) {
 	if err := c.check(r); err != nil {
 		return nil, err
@@ -106,11 +106,7 @@ func (c *conn) send(r request) (*call, error) {
 	cl.id = c.nextID
 	c.wbuf = wire.AppendFrame(c.wbuf, wire.Header{Opcode: r.op, Flags: r.flags, ID: cl.id}, r.extras, r.key, r.value)
 	c.pending = append(c.pending, cl)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.flushLocked()
 	return cl, nil
 }
 
@@ -138,11 +134,7 @@ func (c *conn) sendMany(rs []request, calls []*call) error {
 		c.pending = append(c.pending, cl)
 		calls[i] = cl
 	}
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.flushLocked()
 	return nil
 }
 
@@ -180,31 +172,33 @@ func (c *conn) wait(ctx context.Context, cl *call) error {
 
 func release(cl *call) { callPool.Put(cl) }
 
-func (c *conn) writeLoop() {
-	var spare []byte
-	for {
-		select {
-		case <-c.wake:
-		case <-c.closed:
-			return
+// flushLocked is called with c.mu held and releases it. Unless another
+// caller is already flushing, it writes wbuf out, again and again while
+// other callers keep appending, so concurrent requests share writes
+// without a writer goroutine to hand them to.
+func (c *conn) flushLocked() {
+	if c.flushing {
+		c.mu.Unlock()
+		return
+	}
+	c.flushing = true
+	for len(c.wbuf) > 0 && c.err == nil {
+		buf := c.wbuf
+		c.wbuf = c.spare[:0]
+		c.mu.Unlock()
+		_, err := c.nc.Write(buf)
+		if err != nil {
+			c.fail(fmt.Errorf("state: write: %w", err))
 		}
 		c.mu.Lock()
-		buf := c.wbuf
-		c.wbuf = spare[:0]
-		c.mu.Unlock()
-		if len(buf) == 0 {
-			spare = buf
-			continue
+		if cap(buf) <= 1<<20 {
+			c.spare = buf[:0]
+		} else {
+			c.spare = nil
 		}
-		if _, err := c.nc.Write(buf); err != nil {
-			c.fail(fmt.Errorf("state: write: %w", err))
-			return
-		}
-		if cap(buf) > 1<<20 {
-			buf = nil
-		}
-		spare = buf
 	}
+	c.flushing = false
+	c.mu.Unlock()
 }
 
 func (c *conn) readLoop() {
@@ -280,7 +274,6 @@ func (c *conn) fail(err error) {
 		}
 	}
 	c.mu.Unlock()
-	close(c.closed)
 	c.nc.Close()
 }
 

@@ -3,8 +3,9 @@
 //
 // A Client keeps a small pool of connections per node. Requests from many
 // goroutines share those connections: each request is queued on a
-// connection and a writer goroutine sends everything queued in one write,
-// so concurrent callers pipeline automatically; responses come back in
+// connection and whichever caller finds no write in progress sends
+// everything queued in one write, so concurrent callers pipeline
+// automatically; responses come back in
 // order and are matched by request id. Pipeline sends a batch of mixed
 // operations in one write; MGet and MSet use the protocol's batch frames.
 //

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/state"
@@ -32,8 +33,12 @@ type Config struct {
 	// SlowTimeout closes connections whose replies stay unsent this long
 	// (default 10s).
 	SlowTimeout time.Duration
-	// EventLoops is the number of gnet event loops per listener
-	// (default: one per CPU).
+	// EventLoops is the number of gnet event loops per listener (default:
+	// half the CPUs, at least one). A state node usually shares its host
+	// with its clients (the single-host stack, benchmarks), and loops
+	// beyond that only contend with them and with each other for hot keys:
+	// on 2 CPUs one loop measured better than two for throughput with 16-deep
+	// pipelines and for p99 latency. Raise it on a dedicated host.
 	EventLoops int
 }
 
@@ -58,6 +63,9 @@ func (c *Config) fill() error {
 	}
 	if c.SlowTimeout <= 0 {
 		c.SlowTimeout = 10 * time.Second
+	}
+	if c.EventLoops <= 0 {
+		c.EventLoops = max(1, runtime.NumCPU()/2)
 	}
 	if c.NodeID == "" {
 		c.NodeID = "state-1"

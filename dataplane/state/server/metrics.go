@@ -16,7 +16,7 @@ var (
 	descExpired  = prometheus.NewDesc("strata_state_expired_keys_total", "Keys removed because their TTL passed.", nil, nil)
 	descEvicted  = prometheus.NewDesc("strata_state_evicted_keys_total", "Keys evicted to stay under the memory bound.", nil, nil)
 	descKeys     = prometheus.NewDesc("strata_state_keys", "Keys stored (including expired ones not yet reclaimed).", nil, nil)
-	descCap      = prometheus.NewDesc("strata_state_memory_allocated_bytes", "Bytes allocated by the engine's shard queues.", nil, nil)
+	descCap      = prometheus.NewDesc("strata_state_memory_allocated_bytes", "Bytes reserved by the engine's shard queues (allocated at the bound up front; resident only as they fill).", nil, nil)
 	descMax      = prometheus.NewDesc("strata_state_memory_limit_bytes", "The configured memory bound.", nil, nil)
 	descBytes    = prometheus.NewDesc("strata_state_network_bytes_total", "Bytes read from and written to clients.", []string{"direction"}, nil)
 	descConns    = prometheus.NewDesc("strata_state_connections", "Open client connections.", nil, nil)

@@ -100,9 +100,7 @@ func (s *Server) Start() error {
 			gnet.WithLogger(gnetLogger{s.cfg.Logger}),
 			gnet.WithLogLevel(logging.WarnLevel),
 		}
-		if s.cfg.EventLoops > 0 {
-			opts = append(opts, gnet.WithNumEventLoop(s.cfg.EventLoops))
-		}
+		opts = append(opts, gnet.WithNumEventLoop(s.cfg.EventLoops))
 		go func() { l.done <- gnet.Run(l, "tcp://"+l.addr, opts...) }()
 		select {
 		case <-l.booted:
