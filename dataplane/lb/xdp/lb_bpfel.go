@@ -134,6 +134,8 @@ const (
 	lbMapLbVips             = "lb_vips"
 	lbMapLbWrrCursor        = "lb_wrr_cursor"
 	lbProgXdpBenchCtInsert  = "xdp_bench_ct_insert"
+	lbProgXdpBenchCtMiss    = "xdp_bench_ct_miss"
+	lbProgXdpBenchCtUpdate  = "xdp_bench_ct_update"
 	lbProgXdpLb             = "xdp_lb"
 	lbProgXdpLbBenchNewflow = "xdp_lb_bench_newflow"
 )
@@ -181,6 +183,8 @@ type lbSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbProgramSpecs struct {
 	XdpBenchCtInsert  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_insert"`
+	XdpBenchCtMiss    *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_miss"`
+	XdpBenchCtUpdate  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_update"`
 	XdpLb             *ebpf.ProgramSpec `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.ProgramSpec `ebpf:"xdp_lb_bench_newflow"`
 }
@@ -277,6 +281,8 @@ type lbVariables struct {
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbPrograms struct {
 	XdpBenchCtInsert  *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
+	XdpBenchCtMiss    *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
+	XdpBenchCtUpdate  *ebpf.Program `ebpf:"xdp_bench_ct_update"`
 	XdpLb             *ebpf.Program `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
 }
@@ -284,6 +290,8 @@ type lbPrograms struct {
 func (p *lbPrograms) Close() error {
 	return _LbClose(
 		p.XdpBenchCtInsert,
+		p.XdpBenchCtMiss,
+		p.XdpBenchCtUpdate,
 		p.XdpLb,
 		p.XdpLbBenchNewflow,
 	)
