@@ -24,6 +24,7 @@ type Balancer struct {
 	ctInsert  *ebpf.Program // the ct* floors: only for MeasureTestRun
 	ctUpdate  *ebpf.Program
 	ctMiss    *ebpf.Program
+	ctHit     *ebpf.Program
 	innerSpec *ebpf.MapSpec
 	link      link.Link
 	mode      string // ModeNative, ModeGeneric, or "" when not attached
@@ -52,6 +53,7 @@ type loadedBench struct {
 	CTInsert *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
 	CTUpdate *ebpf.Program `ebpf:"xdp_bench_ct_update"`
 	CTMiss   *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
+	CTHit    *ebpf.Program `ebpf:"xdp_bench_ct_hit"`
 }
 
 // loadMode selects what newBalancer loads beyond the production program.
@@ -107,7 +109,7 @@ func (b *Balancer) load(spec *ebpf.CollectionSpec, bench bool) error {
 				return err
 			}
 			b.maps, b.prog, b.bench = o.lbMaps, o.XdpLb, o.Bench
-			b.ctInsert, b.ctUpdate, b.ctMiss = o.CTInsert, o.CTUpdate, o.CTMiss
+			b.ctInsert, b.ctUpdate, b.ctMiss, b.ctHit = o.CTInsert, o.CTUpdate, o.CTMiss, o.CTHit
 			return nil
 		}
 		var o loadedObjects
@@ -244,7 +246,7 @@ func (b *Balancer) closeObjects() {
 			m.Close()
 		}
 	}
-	for _, p := range []*ebpf.Program{b.prog, b.bench, b.ctInsert, b.ctUpdate, b.ctMiss} {
+	for _, p := range []*ebpf.Program{b.prog, b.bench, b.ctInsert, b.ctUpdate, b.ctMiss, b.ctHit} {
 		if p != nil {
 			p.Close()
 		}

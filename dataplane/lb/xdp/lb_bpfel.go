@@ -133,6 +133,7 @@ const (
 	lbMapLbVipFilter        = "lb_vip_filter"
 	lbMapLbVips             = "lb_vips"
 	lbMapLbWrrCursor        = "lb_wrr_cursor"
+	lbProgXdpBenchCtHit     = "xdp_bench_ct_hit"
 	lbProgXdpBenchCtInsert  = "xdp_bench_ct_insert"
 	lbProgXdpBenchCtMiss    = "xdp_bench_ct_miss"
 	lbProgXdpBenchCtUpdate  = "xdp_bench_ct_update"
@@ -182,6 +183,7 @@ type lbSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbProgramSpecs struct {
+	XdpBenchCtHit     *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_hit"`
 	XdpBenchCtInsert  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_insert"`
 	XdpBenchCtMiss    *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_miss"`
 	XdpBenchCtUpdate  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_update"`
@@ -280,6 +282,7 @@ type lbVariables struct {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbPrograms struct {
+	XdpBenchCtHit     *ebpf.Program `ebpf:"xdp_bench_ct_hit"`
 	XdpBenchCtInsert  *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
 	XdpBenchCtMiss    *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
 	XdpBenchCtUpdate  *ebpf.Program `ebpf:"xdp_bench_ct_update"`
@@ -289,6 +292,7 @@ type lbPrograms struct {
 
 func (p *lbPrograms) Close() error {
 	return _LbClose(
+		p.XdpBenchCtHit,
 		p.XdpBenchCtInsert,
 		p.XdpBenchCtMiss,
 		p.XdpBenchCtUpdate,

@@ -81,7 +81,10 @@ type TestRunResult struct {
 	CTUpdate Measurement
 	// CTMiss looks up a new flow (a bucket not touched before) and misses:
 	// what NewFlowNoSYN pays on top of NewFlow.
-	CTMiss        Measurement
+	CTMiss Measurement
+	// CTHit looks up the flow-hit flow (cached) and drops: the floor of
+	// FlowHit.
+	CTHit         Measurement
 	Repeat        int
 	NewFlowRepeat int
 	Elapsed       time.Duration

@@ -46,6 +46,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		CTInsert:      Measurement{Name: "ct-insert"},
 		CTUpdate:      Measurement{Name: "ct-update"},
 		CTMiss:        Measurement{Name: "ct-miss"},
+		CTHit:         Measurement{Name: "ct-hit"},
 	}
 	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
 	if err != nil {
@@ -127,6 +128,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 			// The flow-hit flow, rewritten in place: no new key.
 			{&res.CTUpdate, b.ctUpdate, hit, res.NewFlowRepeat, 1},
 			{&res.CTMiss, b.ctMiss, missFrame(s), res.NewFlowRepeat, 1},
+			{&res.CTHit, b.ctHit, hit, opts.Repeat, 1},
 		}
 		for _, st := range steps {
 			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)
