@@ -18,8 +18,9 @@ import (
 
 // MeasureTestRun measures the program's cost per packet through
 // BPF_PROG_TEST_RUN on a private, unattached, unpinned instance: the
-// flow-hit path, the new-flow path, the pass path, and two floors: a bare
-// XDP_DROP and a bare connection-table insert, each in opts.Samples samples.
+// flow-hit path, the new-flow paths, the pass path, and the floors under
+// them: a bare XDP_DROP and bare connection-table operations (insert,
+// update, missing and hitting lookup), each in opts.Samples samples.
 //
 // BPF_PROG_TEST_RUN with repeat reruns the same buffer, so a repeated
 // packet is a new flow only once. The flow-hit sample therefore runs one
