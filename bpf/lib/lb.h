@@ -84,19 +84,38 @@ static __always_inline int is_vip(const struct pkt *p, __u8 gen)
 	return bpf_map_lookup_elem(&lb_vips, &vk) != NULL;
 }
 
+/* The connection-table calls of the two families must stay two call
+ * sites. Left alone, clang merges them into one call whose map argument
+ * depends on the branch taken; the verifier then cannot tell which map the
+ * call uses, so instead of inlining the lookup (and calling the map's
+ * update directly) it keeps the generic helper, an indirect call per
+ * packet. The empty asm statements differ, so clang cannot merge the
+ * calls before them. */
 static __always_inline struct ct_value *lookup_flow(const struct pkt *p)
 {
-	if (p->family == LB_FAMILY_V4)
-		return bpf_map_lookup_elem(&lb_conntrack4, &p->k4);
-	return bpf_map_lookup_elem(&lb_conntrack6, &p->k6);
+	struct ct_value *ct;
+
+	if (p->family == LB_FAMILY_V4) {
+		ct = bpf_map_lookup_elem(&lb_conntrack4, &p->k4);
+		asm volatile("/* ct4 lookup */" : "+r"(ct));
+		return ct;
+	}
+	ct = bpf_map_lookup_elem(&lb_conntrack6, &p->k6);
+	asm volatile("/* ct6 lookup */" : "+r"(ct));
+	return ct;
 }
 
 static __always_inline void track_flow(const struct pkt *p, const struct ct_value *v)
 {
-	if (p->family == LB_FAMILY_V4)
-		bpf_map_update_elem(&lb_conntrack4, &p->k4, v, BPF_ANY);
-	else
-		bpf_map_update_elem(&lb_conntrack6, &p->k6, v, BPF_ANY);
+	long err;
+
+	if (p->family == LB_FAMILY_V4) {
+		err = bpf_map_update_elem(&lb_conntrack4, &p->k4, v, BPF_ANY);
+		asm volatile("/* ct4 update */" : "+r"(err));
+	} else {
+		err = bpf_map_update_elem(&lb_conntrack6, &p->k6, v, BPF_ANY);
+		asm volatile("/* ct6 update */" : "+r"(err));
+	}
 }
 
 /* vip_bit is the prefilter bit of a destination address; the manager

@@ -21,7 +21,10 @@ type Balancer struct {
 	maps      lbMaps
 	prog      *ebpf.Program
 	bench     *ebpf.Program // only for MeasureTestRun
-	ctInsert  *ebpf.Program // only for MeasureTestRun
+	ctInsert  *ebpf.Program // the ct* floors: only for MeasureTestRun
+	ctUpdate  *ebpf.Program
+	ctMiss    *ebpf.Program
+	ctHit     *ebpf.Program
 	innerSpec *ebpf.MapSpec
 	link      link.Link
 	mode      string // ModeNative, ModeGeneric, or "" when not attached
@@ -48,6 +51,9 @@ type loadedBench struct {
 	XdpLb    *ebpf.Program `ebpf:"xdp_lb"`
 	Bench    *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
 	CTInsert *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
+	CTUpdate *ebpf.Program `ebpf:"xdp_bench_ct_update"`
+	CTMiss   *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
+	CTHit    *ebpf.Program `ebpf:"xdp_bench_ct_hit"`
 }
 
 // loadMode selects what newBalancer loads beyond the production program.
@@ -102,7 +108,8 @@ func (b *Balancer) load(spec *ebpf.CollectionSpec, bench bool) error {
 			if err := spec.LoadAndAssign(&o, collOpts); err != nil {
 				return err
 			}
-			b.maps, b.prog, b.bench, b.ctInsert = o.lbMaps, o.XdpLb, o.Bench, o.CTInsert
+			b.maps, b.prog, b.bench = o.lbMaps, o.XdpLb, o.Bench
+			b.ctInsert, b.ctUpdate, b.ctMiss, b.ctHit = o.CTInsert, o.CTUpdate, o.CTMiss, o.CTHit
 			return nil
 		}
 		var o loadedObjects
@@ -239,7 +246,7 @@ func (b *Balancer) closeObjects() {
 			m.Close()
 		}
 	}
-	for _, p := range []*ebpf.Program{b.prog, b.bench, b.ctInsert} {
+	for _, p := range []*ebpf.Program{b.prog, b.bench, b.ctInsert, b.ctUpdate, b.ctMiss, b.ctHit} {
 		if p != nil {
 			p.Close()
 		}

@@ -133,7 +133,10 @@ const (
 	lbMapLbVipFilter        = "lb_vip_filter"
 	lbMapLbVips             = "lb_vips"
 	lbMapLbWrrCursor        = "lb_wrr_cursor"
+	lbProgXdpBenchCtHit     = "xdp_bench_ct_hit"
 	lbProgXdpBenchCtInsert  = "xdp_bench_ct_insert"
+	lbProgXdpBenchCtMiss    = "xdp_bench_ct_miss"
+	lbProgXdpBenchCtUpdate  = "xdp_bench_ct_update"
 	lbProgXdpLb             = "xdp_lb"
 	lbProgXdpLbBenchNewflow = "xdp_lb_bench_newflow"
 )
@@ -180,7 +183,10 @@ type lbSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbProgramSpecs struct {
+	XdpBenchCtHit     *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_hit"`
 	XdpBenchCtInsert  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_insert"`
+	XdpBenchCtMiss    *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_miss"`
+	XdpBenchCtUpdate  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_update"`
 	XdpLb             *ebpf.ProgramSpec `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.ProgramSpec `ebpf:"xdp_lb_bench_newflow"`
 }
@@ -276,14 +282,20 @@ type lbVariables struct {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbPrograms struct {
+	XdpBenchCtHit     *ebpf.Program `ebpf:"xdp_bench_ct_hit"`
 	XdpBenchCtInsert  *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
+	XdpBenchCtMiss    *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
+	XdpBenchCtUpdate  *ebpf.Program `ebpf:"xdp_bench_ct_update"`
 	XdpLb             *ebpf.Program `ebpf:"xdp_lb"`
 	XdpLbBenchNewflow *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
 }
 
 func (p *lbPrograms) Close() error {
 	return _LbClose(
+		p.XdpBenchCtHit,
 		p.XdpBenchCtInsert,
+		p.XdpBenchCtMiss,
+		p.XdpBenchCtUpdate,
 		p.XdpLb,
 		p.XdpLbBenchNewflow,
 	)

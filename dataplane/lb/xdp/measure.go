@@ -8,13 +8,15 @@ import (
 // TestRunOptions configure MeasureTestRun.
 type TestRunOptions struct {
 	// Repeat is the number of program runs per sample (default 50000). The
-	// new-flow sample runs at most 65535 times (NewFlowRepeat): it gives each
-	// run its own source port.
+	// samples that create flows run at most 20000 times (NewFlowRepeat):
+	// each run takes its own source port, and every created flow must fit
+	// the connection table without eviction.
 	Repeat int
 	// Samples is the number of samples per path (default 5).
 	Samples int
 	// ConntrackSize sizes the connection table (default: room for every
-	// new flow of every sample, so no run pays for an LRU eviction).
+	// flow every sample creates in the measuring CPU's share of the LRU, so
+	// no run pays for an eviction; see setDefaults).
 	ConntrackSize uint32
 }
 
@@ -73,7 +75,16 @@ type TestRunResult struct {
 	Pass Measurement
 	// CTInsert is a program that only inserts a new flow into the IPv4
 	// connection table and drops: the kernel's floor for NewFlow.
-	CTInsert      Measurement
+	CTInsert Measurement
+	// CTUpdate rewrites one flow that is already in the table (its bucket
+	// in cache) on every run: the floor of any connection-table write.
+	CTUpdate Measurement
+	// CTMiss looks up a new flow (a bucket not touched before) and misses:
+	// what NewFlowNoSYN pays on top of NewFlow.
+	CTMiss Measurement
+	// CTHit looks up the flow-hit flow (cached) and drops: the floor of
+	// FlowHit.
+	CTHit         Measurement
 	Repeat        int
 	NewFlowRepeat int
 	Elapsed       time.Duration
@@ -87,11 +98,18 @@ func (o *TestRunOptions) setDefaults() {
 		o.Samples = 5
 	}
 	if o.ConntrackSize == 0 {
-		o.ConntrackSize = uint32(2 * o.newFlowRepeat() * (o.Samples + 1))
+		// Three samples per round insert a new flow per run (new-flow,
+		// new-flow-nosyn, ct-insert). The LRU (BPF_F_NO_COMMON_LRU) splits
+		// its elements evenly between the possible CPUs, and the measuring
+		// thread stays on one CPU, so that CPU's share must hold them all.
+		o.ConntrackSize = uint32(possibleCPUs() * (3*o.newFlowRepeat()*o.Samples + 1024))
 	}
 }
 
-// maxNewFlowRepeat: source ports give at most this many distinct flows.
-const maxNewFlowRepeat = 65535
+// maxNewFlowRepeat bounds the runs of a flow-creating sample: source ports
+// give at most 65535 distinct flows, and the table must hold every flow of
+// every sample (above). 20000 runs amortise the per-call cost (a syscall
+// and a buffer copy, a few microseconds) to well under 1 ns per run.
+const maxNewFlowRepeat = 20000
 
 func (o *TestRunOptions) newFlowRepeat() int { return min(o.Repeat, maxNewFlowRepeat) }

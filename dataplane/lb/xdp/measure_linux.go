@@ -18,8 +18,9 @@ import (
 
 // MeasureTestRun measures the program's cost per packet through
 // BPF_PROG_TEST_RUN on a private, unattached, unpinned instance: the
-// flow-hit path, the new-flow path, the pass path, and two floors: a bare
-// XDP_DROP and a bare connection-table insert, each in opts.Samples samples.
+// flow-hit path, the new-flow paths, the pass path, and the floors under
+// them: a bare XDP_DROP and bare connection-table operations (insert,
+// update, missing and hitting lookup), each in opts.Samples samples.
 //
 // BPF_PROG_TEST_RUN with repeat reruns the same buffer, so a repeated
 // packet is a new flow only once. The flow-hit sample therefore runs one
@@ -28,6 +29,10 @@ import (
 // port in place before the same lb_process as xdp_lb, so every run is a
 // connection-table miss, a Maglev lookup and an insert. The increment costs
 // a bounds check and a store, within the noise of the measurement.
+//
+// The measuring thread is pinned to one CPU for the whole measurement, so
+// the per-CPU LRU lists it draws from are the ones the table was sized for,
+// and no sample straddles a migration.
 func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, error) {
 	opts.setDefaults()
 	start := time.Now()
@@ -40,6 +45,9 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		NewFlowNoSYN:  Measurement{Name: "new-flow-nosyn"},
 		Pass:          Measurement{Name: "pass"},
 		CTInsert:      Measurement{Name: "ct-insert"},
+		CTUpdate:      Measurement{Name: "ct-update"},
+		CTMiss:        Measurement{Name: "ct-miss"},
+		CTHit:         Measurement{Name: "ct-hit"},
 	}
 	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
 	if err != nil {
@@ -82,9 +90,18 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	insertFrame := func(s int) []byte {
 		return frame(fmt.Sprintf("198.18.%d.%d:1", 201+s/250, s%250+1), "198.18.0.10:80", tcpFlagACK)
 	}
+	// Lookups that miss: source addresses 198.18.160+ are never inserted.
+	missFrame := func(s int) []byte {
+		return frame(fmt.Sprintf("198.18.%d.%d:1", 160+s/250, s%250+1), "198.18.0.10:80", tcpFlagACK)
+	}
 	pass := frame("198.18.100.1:1000", "198.18.0.99:80", tcpFlagACK)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	restore, err := pinToOneCPU()
+	if err != nil {
+		return res, err
+	}
+	defer restore()
 	// Establish the flow-hit flow.
 	if err := expect(b.prog, hit, 1, xdpTXAction); err != nil {
 		return res, err
@@ -109,6 +126,10 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 			{&res.Pass, b.prog, pass, opts.Repeat, xdpPassAction},
 			// Its own source addresses (198.18.201+...): new keys too.
 			{&res.CTInsert, b.ctInsert, insertFrame(s), res.NewFlowRepeat, 1},
+			// The flow-hit flow, rewritten in place: no new key.
+			{&res.CTUpdate, b.ctUpdate, hit, res.NewFlowRepeat, 1},
+			{&res.CTMiss, b.ctMiss, missFrame(s), res.NewFlowRepeat, 1},
+			{&res.CTHit, b.ctHit, hit, opts.Repeat, 1},
 		}
 		for _, st := range steps {
 			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)

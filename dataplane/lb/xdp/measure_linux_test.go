@@ -16,7 +16,7 @@ func TestMeasureTestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []Measurement{res.Baseline, res.FlowHit, res.NewFlow, res.NewFlowNoSYN, res.Pass, res.CTInsert} {
+	for _, m := range []Measurement{res.Baseline, res.FlowHit, res.NewFlow, res.NewFlowNoSYN, res.Pass, res.CTInsert, res.CTUpdate, res.CTMiss, res.CTHit} {
 		if len(m.Samples) != 3 || m.Median() <= 0 {
 			t.Errorf("%s: samples %v", m.Name, m.Samples)
 		}
@@ -56,4 +56,16 @@ func BenchmarkCTInsert(b *testing.B) {
 
 func BenchmarkNewFlowNoSYN(b *testing.B) {
 	benchmarkPath(b, func(r TestRunResult) Measurement { return r.NewFlowNoSYN })
+}
+
+func BenchmarkCTUpdate(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTUpdate })
+}
+
+func BenchmarkCTMiss(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTMiss })
+}
+
+func BenchmarkCTHit(b *testing.B) {
+	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTHit })
 }
