@@ -25,8 +25,12 @@ func init() {
 			"new-flow-nosyn": res.NewFlowNoSYN.Median(),
 			"xdp-drop":       res.Baseline.Median(),
 			"pass":           res.Pass.Median(),
-			// The kernel's floor for new-flow: one connection-table insert.
+			// The kernel's floors: one connection-table insert, an update of
+			// a cached entry, a lookup that misses and one that hits.
 			"ct-insert": res.CTInsert.Median(),
+			"ct-update": res.CTUpdate.Median(),
+			"ct-miss":   res.CTMiss.Median(),
+			"ct-hit":    res.CTHit.Median(),
 		}, nil
 	}
 }
