@@ -66,7 +66,7 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	v, queued := a.adm.acquire(c.priority, arrived, c.deadline)
 	admittedAt := arrived
 	if queued {
-		admittedAt = time.Now()
+		admittedAt = arrived.Add(time.Since(arrived))
 		a.metrics.queueWait[c.priority].Observe(admittedAt.Sub(arrived).Seconds())
 	}
 	if v != admitted {
@@ -81,7 +81,9 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 		a.writeError(c, err)
 	}
 
-	done := time.Now()
+	// time.Since reads only the monotonic clock (time.Now reads the wall
+	// clock too); arrived carries both, so done keeps a usable wall time.
+	done := arrived.Add(time.Since(arrived))
 	status := rc.Response.StatusCode()
 	failed := status >= fasthttp.StatusInternalServerError
 	a.adm.release(done, done.Sub(admittedAt), done.After(c.deadline) || status == fasthttp.StatusGatewayTimeout)

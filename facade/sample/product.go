@@ -37,9 +37,11 @@ func (s *app) product(c *facade.Ctx) error {
 		return facade.Errorf(fasthttp.StatusBadRequest, "product id must be 1-%d letters, digits, - or _", maxIDLen)
 	}
 	key := append([]byte("product:"), id...)
-	url := s.origin + "/products/" + string(id)
+	// The loader runs, if at all, inside this call (singleflight runs it on
+	// the caller's goroutine), so id is still valid there; the origin URL is
+	// only built on a miss.
 	body, src, err := s.cache.GetOrLoad(c.Context(), key, s.cfg.ProductTTL, func(ctx context.Context) ([]byte, error) {
-		return s.fetch(ctx, url)
+		return s.fetch(ctx, s.origin+"/products/"+string(id))
 	})
 	switch {
 	case errors.Is(err, errOriginNotFound):
