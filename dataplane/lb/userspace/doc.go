@@ -18,6 +18,6 @@
 //     event loop: both sockets are duplicated and handed to a goroutine
 //     pair with blocking copies, which gives real backpressure.
 //   - All session state is touched only on the owning event loop; other
-//     goroutines (dialer, idle sweeper, Apply) reach it through Execute or
+//     goroutines (a slow backend connect, idle sweeper, Apply) reach it through Execute or
 //     the concurrency-safe Close.
 package userspace

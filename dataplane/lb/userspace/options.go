@@ -37,7 +37,7 @@ func (s Signal) String() string {
 	return "unknown"
 }
 
-// Observer receives passive signals. It is called from dialer goroutines and
+// Observer receives passive signals. It is called from connect goroutines and
 // event loops, so it must be cheap and safe for concurrent use.
 type Observer interface {
 	ObservePassive(backend netip.AddrPort, s Signal)
