@@ -130,20 +130,34 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, do
 	return fd, sa, sig, done
 }
 
-// connectState reports whether a non-blocking connect has finished and how.
+// connectState reports whether a non-blocking connect has finished and how,
+// in one getsockopt on the common path.
 func connectState(fd int) (Signal, bool) {
-	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
 	if err != nil {
 		return SignalRefused, true
 	}
-	if soerr != 0 {
-		return signalOf(unix.Errno(soerr)), true
+	switch info.State {
+	case tcpSynSent:
+		return SignalConnectOK, false
+	case tcpClose:
+	default:
+		// Established, or already past it (a backend that greets and
+		// closes at once is in CLOSE_WAIT by now).
+		return SignalConnectOK, true
 	}
-	if _, err := unix.Getpeername(fd); err != nil {
-		return SignalConnectOK, false // ENOTCONN: SYN sent, no answer yet
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil || soerr == 0 {
+		return SignalRefused, true
 	}
-	return SignalConnectOK, true
+	return signalOf(unix.Errno(soerr)), true
 }
+
+// TCP states as tcp_info reports them (include/net/tcp_states.h).
+const (
+	tcpSynSent = 2
+	tcpClose   = 7
+)
 
 // waitConnect blocks in Go's poller until fd's connect finishes or timeout
 // passes. It polls a duplicate, so fd itself stays non-blocking and ours.

@@ -15,8 +15,8 @@ import (
 // backend socket on the event loop and hands it to gnet's own registration,
 // the function Enroll ends in. The two symbols below are gnet v2.9.7
 // internals: if gnet renames them, the build fails at link time rather than
-// misbehaving (go.mod pins the version; TestBackendRegisteredOnLoop covers
-// the path).
+// misbehaving (go.mod pins the version). Every proxy test connects this
+// way; TestProxyConnectTimeoutMovesOn covers a connect left in progress.
 
 //go:linkname gnetNewStreamConn github.com/panjf2000/gnet/v2.newStreamConn
 func gnetNewStreamConn(proto string, fd int, el unsafe.Pointer, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) unsafe.Pointer

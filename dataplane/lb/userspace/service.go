@@ -56,6 +56,10 @@ func startService(t *table, opts Options) (*service, error) {
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(opts.Loops),
 			gnet.WithReuseAddr(true),
+			// One listening socket per loop: each loop accepts its own
+			// connections, instead of a separate acceptor thread handing
+			// every new connection across loops.
+			gnet.WithReusePort(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithLogger(gnetLogger{opts.Logger}),
 		)
