@@ -34,6 +34,7 @@ func (s *service) connectNext(sess *session) bool {
 			continue
 		}
 		if !done {
+			s.m.connectsWaited.Add(1)
 			go s.awaitConnect(sess, fd, sa, addr)
 			return true
 		}
