@@ -112,7 +112,15 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, do
 		family = unix.AF_INET
 		sa = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
 	} else {
-		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
+		sa6 := &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
+		if zone := addr.Addr().Zone(); zone != "" {
+			ifi, err := net.InterfaceByName(zone)
+			if err != nil {
+				return -1, nil, SignalRefused, false
+			}
+			sa6.ZoneId = uint32(ifi.Index)
+		}
+		sa = sa6
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
