@@ -17,7 +17,11 @@
 //     Options.MaxBuffered, or whose direct write would block, leave the
 //     event loop: both sockets are duplicated and handed to a goroutine
 //     pair with blocking copies, which gives real backpressure.
+//   - Backend sockets are connected on the event loop and handed to gnet's
+//     internal registration through go:linkname (gnetreg.go), because gnet
+//     v2.9.7 only adopts sockets from a worker goroutine. A gnet upgrade
+//     must keep those two symbols or the build fails.
 //   - All session state is touched only on the owning event loop; other
-//     goroutines (dialer, idle sweeper, Apply) reach it through Execute or
+//     goroutines (a slow backend connect, idle sweeper, Apply) reach it through Execute or
 //     the concurrency-safe Close.
 package userspace

@@ -14,6 +14,9 @@ type serviceMetrics struct {
 	retried, noBackend             atomic.Uint64
 	dialAbandoned, migrated        atomic.Uint64
 	idleClosed, bytesUp, bytesDown atomic.Uint64
+	// connectsWaited counts connects that did not finish inside connect(2)
+	// and were awaited off the loop (not exported; tests read it).
+	connectsWaited atomic.Uint64
 }
 
 func newServiceMetrics() *serviceMetrics { return &serviceMetrics{} }

@@ -3,7 +3,6 @@ package userspace
 import (
 	"log/slog"
 	"net/netip"
-	"runtime"
 	"time"
 )
 
@@ -37,7 +36,7 @@ func (s Signal) String() string {
 	return "unknown"
 }
 
-// Observer receives passive signals. It is called from dialer goroutines and
+// Observer receives passive signals. It is called from connect goroutines and
 // event loops, so it must be cheap and safe for concurrent use.
 type Observer interface {
 	ObservePassive(backend netip.AddrPort, s Signal)
@@ -59,7 +58,8 @@ type Options struct {
 	// (default 1 MiB).
 	MaxBuffered int
 	// Loops is the number of gnet event loops per service (default
-	// GOMAXPROCS).
+	// GOMAXPROCS as the process started; the proxy itself raises GOMAXPROCS
+	// to one more than its loops, see procs.go).
 	Loops int
 	// Observer receives passive health signals; nil ignores them.
 	Observer Observer
@@ -81,7 +81,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBuffered = 1 << 20
 	}
 	if o.Loops <= 0 {
-		o.Loops = runtime.GOMAXPROCS(0)
+		o.Loops = startProcs
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

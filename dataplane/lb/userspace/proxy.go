@@ -81,6 +81,7 @@ func (p *Proxy) Apply(ctx context.Context, cfg lb.Config) error {
 			delete(p.services, key)
 		}
 	}
+	ensureProcs(len(p.services) * p.opts.Loops)
 	return errors.Join(errs...)
 }
 

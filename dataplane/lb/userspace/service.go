@@ -3,7 +3,6 @@ package userspace
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -15,13 +14,12 @@ import (
 // service is one virtual service: a gnet engine listening on the VIP and the
 // current generation of its scheduling table.
 type service struct {
-	key    string
-	opts   Options
-	table  atomic.Pointer[table]
-	m      *serviceMetrics
-	dialer *net.Dialer
+	key   string
+	opts  Options
+	table atomic.Pointer[table]
+	m     *serviceMetrics
 
-	// ctx is cancelled when the service stops; it bounds dials. It is the
+	// ctx is cancelled when the service stops; it ends the sweeper. It is the
 	// service's lifetime, not a request's, which is why it is stored.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,7 +42,6 @@ func startService(t *table, opts Options) (*service, error) {
 		key:      t.svc.Key(),
 		opts:     opts,
 		m:        newServiceMetrics(),
-		dialer:   newDialer(),
 		ctx:      ctx,
 		cancel:   cancel,
 		sessions: map[*session]struct{}{},
@@ -59,6 +56,10 @@ func startService(t *table, opts Options) (*service, error) {
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(opts.Loops),
 			gnet.WithReuseAddr(true),
+			// One listening socket per loop: each loop accepts its own
+			// connections, instead of a separate acceptor thread handing
+			// every new connection across loops.
+			gnet.WithReusePort(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithLogger(gnetLogger{opts.Logger}),
 		)

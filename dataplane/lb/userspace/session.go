@@ -19,8 +19,11 @@ type session struct {
 	svc     *service
 	client  gnet.Conn
 	backend gnet.Conn
-	addr    netip.AddrPort // the backend, set by the dialer before Enroll
+	addr    netip.AddrPort // the backend, set before it is registered
 	hash    uint32
+	// attempt counts failed connects; avoid holds their backends.
+	attempt int
+	avoid   [maxAttempts]netip.AddrPort
 
 	clientOpen, backendOpen bool
 	// closing is set before the proxy closes a side itself, so OnClose can
@@ -74,7 +77,10 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	s.track(sess)
 	src, dst := tcpAddrPort(c.RemoteAddr()), tcpAddrPort(c.LocalAddr())
 	sess.hash = s.table.Load().flowKey(flowHash(src.Addr(), dst.Addr(), src.Port(), dst.Port(), 6))
-	go s.dial(sess)
+	if !s.connectNext(sess) {
+		sess.closing = true
+		return nil, gnet.Close
+	}
 	return nil, gnet.None
 }
 
@@ -179,7 +185,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		sess.closing = true
 		peer.EventLoop().Close(peer) //nolint:errcheck
 	} else if isClient && sess.backend == nil {
-		sess.closing = true // the dialer sees this when the backend opens
+		sess.closing = true // a connect in progress sees this when it ends
 	}
 	if !sess.clientOpen && !sess.backendOpen {
 		sess.closeDups()

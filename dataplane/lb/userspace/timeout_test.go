@@ -1,6 +1,7 @@
 package userspace
 
 import (
+	"io"
 	"net"
 	"net/netip"
 	"syscall"
@@ -12,6 +13,13 @@ import (
 // listening with a backlog of zero whose one queue slot is taken by a
 // connection nobody accepts, so the kernel drops further SYNs.
 func blackhole(t *testing.T) netip.AddrPort {
+	t.Helper()
+	addr, _ := blackholeFd(t)
+	return addr
+}
+
+// blackholeFd is blackhole that also returns the listening socket.
+func blackholeFd(t *testing.T) (netip.AddrPort, int) {
 	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
@@ -33,12 +41,12 @@ func blackhole(t *testing.T) netip.AddrPort {
 	for i := 0; i < 8; i++ {
 		c, err := net.DialTimeout("tcp", addr.String(), 200*time.Millisecond)
 		if err != nil {
-			return addr
+			return addr, fd
 		}
 		t.Cleanup(func() { c.Close() })
 	}
 	t.Skip("kernel kept accepting SYNs on a full backlog; cannot build a blackhole")
-	return addr
+	return addr, fd
 }
 
 func TestProxyConnectTimeoutMovesOn(t *testing.T) {
@@ -53,5 +61,54 @@ func TestProxyConnectTimeoutMovesOn(t *testing.T) {
 	}
 	if sig.count(dead, SignalConnectTimeout) == 0 {
 		t.Error("no connect-timeout signal for the unanswering backend")
+	}
+}
+
+// TestProxySlowConnectCompletesOffTheLoop covers a backend connect that is
+// still in progress when connect(2) returns: the blackhole's queue slot is
+// freed, the kernel's SYN retransmission (about 1 s later) is answered, and
+// the session carries on from the loop.
+func TestProxySlowConnectCompletesOffTheLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a SYN retransmission (about 1 s)")
+	}
+	dead, lfd := blackholeFd(t)
+	// Wakes the accept loop below before the blackhole's cleanup closes lfd.
+	t.Cleanup(func() { syscall.Shutdown(lfd, syscall.SHUT_RDWR) })
+	p, vip := startProxy(t, Options{ConnectTimeout: 4 * time.Second}, dead)
+	c, err := net.Dial("tcp", vip.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(6 * time.Second))
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	m := p.snapshot()[0].m
+	for deadline := time.Now().Add(3 * time.Second); m.connectsWaited.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connect finished inside connect(2); the slow path was not exercised")
+		}
+	}
+	go func() {
+		// Free the slot, then answer whatever arrives next.
+		for {
+			nfd, _, err := syscall.Accept(lfd)
+			if err != nil {
+				return
+			}
+			go func() {
+				defer syscall.Close(nfd)
+				buf := make([]byte, 16)
+				if n, _ := syscall.Read(nfd, buf); n > 0 {
+					syscall.Write(nfd, []byte("pong"))
+				}
+			}()
+		}
+	}()
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "pong" {
+		t.Fatalf("got %q, %v", buf, err)
 	}
 }

@@ -1,0 +1,207 @@
+package userspace
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Backend connects start on the client's event loop: a non-blocking socket
+// and connect(2). Over loopback and short links the handshake has finished
+// (or been refused) by the time connect returns, so the socket is
+// registered on the loop at once, without a goroutine. A connect still in
+// progress is awaited off the loop in Go's poller, bounded by
+// ConnectTimeout, and finished on the loop again.
+
+// connectNext tries the flow's remaining backends in table order. It runs on
+// the client's loop and reports false if every candidate failed, in which
+// case the caller closes the client.
+func (s *service) connectNext(sess *session) bool {
+	for sess.attempt < maxAttempts {
+		addr, ok := s.table.Load().pick(sess.hash, sess.attempt, &sess.avoid)
+		if !ok {
+			break
+		}
+		fd, sa, sig, done := startConnect(addr)
+		if sig != SignalConnectOK {
+			s.connectFailed(sess, addr, sig)
+			continue
+		}
+		if !done {
+			s.m.connectsWaited.Add(1)
+			go s.awaitConnect(sess, fd, sa, addr)
+			return true
+		}
+		if s.adopt(sess, fd, sa, addr) {
+			return true
+		}
+		break
+	}
+	s.m.noBackend.Add(1)
+	return false
+}
+
+func (s *service) connectFailed(sess *session, addr netip.AddrPort, sig Signal) {
+	sess.avoid[sess.attempt] = addr
+	sess.attempt++
+	s.m.connectFailed(sig)
+	s.observe(addr, sig)
+}
+
+// adopt registers a connected backend socket on the session's loop.
+func (s *service) adopt(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort) bool {
+	s.observe(addr, SignalConnectOK)
+	sess.addr = addr
+	if sess.attempt > 0 {
+		s.m.retried.Add(1)
+	}
+	err := registerOnLoop(sess.client, fd, sa, net.TCPAddrFromAddrPort(addr), sess)
+	return err == nil || sess.backend != nil
+}
+
+// awaitConnect waits for a connect in progress and finishes it on the loop.
+func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort) {
+	sig := waitConnect(fd, s.opts.ConnectTimeout)
+	loop := sess.client.EventLoop()
+	err := loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		abandoned := (!sess.clientOpen && !sess.clientEOF) || sess.closing
+		switch {
+		case sig != SignalConnectOK:
+			unix.Close(fd)
+			s.connectFailed(sess, addr, sig)
+			if !abandoned && s.connectNext(sess) {
+				return nil
+			}
+		case abandoned:
+			s.observe(addr, SignalConnectOK)
+			unix.Close(fd)
+			s.m.dialAbandoned.Add(1)
+		case s.adopt(sess, fd, sa, addr):
+			return nil
+		default:
+			s.m.noBackend.Add(1)
+		}
+		// No backend: close what is left of the client.
+		if sess.clientOpen {
+			sess.closing = true
+			return loop.Close(sess.client)
+		}
+		sess.closeDups()
+		sess.end()
+		return nil
+	}))
+	if err != nil {
+		// The engine is shutting down and closes every connection itself.
+		unix.Close(fd)
+		sess.end()
+	}
+}
+
+// startConnect opens a non-blocking socket to addr. sig is not
+// SignalConnectOK if the connect failed (fd is then closed); done reports
+// whether the handshake has already completed.
+func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, done bool) {
+	family := unix.AF_INET6
+	if addr.Addr().Is4() {
+		family = unix.AF_INET
+		sa = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	} else {
+		sa6 := &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
+		if zone := addr.Addr().Zone(); zone != "" {
+			ifi, err := net.InterfaceByName(zone)
+			if err != nil {
+				return -1, nil, SignalRefused, false
+			}
+			sa6.ZoneId = uint32(ifi.Index)
+		}
+		sa = sa6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, nil, SignalRefused, false
+	}
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) //nolint:errcheck // latency only
+	if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		unix.Close(fd)
+		return -1, nil, signalOf(err), false
+	}
+	sig, done = connectState(fd)
+	if sig != SignalConnectOK {
+		unix.Close(fd)
+		return -1, nil, sig, true
+	}
+	return fd, sa, sig, done
+}
+
+// connectState reports whether a non-blocking connect has finished and how,
+// in one getsockopt on the common path.
+func connectState(fd int) (Signal, bool) {
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return SignalRefused, true
+	}
+	switch info.State {
+	case tcpSynSent:
+		return SignalConnectOK, false
+	case tcpClose:
+	default:
+		// Established, or already past it (a backend that greets and
+		// closes at once is in CLOSE_WAIT by now).
+		return SignalConnectOK, true
+	}
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil || soerr == 0 {
+		return SignalRefused, true
+	}
+	return signalOf(unix.Errno(soerr)), true
+}
+
+// TCP states as tcp_info reports them (include/net/tcp_states.h).
+const (
+	tcpSynSent = 2
+	tcpClose   = 7
+)
+
+// waitConnect blocks in Go's poller until fd's connect finishes or timeout
+// passes. It polls a duplicate, so fd itself stays non-blocking and ours.
+func waitConnect(fd int, timeout time.Duration) Signal {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return SignalRefused
+	}
+	f := os.NewFile(uintptr(dup), "backend")
+	defer f.Close()
+	if err := f.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return SignalRefused // not pollable; cannot bound the wait
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return SignalRefused
+	}
+	sig := SignalConnectOK
+	err = rc.Write(func(uintptr) bool {
+		var done bool
+		sig, done = connectState(fd)
+		return done
+	})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return SignalConnectTimeout
+	case err != nil:
+		return SignalRefused
+	}
+	return sig
+}
+
+func signalOf(err error) Signal {
+	if errors.Is(err, unix.ETIMEDOUT) {
+		return SignalConnectTimeout
+	}
+	return SignalRefused
+}
