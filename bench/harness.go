@@ -351,3 +351,27 @@ func RunScenario(ctx context.Context, s *Scenario, opts Options) (*result.File, 
 	}
 	return h.finish(), nil
 }
+
+// errAlreadySkipped tells StartEach that a system was skipped (and said
+// so) before its start was tried.
+var errAlreadySkipped = errors.New("bench: system already skipped")
+
+// StartEach starts every system with start, skipping (and naming) those
+// that fail, and returns the address of each started system and their
+// names in order. An empty list means nothing could run.
+func (h *Harness) StartEach(ctx context.Context, systems []string, start func(ctx context.Context, system string) (string, error)) (map[string]string, []string) {
+	addrs := map[string]string{}
+	var started []string
+	for _, sys := range systems {
+		a, err := start(ctx, sys)
+		if err != nil {
+			if !errors.Is(err, errAlreadySkipped) {
+				h.Skip(sys, "", err)
+			}
+			continue
+		}
+		addrs[sys] = a
+		started = append(started, sys)
+	}
+	return addrs, started
+}

@@ -130,17 +130,9 @@ func runEdgeScenario(ctx context.Context, h *Harness) error {
 	if _, err := h.StartOrigin(ctx, []string{origin}, "--size", "1024", "--slow", edgeSlow.String()); err != nil {
 		return err
 	}
-	addrs := map[string]string{}
-	var systems []string
-	for _, sys := range []string{"strata", "varnish", "nginx"} {
-		a, err := h.startCache(ctx, sys, origin, edgeMemory)
-		if err != nil {
-			h.Skip(sys, "", err)
-			continue
-		}
-		addrs[sys] = a
-		systems = append(systems, sys)
-	}
+	addrs, systems := h.StartEach(ctx, []string{"strata", "varnish", "nginx"}, func(ctx context.Context, sys string) (string, error) {
+		return h.startCache(ctx, sys, origin, edgeMemory)
+	})
 	if len(systems) == 0 {
 		return nil
 	}

@@ -118,20 +118,12 @@ func runFacadeScenario(ctx context.Context, h *Harness) error {
 		h.Skip("strata", "", err)
 		h.Skip("fasthttp", "products-1", err)
 	}
-	addrs := map[string]string{}
-	var systems []string
-	for _, sys := range []string{"strata", "fasthttp"} {
+	addrs, systems := h.StartEach(ctx, []string{"strata", "fasthttp"}, func(ctx context.Context, sys string) (string, error) {
 		if sys == "strata" && deps == nil {
-			continue
+			return "", errAlreadySkipped
 		}
-		a, err := h.startFacade(ctx, sys, deps)
-		if err != nil {
-			h.Skip(sys, "", err)
-			continue
-		}
-		addrs[sys] = a
-		systems = append(systems, sys)
-	}
+		return h.startFacade(ctx, sys, deps)
+	})
 	if len(systems) == 0 {
 		return nil
 	}

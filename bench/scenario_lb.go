@@ -76,17 +76,9 @@ func runLBUserspaceScenario(ctx context.Context, h *Harness) error {
 	if _, err := h.StartOrigin(ctx, backends, "--size", "1024"); err != nil {
 		return err
 	}
-	addrs := map[string]string{}
-	var systems []string
-	for _, sys := range []string{"strata", "haproxy"} {
-		a, err := h.startLB(ctx, sys, backends)
-		if err != nil {
-			h.Skip(sys, "", err)
-			continue
-		}
-		addrs[sys] = a
-		systems = append(systems, sys)
-	}
+	addrs, systems := h.StartEach(ctx, []string{"strata", "haproxy"}, func(ctx context.Context, sys string) (string, error) {
+		return h.startLB(ctx, sys, backends)
+	})
 	if len(systems) == 0 {
 		return nil
 	}
