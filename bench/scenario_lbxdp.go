@@ -103,6 +103,9 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 	if err := h.testbedPPS(ctx, beds, systems); err != nil {
 		return err
 	}
+	if err := h.testbedPPSLive(ctx, beds, systems); err != nil {
+		return err
+	}
 	dur := h.Opts.RunDuration(DefaultRun)
 	h.Condition("testbed_http", fmt.Sprintf("wrk -t2 -c%d keep-alive from the client namespace to %s/whoami, %v per run, 4 backends; strata: XDP L2 DSR; nftables: the bed's nft mode (DNAT, numgen round robin)", wrkConns, testbed.VIP, dur))
 	return h.Alternate(ctx, "testbed-http", systems, func(ctx context.Context, sys string) ([]Sample, error) {
