@@ -19,7 +19,7 @@ func init() {
 	register(&Scenario{
 		Name:    "lb-xdp",
 		Systems: []string{"strata", "nftables"},
-		Summary: "XDP load balancer: ns/packet by BPF test-run; HTTP rps through the namespace test bed vs nftables DNAT",
+		Summary: "XDP load balancer: ns/packet by BPF test-run; packets/s and HTTP rps through the namespace test bed vs nftables DNAT",
 		Run:     runLBXDPScenario,
 	})
 }
