@@ -19,7 +19,7 @@ func init() {
 	register(&Scenario{
 		Name:    "lb-xdp",
 		Systems: []string{"strata", "nftables"},
-		Summary: "XDP load balancer: ns/packet by BPF test-run; HTTP rps through the namespace test bed vs nftables DNAT",
+		Summary: "XDP load balancer: ns/packet by BPF test-run; packets/s and HTTP rps through the namespace test bed vs nftables DNAT",
 		Run:     runLBXDPScenario,
 	})
 }
@@ -101,6 +101,9 @@ func (h *Harness) testbedHTTP(ctx context.Context) error {
 		systems = append(systems, sys)
 	}
 	if err := h.testbedPPS(ctx, beds, systems); err != nil {
+		return err
+	}
+	if err := h.testbedPPSLive(ctx, beds, systems); err != nil {
 		return err
 	}
 	dur := h.Opts.RunDuration(DefaultRun)
