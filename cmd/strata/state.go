@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
 	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
 	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
+	procs := fs.Int("procs", 0, "CPUs the Go runtime schedules on, GOMAXPROCS (0: as many as --event-loops; the GOMAXPROCS environment variable wins)")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -57,6 +59,12 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	}
 	if *listen == "" && *respAddr == "" {
 		return usagef("--listen: at least one of --listen and --resp is required")
+	}
+	if *loops < 0 {
+		return usagef("--event-loops: %d must be 0 (half the CPUs) or more", *loops)
+	}
+	if *procs < 0 {
+		return usagef("--procs: %d must be 0 (as many as --event-loops) or more", *procs)
 	}
 	if *epoch < 1 || *epoch > 1<<32-1 {
 		return usagef("--epoch: %d must be between 1 and 4294967295", *epoch)
@@ -80,6 +88,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	}
 
 	tuneGC()
+	tuneProcs(*procs, *loops)
 	eng, err := state.New(state.Config{MemoryBytes: mem, Epoch: uint32(*epoch)})
 	if err != nil {
 		return err
@@ -133,6 +142,28 @@ func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(20)
 	}
+}
+
+// tuneProcs bounds the Go scheduler to the event loops. An event loop
+// that finds no more events calls runtime.Gosched before blocking in
+// epoll_wait (gnet's poller); with an idle P beside it, that wakes a second
+// OS thread which takes the loop goroutine over while the first one parks:
+// two futex calls and two context switches per wake-up. With as many Ps as
+// loops there is no idle P to hand the loop to, and the node does not use
+// more CPUs than its loops, which is also what a single-threaded
+// redis-server gets. Measured on 2 CPUs with redis-benchmark -c 50
+// unpipelined: context switches per 50k GETs fell from 25-37k to 13k.
+func tuneProcs(procs, loops int) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	if procs == 0 {
+		procs = loops
+		if procs == 0 {
+			procs = server.DefaultEventLoops()
+		}
+	}
+	runtime.GOMAXPROCS(procs)
 }
 
 func portOf(addrs ...string) string {

@@ -10,9 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-dp/strata/dataplane/state/server"
 )
 
 func TestParseBytes(t *testing.T) {
@@ -45,6 +49,8 @@ func TestStateFlagErrors(t *testing.T) {
 		{"frame", []string{"--max-frame", "10"}},
 		{"data", []string{"--data", "/tmp/x"}},
 		{"conns", []string{"--max-conns", "0"}},
+		{"event loops", []string{"--event-loops", "-1"}},
+		{"procs", []string{"--procs", "-2"}},
 		{"secret file", []string{"--auth-secret-file", "/nonexistent/secret"}},
 		{"log level", []string{"--log-level", "loud", "--listen", "127.0.0.1:0"}},
 		{"stray argument", []string{"extra"}},
@@ -64,8 +70,11 @@ func TestStateServesAndStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
+	// --procs keeps the test binary's GOMAXPROCS: the node sets it
+	// process-wide.
+	procs := strconv.Itoa(runtime.GOMAXPROCS(0))
 	go func() {
-		done <- runMain(ctx, []string{"state", "--listen", "127.0.0.1:0", "--resp", "127.0.0.1:0", "--memory", "8MiB"},
+		done <- runMain(ctx, []string{"state", "--listen", "127.0.0.1:0", "--resp", "127.0.0.1:0", "--memory", "8MiB", "--procs", procs},
 			&environment{stdout: io.Discard, stderr: pw})
 		pw.Close()
 	}()
@@ -149,5 +158,31 @@ func TestStateProcessSIGTERM(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit within 10s of SIGTERM")
+	}
+}
+
+func TestTuneProcs(t *testing.T) {
+	old := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+	tests := []struct {
+		name         string
+		env          string
+		procs, loops int
+		want         int
+	}{
+		{"flag", "", 3, 1, 3},
+		{"as many as loops", "", 0, 2, 2},
+		{"default loops", "", 0, 0, server.DefaultEventLoops()},
+		{"environment wins", "5", 3, 1, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", tt.env)
+			runtime.GOMAXPROCS(7)
+			tuneProcs(tt.procs, tt.loops)
+			if got := runtime.GOMAXPROCS(0); got != tt.want {
+				t.Fatalf("GOMAXPROCS %d, want %d", got, tt.want)
+			}
+		})
 	}
 }

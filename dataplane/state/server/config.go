@@ -65,10 +65,14 @@ func (c *Config) fill() error {
 		c.SlowTimeout = 10 * time.Second
 	}
 	if c.EventLoops <= 0 {
-		c.EventLoops = max(1, runtime.NumCPU()/2)
+		c.EventLoops = DefaultEventLoops()
 	}
 	if c.NodeID == "" {
 		c.NodeID = "state-1"
 	}
 	return nil
 }
+
+// DefaultEventLoops is the number of event loops per listener when
+// Config.EventLoops is 0: half the CPUs, at least one.
+func DefaultEventLoops() int { return max(1, runtime.NumCPU()/2) }
