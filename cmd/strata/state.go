@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/state"
 	"github.com/strata-dp/strata/dataplane/state/server"
+	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -43,11 +42,11 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	mem, err := parseBytes(*memory)
+	mem, err := bytesize.Parse(*memory)
 	if err != nil || mem < 1<<20 {
 		return usagef("--memory: %q is not a size of at least 1MiB (e.g. 268435456, 64MiB, 1GiB)", *memory)
 	}
-	frame, err := parseBytes(*maxFrame)
+	frame, err := bytesize.Parse(*maxFrame)
 	if err != nil || frame < 1024 || frame > 1<<30 {
 		return usagef("--max-frame: %q is not a size between 1KiB and 1GiB", *maxFrame)
 	}
@@ -89,7 +88,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 
 	tuneGC()
 	tuneProcs(*procs, *loops)
-	eng, err := state.New(state.Config{MemoryBytes: mem, Epoch: uint32(*epoch)})
+	eng, err := state.New(state.Config{MemoryBytes: int64(mem), Epoch: uint32(*epoch)})
 	if err != nil {
 		return err
 	}
@@ -173,29 +172,4 @@ func portOf(addrs ...string) string {
 		}
 	}
 	return "1"
-}
-
-// parseBytes reads 1048576, 64MiB, 1GiB, 512KB, 2G, ...
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
-	}
-	mult := int64(1)
-	for _, u := range units {
-		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
-			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	return n * mult, nil
 }

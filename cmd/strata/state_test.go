@@ -19,26 +19,6 @@ import (
 	"github.com/strata-dp/strata/dataplane/state/server"
 )
 
-func TestParseBytes(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"1048576", 1 << 20, true}, {"64MiB", 64 << 20, true}, {"1GiB", 1 << 30, true},
-		{"512KiB", 512 << 10, true}, {"2G", 2 << 30, true}, {"10MB", 10e6, true}, {"64 MiB", 64 << 20, true},
-		{"", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"1.5GiB", 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseBytes(tt.in)
-			if (err == nil) != tt.ok || got != tt.want {
-				t.Fatalf("parseBytes(%q) = %d, %v", tt.in, got, err)
-			}
-		})
-	}
-}
-
 func TestStateFlagErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/strata-dp/strata/internal/gnetlog"
 )
 
 // service is one virtual service: a gnet engine listening on the VIP and the
@@ -61,7 +62,7 @@ func startService(t *table, opts Options) (*service, error) {
 			// every new connection across loops.
 			gnet.WithReusePort(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-			gnet.WithLogger(gnetLogger{opts.Logger}),
+			gnet.WithLogger(gnetlog.New(opts.Logger)),
 		)
 		s.runErr <- err
 		close(s.stopped)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/strata-dp/strata/dataplane/state"
+	"github.com/strata-dp/strata/internal/gnetlog"
 )
 
 type protocol uint8
@@ -97,7 +98,7 @@ func (s *Server) Start() error {
 			gnet.WithTicker(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithReuseAddr(true),
-			gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+			gnet.WithLogger(gnetlog.New(s.cfg.Logger)),
 			gnet.WithLogLevel(logging.WarnLevel),
 		}
 		opts = append(opts, gnet.WithNumEventLoop(s.cfg.EventLoops))
