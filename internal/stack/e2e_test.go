@@ -267,25 +267,7 @@ func TestStrataUpEndToEnd(t *testing.T) {
 	})
 
 	t.Run("shutdown leaves nothing running", func(t *testing.T) {
-		procs := u.processes(t)
-		start := time.Now()
-		if err := u.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-u.exited:
-			if err != nil {
-				t.Fatalf("strata up exited with %v", err)
-			}
-		case <-time.After(12 * time.Second):
-			t.Fatal("strata up did not exit within 12 s of SIGTERM")
-		}
-		t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
-		for _, p := range procs {
-			if syscall.Kill(p.Pid, 0) == nil {
-				t.Errorf("%s (pid %d) still running", p.Name, p.Pid)
-			}
-		}
+		u.stopAndCheck(t)
 		for _, addr := range []string{u.cfg.Edge.Listen, u.cfg.LB.Services[0].VIP, u.cfg.Facades.Nodes[1].Listen,
 			u.cfg.State.Nodes[0].Listen, u.cfg.Control.Listen, u.cfg.Origin.Listen} {
 			ln, err := net.Listen("tcp", addr)
@@ -296,6 +278,31 @@ func TestStrataUpEndToEnd(t *testing.T) {
 			ln.Close()
 		}
 	})
+}
+
+// stopAndCheck sends SIGTERM to strata up and checks that it exits 0
+// within 12 s and that none of its children is left running.
+func (u *upStack) stopAndCheck(t *testing.T) {
+	t.Helper()
+	procs := u.processes(t)
+	start := time.Now()
+	if err := u.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-u.exited:
+		if err != nil {
+			t.Fatalf("strata up exited with %v", err)
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatal("strata up did not exit within 12 s of SIGTERM")
+	}
+	t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
+	for _, p := range procs {
+		if syscall.Kill(p.Pid, 0) == nil {
+			t.Errorf("%s (pid %d) still running", p.Name, p.Pid)
+		}
+	}
 }
 
 // metricSum adds every sample of the named metric family on a /metrics page.

@@ -166,25 +166,7 @@ func TestStrataUpXDPEndToEnd(t *testing.T) {
 	})
 
 	t.Run("shutdown removes every process, namespace, link and pinned map", func(t *testing.T) {
-		procs := u.processes(t)
-		start := time.Now()
-		if err := u.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-u.exited:
-			if err != nil {
-				t.Fatalf("strata up exited with %v", err)
-			}
-		case <-time.After(12 * time.Second):
-			t.Fatal("strata up did not exit within 12 s of SIGTERM")
-		}
-		t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
-		for _, p := range procs {
-			if syscall.Kill(p.Pid, 0) == nil {
-				t.Errorf("%s (pid %d) still running", p.Name, p.Pid)
-			}
-		}
+		u.stopAndCheck(t)
 		if left, _ := netns.List(stack.BedPrefix + "-"); len(left) > 0 {
 			t.Errorf("namespaces left: %v", left)
 		}
