@@ -29,6 +29,12 @@ const (
 	MetricBurstMs  = "burst_ms"
 	MetricKeysHeld = "keys_held"
 	MetricErrors   = "error_ratio"
+	// MetricServerCPU is the server's processor time per operation, in
+	// microseconds, read from /proc around a run.
+	MetricServerCPU = "server_cpu_us_per_op"
+	// MetricLoadgenCPU is the share of one processor the load generator
+	// used: near 1 it, not the server, bounded the throughput.
+	MetricLoadgenCPU = "loadgen_cpu"
 )
 
 // wrkConns is the closed-loop concurrency of every HTTP scenario (issue 6:

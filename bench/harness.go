@@ -201,7 +201,13 @@ const maxFailedRuns = 2
 // that fails maxFailedRuns times is dropped from the rest of this
 // measurement. It returns an error only when ctx is cancelled.
 func (h *Harness) Alternate(ctx context.Context, name string, systems []string, trial Trial) error {
-	steps := Schedule(systems, h.Opts.runs(), !h.Opts.Quick)
+	return h.AlternateRuns(ctx, name, systems, h.Opts.runs(), trial)
+}
+
+// AlternateRuns is Alternate with a number of runs per system of the
+// scenario's choosing, for a measurement noisier than the others.
+func (h *Harness) AlternateRuns(ctx context.Context, name string, systems []string, runs int, trial Trial) error {
+	steps := Schedule(systems, runs, !h.Opts.Quick)
 	failed := map[string]int{}
 	for i, st := range steps {
 		if err := ctx.Err(); err != nil {

@@ -74,3 +74,47 @@ func TestWaitTCPFailsWhenProcessExits(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStatTicks(t *testing.T) {
+	tests := []struct {
+		name, stat string
+		want       int64
+		wantErr    bool
+	}{
+		{"plain", "1234 (redis-server) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 4 0", 325, false},
+		{"name with spaces and parens", "77 (a (b) c) R 1 77 77 0 -1 0 0 0 0 0 9 1 0 0 20 0 1 0", 10, false},
+		{"no closing paren", "77 (abc R 1", 0, true},
+		{"short", "77 (abc) R 1 2 3", 0, true},
+		{"not a number", "77 (abc) R 1 77 77 0 -1 0 0 0 0 0 x 1 0 0 20 0 1 0", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatTicks(tt.stat)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("parseStatTicks = %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCPUSecondsGrowsWithWork(t *testing.T) {
+	p, err := Start("spin", "/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := p.CPUSeconds()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a busy shell used no processor time by /proc")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -77,7 +77,7 @@ func TestParseRedisBenchCSV(t *testing.T) {
 		wantErr bool
 	}{
 		{"get and set", header + `"SET","69686.41","0.385","0.112","0.375","0.495","0.991","2.279"` + "\n" + `"GET","76628.35","0.349","0.128","0.351","0.463","0.551","1.615"` + "\n",
-			[]RedisBenchResult{{"set", 69686.41, 0.375, 0.991, 2.279}, {"get", 76628.35, 0.351, 0.551, 1.615}}, false},
+			[]RedisBenchResult{{"set", 69686.41, 0.375, 0.991, 2.279, 0}, {"get", 76628.35, 0.351, 0.551, 1.615, 0}}, false},
 		{"header only", header, nil, true},
 		{"missing column", `"test","rps"` + "\n" + `"GET","1"` + "\n", nil, true},
 		{"bad number", header + `"GET","fast","0","0","0","0","0","0"` + "\n", nil, true},

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // RedisBenchmark is one run of redis-benchmark against host:port.
@@ -28,6 +29,11 @@ type RedisBenchResult struct {
 	P50ms     float64
 	P99ms     float64
 	MaxMs     float64
+	// LoadgenCPU is the share of one processor redis-benchmark itself used
+	// over the whole invocation (user + system time over wall time). Near
+	// 1.0 the load generator, single-threaded, was the bottleneck, and the
+	// throughput says more about it than about the server.
+	LoadgenCPU float64
 }
 
 // ErrRedisBenchOutput is returned when the CSV cannot be understood.
@@ -50,11 +56,23 @@ func (b *RedisBenchmark) Args() []string {
 // Run executes redis-benchmark and parses its CSV.
 func (b *RedisBenchmark) Run(ctx context.Context) ([]RedisBenchResult, error) {
 	cmd := exec.CommandContext(ctx, "redis-benchmark", b.Args()...)
+	start := time.Now()
 	out, err := cmd.Output()
+	wall := time.Since(start)
 	if err != nil {
 		return nil, fmt.Errorf("redis-benchmark: %w: %s", err, lastLines(string(out), 3))
 	}
-	return ParseRedisBenchCSV(string(out))
+	res, err := ParseRedisBenchCSV(string(out))
+	if err != nil {
+		return nil, err
+	}
+	if ps := cmd.ProcessState; ps != nil && wall > 0 {
+		cpu := (ps.UserTime() + ps.SystemTime()).Seconds() / wall.Seconds()
+		for i := range res {
+			res[i].LoadgenCPU = cpu
+		}
+	}
+	return res, nil
 }
 
 // ParseRedisBenchCSV reads the --csv report of redis-benchmark 7

@@ -13,7 +13,7 @@ import (
 // LowerIsBetter says how to read a metric: latencies, memory and per-packet
 // costs shrink when things improve; throughput and ratios grow.
 func LowerIsBetter(metric string) bool {
-	for _, suf := range []string{"_ms", "_ns", "_mib", "_per_burst", "ns_per_packet", "error_ratio", "failed_ratio", "_vs_unloaded"} {
+	for _, suf := range []string{"_ms", "_ns", "_mib", "_per_burst", "ns_per_packet", "error_ratio", "failed_ratio", "_vs_unloaded", "_per_op"} {
 		if strings.HasSuffix(metric, suf) {
 			return true
 		}

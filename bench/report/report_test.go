@@ -72,7 +72,8 @@ func TestNum(t *testing.T) {
 
 func TestLowerIsBetter(t *testing.T) {
 	tests := map[string]bool{"p99_ms": true, "rss_mib": true, "ns_per_packet": true, "origin_fetches_per_burst": true,
-		"requests_per_sec": false, "ops_per_sec": false, "hit_ratio": false, "error_ratio": true}
+		"requests_per_sec": false, "ops_per_sec": false, "hit_ratio": false, "error_ratio": true,
+		"server_cpu_us_per_op": true, "loadgen_cpu": false}
 	for m, want := range tests {
 		if got := LowerIsBetter(m); got != want {
 			t.Errorf("LowerIsBetter(%q) = %v, want %v", m, got, want)

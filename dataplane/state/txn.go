@@ -1,6 +1,9 @@
 package state
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // txn is an open read-modify-write of one key's bucket, holding the key's
 // stripe lock from begin to end.
@@ -18,13 +21,21 @@ func (e *Engine) begin(key []byte) (txn, error) {
 		return txn{}, err
 	}
 	h := e.hash(key)
-	s := e.lockStripe(h)
+	e.stripes[h&e.stripeMask].mu.Lock()
+	return e.openLocked(h, key), nil
+}
+
+// openLocked opens the txn of key, whose hash is h and whose stripe the
+// caller has locked.
+func (e *Engine) openLocked(h uint64, key []byte) txn {
+	s := &e.stripes[h&e.stripeMask]
+	binary.LittleEndian.PutUint64(s.hkey[:], h)
 	s.old, _ = e.appendBucket(s.old[:0], h)
 	t := txn{e: e, s: s, key: key, now: e.now()}
 	if r, _, ok := findRecord(s.old, key); ok && !r.meta.expired(t.now) {
 		t.cur, t.found = r, true
 	}
-	return t, nil
+	return t
 }
 
 func (t *txn) end() { t.s.mu.Unlock() }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -172,15 +173,58 @@ func (e *Engine) Append(key, value []byte) (int, error) {
 	return len(cur) + len(value), nil
 }
 
+// ExpireCond is a set of conditions on EXPIRE, Redis 7's NX, XX, GT and LT.
+// A key without an expiry counts as expiring infinitely late, as in Redis:
+// GT never applies to it and LT always does.
+type ExpireCond uint8
+
+// Expire conditions; NX excludes the others, GT excludes LT.
+const (
+	ExpireNX ExpireCond = 1 << iota // only when the key has no expiry
+	ExpireXX                        // only when it has one
+	ExpireGT                        // only when the new expiry is later
+	ExpireLT                        // only when the new expiry is earlier
+)
+
+// ErrExpireCond is returned for conditions that cannot hold together.
+var ErrExpireCond = errors.New("state: NX excludes XX, GT and LT, and GT excludes LT")
+
+// Valid reports whether the conditions can hold together.
+func (c ExpireCond) Valid() bool {
+	return !(c&ExpireNX != 0 && c&(ExpireXX|ExpireGT|ExpireLT) != 0) && c&(ExpireGT|ExpireLT) != ExpireGT|ExpireLT
+}
+
+// holds reports whether an expiry at may replace cur (0: none).
+func (c ExpireCond) holds(cur, at int64) bool {
+	switch {
+	case c&ExpireNX != 0 && cur != 0,
+		c&ExpireXX != 0 && cur == 0,
+		c&ExpireGT != 0 && (cur == 0 || at <= cur),
+		c&ExpireLT != 0 && cur != 0 && at >= cur:
+		return false
+	}
+	return true
+}
+
 // Expire sets the key's expiry to at (unix ms). An expiry not in the future
 // deletes the key. It reports whether the key existed.
 func (e *Engine) Expire(key []byte, at int64) (bool, error) {
+	return e.ExpireIf(key, at, 0)
+}
+
+// ExpireIf is Expire under the conditions c. It reports whether the expiry
+// was set (or the key deleted, for an expiry not in the future): false when
+// the key is absent or a condition does not hold.
+func (e *Engine) ExpireIf(key []byte, at int64, c ExpireCond) (bool, error) {
+	if !c.Valid() {
+		return false, ErrExpireCond
+	}
 	t, err := e.begin(key)
 	if err != nil {
 		return false, err
 	}
 	defer t.end()
-	if !t.found {
+	if !t.found || !c.holds(t.cur.meta.ExpireAt, at) {
 		return false, nil
 	}
 	if at <= t.now {

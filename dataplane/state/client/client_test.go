@@ -267,3 +267,22 @@ func BenchmarkClientParallel(b *testing.B) {
 		})
 	}
 }
+
+// TestMSetIsAllOrNothing sends one batch with a value over the engine's
+// limit last: the server refuses the whole batch, so the keys before it
+// keep their old values.
+func TestMSetIsAllOrNothing(t *testing.T) {
+	c := dial(t, []string{startNode(t, "")}, client.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Set(ctx, []byte("a"), []byte("old"), 0); err != nil {
+		t.Fatal(err)
+	}
+	kvs := []client.KV{{Key: []byte("a"), Value: []byte("new")}, {Key: []byte("b"), Value: make([]byte, 2<<20)}}
+	if err := c.MSet(ctx, kvs, 0); !errors.Is(err, client.ErrTooLarge) {
+		t.Fatalf("mset with an oversized value: %v", err)
+	}
+	if v, err := c.Get(ctx, []byte("a")); err != nil || string(v) != "old" {
+		t.Fatalf("a = %q, %v after a refused batch; want old", v, err)
+	}
+}

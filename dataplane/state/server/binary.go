@@ -111,7 +111,7 @@ func (s *Server) execBinary(ss *session, f *wire.Frame, out []byte) []byte {
 	case wire.OpMGet:
 		return s.binMGet(ss, f, out)
 	case wire.OpMSet:
-		return s.binMSet(f, out)
+		return s.binMSet(ss, f, out)
 	}
 	return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusUnknownOpcode)
 }
@@ -220,11 +220,14 @@ func (s *Server) binMGet(ss *session, f *wire.Frame, out []byte) []byte {
 	return out
 }
 
-func (s *Server) binMSet(f *wire.Frame, out []byte) []byte {
+func (s *Server) binMSet(ss *session, f *wire.Frame, out []byte) []byte {
 	if len(f.Extras) != 8 {
 		return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusBadRequest)
 	}
 	o := state.SetOptions{ExpireAt: s.expireAt(binary.BigEndian.Uint64(f.Extras))}
+	// The pairs alias the frame; the session's argument slice, unused by
+	// binary connections otherwise, holds them.
+	kv := ss.args[:0]
 	rest := f.Value
 	for {
 		key, val, r, ok, bad := wire.NextMSetEntry(rest)
@@ -235,9 +238,11 @@ func (s *Server) binMSet(f *wire.Frame, out []byte) []byte {
 			break
 		}
 		rest = r
-		if _, err := s.eng.Set(key, val, o); err != nil {
-			return wire.AppendStatus(out, f.Opcode, f.ID, statusOf(err))
-		}
+		kv = append(kv, key, val)
+	}
+	ss.args = kv[:0]
+	if err := s.eng.SetMany(kv, o); err != nil {
+		return wire.AppendStatus(out, f.Opcode, f.ID, statusOf(err))
 	}
 	return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusOK)
 }

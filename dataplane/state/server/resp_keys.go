@@ -246,10 +246,8 @@ func (s *Server) execRESPOther(ss *session, c respCommand, args [][]byte, out []
 		if len(args)%2 != 1 {
 			return appendArity(out, c.name)
 		}
-		for i := 1; i < len(args); i += 2 {
-			if _, err := e.Set(args[i], args[i+1], state.SetOptions{}); err != nil {
-				return appendEngineErr(out, err)
-			}
+		if err := e.SetMany(args[1:], state.SetOptions{}); err != nil {
+			return appendEngineErr(out, err)
 		}
 		return append(out, replyOK...)
 	case cmdStrlen:
@@ -287,10 +285,28 @@ func (s *Server) execRESPOther(ss *session, c respCommand, args [][]byte, out []
 }
 
 func (s *Server) respExpire(c respCommand, args [][]byte, out []byte) []byte {
-	if len(args) > 3 {
-		out = append(out, "-ERR unsupported option '"...)
-		out = appendSafe(out, args[3], 32)
-		return append(out, "'\r\n"...)
+	var cond state.ExpireCond
+	for _, a := range args[3:] {
+		switch {
+		case equalFold(a, "NX"):
+			cond |= state.ExpireNX
+		case equalFold(a, "XX"):
+			cond |= state.ExpireXX
+		case equalFold(a, "GT"):
+			cond |= state.ExpireGT
+		case equalFold(a, "LT"):
+			cond |= state.ExpireLT
+		default:
+			out = append(out, "-ERR Unsupported option "...)
+			out = appendSafe(out, a, 32)
+			return append(out, "\r\n"...)
+		}
+	}
+	if cond&state.ExpireNX != 0 && cond != state.ExpireNX {
+		return resp.AppendError(out, "ERR NX and XX, GT or LT options at the same time are not compatible")
+	}
+	if !cond.Valid() {
+		return resp.AppendError(out, "ERR GT and LT options at the same time are not compatible")
 	}
 	n, ok := state.ParseInt(args[2])
 	if !ok {
@@ -305,7 +321,7 @@ func (s *Server) respExpire(c respCommand, args [][]byte, out []byte) []byte {
 	} else if n > maxMs || n < -maxMs {
 		return resp.AppendError(out, "ERR invalid expire time in 'pexpire' command")
 	}
-	ok, err := s.eng.Expire(args[1], s.eng.Now()+n)
+	ok, err := s.eng.ExpireIf(args[1], s.eng.Now()+n, cond)
 	if err != nil {
 		return appendEngineErr(out, err)
 	}

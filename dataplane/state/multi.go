@@ -1,0 +1,63 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrOddPairs is returned by SetMany for a key without a value.
+var ErrOddPairs = errors.New("state: keys and values are not in pairs")
+
+// SetMany writes every pair of kv (key, value, key, value, ...) with o's
+// expiry and flags, as MSET does: all or nothing against bad input, and one
+// write to every other writer.
+//
+// Every key and value is checked before anything is written, so a key too
+// long or a value too large anywhere in kv leaves all keys as they were.
+// The stripes of all keys are then locked together, in ascending order so
+// that two SetManys cannot deadlock, and held until the last pair is
+// stored: no other write (SET, INCR, CAS, another SetMany) interleaves
+// with it. Readers do not take stripe locks, to keep GET at one shard read
+// lock, so a GET on another event loop may see the first pairs written
+// before the last ones for the microseconds the write lasts. Only o's
+// ExpireAt and Flags apply; its mode is always SetAlways.
+//
+// A store failure past the checks (a pair that does not fit a shard) stops
+// the write there and returns the error: the earlier pairs stay written.
+func (e *Engine) SetMany(kv [][]byte, o SetOptions) error {
+	if len(kv)%2 != 0 {
+		return ErrOddPairs
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if err := e.checkKey(kv[i]); err != nil {
+			return err
+		}
+		if len(kv[i+1]) > e.cfg.MaxValueSize {
+			return fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(kv[i+1]), e.cfg.MaxValueSize)
+		}
+	}
+	var small [32]uint64
+	locked := small[:0]
+	for i := 0; i < len(kv); i += 2 {
+		locked = append(locked, e.hash(kv[i])&e.stripeMask)
+	}
+	slices.Sort(locked)
+	locked = slices.Compact(locked)
+	for _, si := range locked {
+		e.stripes[si].mu.Lock()
+	}
+	defer func() {
+		for _, si := range locked {
+			e.stripes[si].mu.Unlock()
+		}
+	}()
+	m := Meta{ExpireAt: o.ExpireAt, Flags: o.Flags}
+	for i := 0; i < len(kv); i += 2 {
+		t := e.openLocked(e.hash(kv[i]), kv[i])
+		if _, err := t.put(kv[i+1], nil, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
