@@ -36,6 +36,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
 	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
 	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
+	busyPoll := fs.Duration("busy-poll", 50*time.Microsecond, "keep an event loop polling this long after client traffic before it sleeps, so clients on this host need not wake it (0: off; costs processor time while idle)")
 	procs := fs.Int("procs", 0, "CPUs the Go runtime schedules on, GOMAXPROCS (0: as many as --event-loops; the GOMAXPROCS environment variable wins)")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
@@ -61,6 +62,9 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	}
 	if *loops < 0 {
 		return usagef("--event-loops: %d must be 0 (half the CPUs) or more", *loops)
+	}
+	if *busyPoll < 0 || *busyPoll > time.Second {
+		return usagef("--busy-poll: %v must be between 0 (off) and 1s", *busyPoll)
 	}
 	if *procs < 0 {
 		return usagef("--procs: %d must be 0 (as many as --event-loops) or more", *procs)
@@ -99,7 +103,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	srv, err := server.New(server.Config{
 		Engine: eng, Logger: log, Listen: *listen, RESP: *respAddr, NodeID: *nodeID,
 		Secret: secret, MaxConns: *maxConns, MaxFrame: int(frame),
-		IdleTimeout: *idle, SlowTimeout: *slow, EventLoops: *loops,
+		IdleTimeout: *idle, SlowTimeout: *slow, EventLoops: *loops, BusyPoll: *busyPoll,
 	})
 	if err != nil {
 		return err

@@ -28,6 +28,8 @@ func TestHandlersDoNotAllocate(t *testing.T) {
 		{"resp-set-p16", s.serveRESP, pipeline(16, "SET", key, val)},
 		{"resp-incr", s.serveRESP, pipeline(1, "INCR", "counter")},
 		{"resp-mget", s.serveRESP, pipeline(1, "MGET", key, "absent", key)},
+		{"resp-mset", s.serveRESP, pipeline(1, "MSET", key, val, "other-key", val)},
+		{"resp-expire-gt", s.serveRESP, pipeline(1, "PEXPIRE", key, "100000", "GT")},
 		{"binary-get", s.serveBinary, wire.AppendGet(nil, 1, []byte(key))},
 		{"binary-set", s.serveBinary, wire.AppendSet(nil, 2, 0, []byte(key), []byte(val), 0)},
 		{"binary-get-p16", s.serveBinary, bytes.Repeat(wire.AppendGet(nil, 3, []byte(key)), 16)},

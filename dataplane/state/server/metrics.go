@@ -24,11 +24,12 @@ var (
 	descRejected = prometheus.NewDesc("strata_state_connections_rejected_total", "Connections refused at the connection limit.", nil, nil)
 	descClosed   = prometheus.NewDesc("strata_state_connections_closed_total", "Connections closed by the server, by reason.", []string{"reason"}, nil)
 	descSeq      = prometheus.NewDesc("strata_state_change_seq", "Sequence number of the latest write (the change feed position).", nil, nil)
+	descBusy     = prometheus.NewDesc("strata_state_busy_poll_turns_total", "Event-loop turns spent busy polling after client traffic instead of sleeping (--busy-poll).", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCmds, descHits, descMisses, descExpired, descEvicted, descKeys,
-		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq} {
+		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy} {
 		ch <- d
 	}
 	for _, h := range c.stats.hist {
@@ -69,6 +70,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descClosed, s.slowKills.Load(), "slow_client")
 	counter(descClosed, s.idleKills.Load(), "idle")
 	gauge(descSeq, float64(s.eng.Seq()))
+	counter(descBusy, s.busyTurns.Load())
 	for _, h := range s.stats.hist {
 		h.Collect(ch)
 	}

@@ -45,6 +45,7 @@ type Server struct {
 	protoErrs atomic.Uint64
 	slowKills atomic.Uint64
 	idleKills atomic.Uint64
+	busyTurns atomic.Uint64
 
 	stats     statsSet
 	listeners []*listener
@@ -64,6 +65,7 @@ type listener struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	spinners map[gnet.EventLoop]*spinner // busy polling, per loop (nil: failed)
 }
 
 // New validates cfg and returns a server that is not yet listening.
@@ -84,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 			s: s, proto: p.proto, addr: p.addr,
 			booted: make(chan struct{}), done: make(chan error, 1),
 			sessions: map[*session]struct{}{},
+			spinners: map[gnet.EventLoop]*spinner{},
 		})
 	}
 	return s, nil
@@ -156,6 +159,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	for _, l := range s.listeners {
+		l.mu.Lock()
+		for _, sp := range l.spinners {
+			if sp != nil {
+				sp.close()
+			}
+		}
+		l.mu.Unlock()
+	}
 	return errors.Join(errs...)
 }
 

@@ -14,6 +14,7 @@ type session struct {
 	conn    gnet.Conn
 	proto   protocol
 	stats   *loopStats
+	spin    *spinner // the loop's busy poller; nil when off
 	authed  bool
 	quit    bool
 	batches uint32
@@ -40,6 +41,10 @@ const batchOutputBudget = 1 << 20
 
 // OnOpen admits the connection or refuses it when MaxConns are open.
 func (l *listener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if sp, ok := c.Context().(*spinner); ok {
+		sp.open = true
+		return nil, gnet.None
+	}
 	s := l.s
 	if s.conns.Add(1) > int64(s.cfg.MaxConns) {
 		s.conns.Add(-1)
@@ -62,6 +67,9 @@ func (l *listener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		ss.addr = ra.String()
 	}
 	ss.lastActive.Store(s.nowMs.Load())
+	if s.cfg.BusyPoll > 0 {
+		ss.spin = l.spinnerFor(c.EventLoop())
+	}
 	c.SetContext(ss)
 	l.mu.Lock()
 	l.sessions[ss] = struct{}{}
@@ -78,6 +86,10 @@ func (l *listener) refusal() []byte {
 
 // OnClose forgets the connection.
 func (l *listener) OnClose(c gnet.Conn, _ error) gnet.Action {
+	if sp, ok := c.Context().(*spinner); ok {
+		sp.open, sp.armed = false, false
+		return gnet.None
+	}
 	ss, ok := c.Context().(*session)
 	if !ok {
 		return gnet.None
@@ -94,10 +106,16 @@ func (l *listener) OnClose(c gnet.Conn, _ error) gnet.Action {
 func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	ss, ok := c.Context().(*session)
 	if !ok {
+		if sp, ok := c.Context().(*spinner); ok {
+			return sp.turn(c)
+		}
 		return gnet.Close
 	}
 	s := l.s
 	wall := time.Now()
+	if ss.spin != nil {
+		ss.spin.touch(wall)
+	}
 	now := wall.UnixMilli()
 	s.eng.SetClock(now)
 	ss.lastActive.Store(now)
@@ -165,4 +183,22 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 	}
 	return gnet.None
+}
+
+// spinnerFor returns the busy poller of loop, creating it on the loop's
+// first connection. A loop whose poller cannot be made (descriptors
+// exhausted) serves without one, and that is logged once.
+func (l *listener) spinnerFor(loop gnet.EventLoop) *spinner {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sp, ok := l.spinners[loop]
+	if ok {
+		return sp
+	}
+	sp, err := l.newSpinner(loop)
+	if err != nil {
+		l.s.cfg.Logger.Warn("event loop serves without busy polling", "listener", l.proto.String(), "err", err)
+	}
+	l.spinners[loop] = sp
+	return sp
 }
