@@ -36,7 +36,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
 	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
 	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
-	busyPoll := fs.Duration("busy-poll", 50*time.Microsecond, "keep an event loop polling this long after client traffic before it sleeps, so clients on this host need not wake it (0: off; costs processor time while idle)")
+	busyPoll := fs.Duration("busy-poll", 0, "keep an event loop polling this long after client traffic before it sleeps, so clients on this host need not wake it (e.g. 50us; 0: off; costs processor time after traffic)")
 	procs := fs.Int("procs", 0, "CPUs the Go runtime schedules on, GOMAXPROCS (0: as many as --event-loops; the GOMAXPROCS environment variable wins)")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")

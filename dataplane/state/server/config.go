@@ -43,7 +43,8 @@ type Config struct {
 	// BusyPoll keeps an event loop polling this long after its last client
 	// traffic before it sleeps (0: sleep at once). See busypoll.go: it saves
 	// clients on the same host the cost of waking the server, for processor
-	// time while idle after traffic. strata state defaults to 50µs.
+	// time after traffic and, on a host whose CPUs are all busy, tail
+	// latency; off by default.
 	BusyPoll time.Duration
 }
 
