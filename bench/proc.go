@@ -139,19 +139,12 @@ func (p *Process) RSSBytes() (int64, error) {
 }
 
 func rssOfGroup(pgid int) (int64, error) {
-	entries, err := os.ReadDir("/proc")
+	pids, err := groupPids(pgid)
 	if err != nil {
-		return 0, fmt.Errorf("read /proc: %w", err)
+		return 0, err
 	}
 	var total int64
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
-			continue
-		}
+	for _, pid := range pids {
 		kb, err := vmRSSKiB(pid)
 		if err != nil {
 			continue
@@ -162,6 +155,25 @@ func rssOfGroup(pgid int) (int64, error) {
 		return 0, fmt.Errorf("no resident memory found for process group %d", pgid)
 	}
 	return total, nil
+}
+
+// groupPids lists the processes of process group pgid, from /proc.
+func groupPids(pgid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("read /proc: %w", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err == nil && g == pgid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }
 
 // CPUSeconds is the processor time, user and system, that the process and
@@ -178,20 +190,13 @@ func (p *Process) CPUSeconds() (float64, error) {
 const clockTicks = 100
 
 func cpuOfGroup(pgid int) (float64, error) {
-	entries, err := os.ReadDir("/proc")
+	pids, err := groupPids(pgid)
 	if err != nil {
-		return 0, fmt.Errorf("read /proc: %w", err)
+		return 0, err
 	}
 	var ticks int64
 	found := false
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
-			continue
-		}
+	for _, pid := range pids {
 		t, err := cpuTicks(pid)
 		if err != nil {
 			continue

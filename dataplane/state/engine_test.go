@@ -14,6 +14,12 @@ type constHasher struct{}
 
 func (constHasher) Sum64(string) uint64 { return 42 }
 
+// hashings run a test with real hashing and with every key colliding.
+var hashings = []struct {
+	name string
+	cfg  Config
+}{{"xxhash", Config{}}, {"all-collide", Config{Hasher: constHasher{}}}}
+
 type clock struct{ ms atomic.Int64 }
 
 func (c *clock) now() int64 { return c.ms.Load() }
@@ -46,10 +52,7 @@ func mustGet(t *testing.T, e *Engine, key string) (string, bool) {
 }
 
 func TestSetGetDelete(t *testing.T) {
-	for _, h := range []struct {
-		name string
-		cfg  Config
-	}{{"xxhash", Config{}}, {"all-collide", Config{Hasher: constHasher{}}}} {
+	for _, h := range hashings {
 		t.Run(h.name, func(t *testing.T) {
 			e, _ := newTestEngine(t, h.cfg)
 			keys := []string{"a", "b", "longer-key", "k:1", "k:2"}

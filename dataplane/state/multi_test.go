@@ -46,10 +46,7 @@ func TestSetManyIsAllOrNothingOnBadInput(t *testing.T) {
 }
 
 func TestSetManyWritesEveryPair(t *testing.T) {
-	for _, h := range []struct {
-		name string
-		cfg  Config
-	}{{"xxhash", Config{}}, {"all-collide", Config{Hasher: constHasher{}}}} {
+	for _, h := range hashings {
 		t.Run(h.name, func(t *testing.T) {
 			e, c := newTestEngine(t, h.cfg)
 			var kv []string
