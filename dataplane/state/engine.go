@@ -261,6 +261,14 @@ func (e *Engine) hash(key []byte) uint64 {
 	return h
 }
 
+// checkPair refuses a value over MaxValueSize, then a key checkKey refuses.
+func (e *Engine) checkPair(key, value []byte) error {
+	if len(value) > e.cfg.MaxValueSize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(value), e.cfg.MaxValueSize)
+	}
+	return e.checkKey(key)
+}
+
 func (e *Engine) checkKey(key []byte) error {
 	if len(key) == 0 {
 		return ErrEmptyKey

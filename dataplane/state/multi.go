@@ -2,7 +2,6 @@ package state
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 )
 
@@ -29,18 +28,15 @@ func (e *Engine) SetMany(kv [][]byte, o SetOptions) error {
 	if len(kv)%2 != 0 {
 		return ErrOddPairs
 	}
+	var hashBuf, stripeBuf [16]uint64
+	hashes, locked := hashBuf[:0], stripeBuf[:0]
 	for i := 0; i < len(kv); i += 2 {
-		if err := e.checkKey(kv[i]); err != nil {
+		if err := e.checkPair(kv[i], kv[i+1]); err != nil {
 			return err
 		}
-		if len(kv[i+1]) > e.cfg.MaxValueSize {
-			return fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(kv[i+1]), e.cfg.MaxValueSize)
-		}
-	}
-	var small [32]uint64
-	locked := small[:0]
-	for i := 0; i < len(kv); i += 2 {
-		locked = append(locked, e.hash(kv[i])&e.stripeMask)
+		h := e.hash(kv[i])
+		hashes = append(hashes, h)
+		locked = append(locked, h&e.stripeMask)
 	}
 	slices.Sort(locked)
 	locked = slices.Compact(locked)
@@ -53,9 +49,9 @@ func (e *Engine) SetMany(kv [][]byte, o SetOptions) error {
 		}
 	}()
 	m := Meta{ExpireAt: o.ExpireAt, Flags: o.Flags}
-	for i := 0; i < len(kv); i += 2 {
-		t := e.openLocked(e.hash(kv[i]), kv[i])
-		if _, err := t.put(kv[i+1], nil, m); err != nil {
+	for i, h := range hashes {
+		t := e.openLocked(h, kv[2*i])
+		if _, err := t.put(kv[2*i+1], nil, m); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 func pairs(kv ...string) [][]byte {
@@ -70,6 +71,36 @@ func TestSetManyWritesEveryPair(t *testing.T) {
 				t.Fatalf("ttl %d, %v", ms, ok)
 			}
 		})
+	}
+}
+
+// TestSetManyWritesNothingBeforeHoldingEveryStripe holds the stripe of
+// one key of an MSET, as a concurrent writer of that key would: no pair may
+// be written until it is released, and then all are.
+func TestSetManyWritesNothingBeforeHoldingEveryStripe(t *testing.T) {
+	e, _ := newTestEngine(t, Config{Stripes: 64})
+	x, y := "x", "y"
+	for i := 0; e.hash([]byte(x))&e.stripeMask == e.hash([]byte(y))&e.stripeMask; i++ {
+		y = fmt.Sprint("y", i)
+	}
+	e.SetMany(pairs(x, "old", y, "old"), SetOptions{})
+	held := &e.stripes[e.hash([]byte(y))&e.stripeMask].mu
+	held.Lock()
+	done := make(chan error)
+	go func() { done <- e.SetMany(pairs(x, "new", y, "new"), SetOptions{}) }()
+	time.Sleep(50 * time.Millisecond)
+	if v, _ := mustGet(t, e, x); v != "old" {
+		held.Unlock()
+		t.Fatalf("%s = %q while %s's stripe was held: SetMany wrote before holding every stripe", x, v, y)
+	}
+	held.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{x, y} {
+		if v, _ := mustGet(t, e, k); v != "new" {
+			t.Fatalf("%s = %q after the release", k, v)
+		}
 	}
 }
 

@@ -39,10 +39,7 @@ type SetResult struct {
 
 // Set writes value under key if the mode's condition holds.
 func (e *Engine) Set(key, value []byte, o SetOptions) (SetResult, error) {
-	if len(value) > e.cfg.MaxValueSize {
-		return SetResult{}, fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(value), e.cfg.MaxValueSize)
-	}
-	if err := e.checkKey(key); err != nil {
+	if err := e.checkPair(key, value); err != nil {
 		return SetResult{}, err
 	}
 	if res, done := e.setInPlace(key, value, &o); done {
