@@ -1,36 +1,13 @@
 package facade
 
 import (
-	"context"
 	"errors"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/strata-dp/strata/internal/origin"
+	"github.com/strata-dp/strata/internal/origin/origintest"
 )
-
-// startOrigin runs a real sample origin on an ephemeral port.
-func startOrigin(t *testing.T, cfg origin.Config) (*origin.Server, string) {
-	t.Helper()
-	srv, err := origin.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-done
-	})
-	return srv, "http://" + ln.Addr().String()
-}
 
 func mustDist(t *testing.T, s string) origin.Dist {
 	t.Helper()
@@ -122,7 +99,7 @@ func TestFanOut(t *testing.T) {
 				sh.ErrorRate = e
 				cfg.Routes[r] = sh
 			}
-			srv, base := startOrigin(t, cfg)
+			srv, base := origintest.Start(t, cfg)
 			budget := tc.budget
 			if budget == nil {
 				budget = NewRetryBudget(0.1, 100)
@@ -173,7 +150,7 @@ func TestFanOut(t *testing.T) {
 }
 
 func TestFanOutHungPartEndsAtTimeout(t *testing.T) {
-	_, base := startOrigin(t, origin.Config{Routes: map[string]origin.Shape{"/svc/reviews": {Latency: mustDist(t, "hang")}}})
+	_, base := origintest.Start(t, origin.Config{Routes: map[string]origin.Shape{"/svc/reviews": {Latency: mustDist(t, "hang")}}})
 	f, err := NewFanOut(FanOutConfig{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/strata-dp/strata/facade"
 	"github.com/strata-dp/strata/facade/statestore"
 	"github.com/strata-dp/strata/internal/origin"
+	"github.com/strata-dp/strata/internal/origin/origintest"
 	"github.com/strata-dp/strata/internal/statetest"
 	"github.com/valyala/fasthttp"
 )
@@ -29,19 +30,13 @@ func start(t testing.TB, cfg origin.Config) (string, *origin.Server) {
 	}
 	t.Cleanup(func() { store.Close() })
 
-	osrv, err := origin.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oln := listen(t)
-	go osrv.Serve(oln)
-	t.Cleanup(func() { stop(osrv.Shutdown) })
+	osrv, obase := origintest.Start(t, cfg)
 
 	app, err := facade.New(facade.Config{NodeID: "sample-test", Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Register(app, Config{Origin: "http://" + oln.Addr().String()}); err != nil {
+	if err := Register(app, Config{Origin: obase}); err != nil {
 		t.Fatal(err)
 	}
 	fln := listen(t)
