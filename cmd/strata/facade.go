@@ -12,6 +12,7 @@ import (
 	"github.com/strata-dp/strata/facade"
 	"github.com/strata-dp/strata/facade/sample"
 	"github.com/strata-dp/strata/facade/statestore"
+	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -28,6 +29,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	listen := fs.String("listen", "127.0.0.1:8101", "serve the facade on this address")
 	var stateAddrs stringList
 	fs.Var(&stateAddrs, "state", "state node ADDR (binary protocol); repeatable or comma-separated (required)")
+	stateSecretFile := fs.String("state-secret-file", "", "file holding the state tier's shared secret (the nodes' --auth-secret-file), sent with AUTH on every connection")
 	originURL := fs.String("origin", "http://127.0.0.1:8200", "base URL of the sample origin")
 	nodeID := fs.String("node-id", "", "id of this node in /whoami and load reports (default: facade-PORT)")
 	maxInflight := fs.Int("max-inflight", 512, "most requests run at once; the adaptive limit stays at or below it")
@@ -63,6 +65,13 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	case *drainDelay < 0 || *drainTimeout <= 0:
 		return usagef("--drain-delay and --drain-timeout: must not be negative")
 	}
+	var stateSecret []byte
+	if *stateSecretFile != "" {
+		var err error
+		if stateSecret, err = secret.Read(*stateSecretFile); err != nil {
+			return usagef("--state-secret-file: %v", err)
+		}
+	}
 	id := *nodeID
 	if id == "" {
 		_, port, err := net.SplitHostPort(*listen)
@@ -85,7 +94,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
 		return err
 	}
-	store, err := dialState(ctx, stateAddrs)
+	store, err := dialState(ctx, stateAddrs, client.Options{Secret: stateSecret})
 	if err != nil {
 		return fmt.Errorf("state tier %v: %w", []string(stateAddrs), err)
 	}
@@ -141,13 +150,14 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 
 // dialState connects to the state tier, retrying for a while: in a stack
 // started at once the state nodes may still be binding.
-func dialState(ctx context.Context, addrs []string) (*statestore.Store, error) {
+// A wrong secret is not retried: it will not get better.
+func dialState(ctx context.Context, addrs []string, opts client.Options) (*statestore.Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for {
-		store, err := statestore.Dial(ctx, addrs, client.Options{})
-		if err == nil {
-			return store, nil
+		store, err := statestore.Dial(ctx, addrs, opts)
+		if err == nil || errors.Is(err, client.ErrAuth) {
+			return store, err
 		}
 		select {
 		case <-ctx.Done():

@@ -23,6 +23,7 @@ func TestFacadeAndOriginBadFlags(t *testing.T) {
 		{"facade zero inflight", []string{"facade", "--state", "127.0.0.1:1", "--max-inflight", "0"}, "--max-inflight"},
 		{"facade bad queue time", []string{"facade", "--state", "127.0.0.1:1", "--max-queue-time", "0s"}, "--max-queue-time"},
 		{"facade bad log level", []string{"facade", "--state", "127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
+		{"facade missing state secret", []string{"facade", "--state", "127.0.0.1:1", "--state-secret-file", "/nonexistent/secret"}, "--state-secret-file"},
 		{"origin bad latency", []string{"origin", "--latency", "fast"}, "--latency"},
 		{"origin bad error rate", []string{"origin", "--error-rate", "2"}, "--error-rate"},
 		{"origin bad route latency", []string{"origin", "--route-latency", "svc=1ms"}, "--route-latency"},

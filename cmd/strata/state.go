@@ -11,6 +11,7 @@ import (
 	"github.com/strata-dp/strata/dataplane/state"
 	"github.com/strata-dp/strata/dataplane/state/server"
 	"github.com/strata-dp/strata/internal/bytesize"
+	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -28,7 +29,10 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	respAddr := fs.String("resp", "", "address of RESP2 (redis-cli, redis-benchmark, Redis clients); empty: off")
 	memory := fs.String("memory", "256MiB", "bound on stored entries: bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB)")
 	data := fs.String("data", "", "reserved for persistence (a later release); must be empty for now")
-	secretFile := fs.String("auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols)")
+	secretFile := fs.String("auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols); "+
+		"required when --listen or --resp is not a loopback address")
+	insecureNoAuth := fs.Bool("insecure-no-auth", false, "serve without a secret on a non-loopback address: anyone who reaches the node "+
+		"reads and overwrites every key (only for a network that nothing else can reach)")
 	maxConns := fs.Int("max-conns", 20000, "maximum open client connections over both listeners")
 	maxFrame := fs.String("max-frame", "4MiB", "largest binary frame body or RESP command")
 	idle := fs.Duration("idle-timeout", 0, "close connections idle this long (0: never)")
@@ -81,6 +85,9 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		if secret = []byte(strings.TrimSpace(string(b))); len(secret) == 0 {
 			return usagef("--auth-secret-file: %s is empty", *secretFile)
 		}
+	}
+	if err := checkStateExposure(*listen, *respAddr, secret != nil, *insecureNoAuth); err != nil {
+		return err
 	}
 	log, err := tf.Logger(env.stderr)
 	if err != nil {
@@ -167,6 +174,25 @@ func tuneProcs(procs, loops int) {
 		}
 	}
 	runtime.GOMAXPROCS(procs)
+}
+
+// checkStateExposure is Redis's protected mode, made strict: a node that
+// other hosts can reach must have a secret, unless the operator says in so
+// many words that the network is private.
+func checkStateExposure(listen, resp string, hasSecret, insecure bool) error {
+	if hasSecret && insecure {
+		return usagef("--insecure-no-auth: contradicts --auth-secret-file; give one of them")
+	}
+	if hasSecret || insecure {
+		return nil
+	}
+	for _, a := range []string{listen, resp} {
+		if !config.LoopbackAddr(a) {
+			return usagef("--auth-secret-file: %s is not a loopback address; refusing to serve it without a secret "+
+				"(give --auth-secret-file FILE, or --insecure-no-auth on a network nothing else reaches)", a)
+		}
+	}
+	return nil
 }
 
 func portOf(addrs ...string) string {

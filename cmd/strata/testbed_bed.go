@@ -19,7 +19,7 @@ func runTestbedBed(ctx context.Context, args []string, env *environment) error {
 		fs.StringVar(&o.Mode, "mode", "userspace", "what balances in the bed: xdp (native XDP, L2 direct server return), userspace (gnet proxy) or nft (nftables DNAT, for comparison)")
 		fs.StringVar(&o.NftAlgo, "nft", "numgen", "with --mode nft: numgen or jhash")
 		fs.StringVar(&o.Forwarding, "forwarding", "l2", "with --mode xdp: l2 (MAC rewrite) or ipip (encapsulate; backends decapsulate in tc)")
-		backendCmd := fs.String("backend-cmd", "", "command run as each backend, split on spaces, {listen} and {id} substituted (default: the built-in /whoami server)")
+		backendCmd := fs.String("backend-cmd", "", "command run as each backend, split on spaces, {listen}, {id} and (with --facade) {state-secret-file} substituted (default: the built-in /whoami server)")
 		fs.BoolVar(&o.Facade, "facade", false, "run the real tiers: strata facade as backends, a state node and the sample origin in the state namespace")
 		fs.IntVar(&o.Backends, "backends", 4, fmt.Sprintf("backend namespaces (1..%d)", testbed.MaxBackends))
 		fs.StringVar(&o.Prefix, "prefix", "stb", "prefix of every namespace name (1..8 of [a-z0-9])")

@@ -47,8 +47,27 @@ type endpoint struct {
 	what, addr string
 }
 
+// runFiles are the files of the run directory that children read.
+type runFiles struct {
+	// config is the effective stack.yaml.
+	config string
+	// stateSecret is the state tier's AUTH secret: every state node
+	// requires it and every facade sends it.
+	stateSecret string
+	// controlToken is the control plane's bearer token, given to it only
+	// when it listens beyond loopback (it refuses to start there without
+	// one); on loopback the API stays open to this host's processes.
+	controlToken string
+}
+
+// Names of the secrets in the run directory (mode 0600).
+const (
+	stateSecretFile  = "state.secret"
+	controlTokenFile = "control.token"
+)
+
 // children lists the processes of a stack in start order.
-func children(s *config.Stack, configPath string) []child {
+func children(s *config.Stack, files runFiles) []child {
 	common := []string{"--log-format", s.Log.Format, "--log-level", s.Log.Level}
 	var out []child
 	var stateAddrs []string
@@ -57,7 +76,7 @@ func children(s *config.Stack, configPath string) []child {
 	}
 	for _, n := range s.State.Nodes {
 		args := append([]string{"state", "--listen", n.Listen, "--memory", strconv.FormatInt(int64(s.State.Memory), 10),
-			"--node-id", n.ID, "--metrics", n.Metrics}, common...)
+			"--node-id", n.ID, "--metrics", n.Metrics, "--auth-secret-file", files.stateSecret}, common...)
 		ls := []string{n.Listen, n.Metrics}
 		eps := []endpoint{{"state " + n.ID + " (binary)", n.Listen}}
 		if n.RESP != "" {
@@ -73,8 +92,12 @@ func children(s *config.Stack, configPath string) []child {
 			"--latency", s.Origin.Latency, "--error-rate", strconv.FormatFloat(s.Origin.ErrorRate, 'f', -1, 64)}, common...),
 		ready: probe(s.Origin.Metrics), listens: []string{s.Origin.Listen, s.Origin.Metrics},
 		endpoints: []endpoint{{"sample origin", "http://" + s.Origin.Listen}}, stopAfter: time.Second})
+	controlArgs := []string{"control", "--listen", s.Control.Listen, "--config", files.config}
+	if !config.LoopbackAddr(s.Control.Listen) {
+		controlArgs = append(controlArgs, "--token-file", files.controlToken)
+	}
 	out = append(out, child{name: "control", tier: tierControl,
-		args:      append([]string{"control", "--listen", s.Control.Listen, "--config", configPath}, common...),
+		args:      append(controlArgs, common...),
 		ready:     probe(s.Control.Listen),
 		listens:   []string{s.Control.Listen},
 		endpoints: []endpoint{{"control plane (dashboard, API, metrics)", "http://" + s.Control.Listen + "/"}},
@@ -83,13 +106,14 @@ func children(s *config.Stack, configPath string) []child {
 		out = append(out, child{name: n.ID, tier: tierFacade,
 			args: append([]string{"facade", "--listen", n.Listen, "--state", strings.Join(stateAddrs, ","),
 				"--origin", "http://" + s.Origin.Listen, "--node-id", n.ID,
-				"--max-inflight", strconv.Itoa(s.Facades.MaxInflight), "--metrics", n.Metrics}, common...),
+				"--max-inflight", strconv.Itoa(s.Facades.MaxInflight), "--metrics", n.Metrics,
+				"--state-secret-file", files.stateSecret}, common...),
 			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics},
 			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
 	}
 	// The LB serves every service of the stack file with its health policy;
 	// its drain fits inside its stop grace.
-	lbArgs := []string{"lb", "--mode", s.Mode, "--config", configPath, "--metrics", s.LB.Metrics, "--drain", "800ms"}
+	lbArgs := []string{"lb", "--mode", s.Mode, "--config", files.config, "--metrics", s.LB.Metrics, "--drain", "800ms"}
 	if s.LB.Iface != "" {
 		lbArgs = append(lbArgs, "--iface", s.LB.Iface)
 	}

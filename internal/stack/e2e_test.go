@@ -3,7 +3,10 @@ package stack_test
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-dp/strata/dataplane/state/client"
 	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/stack"
 )
@@ -205,6 +209,10 @@ func TestStrataUpEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("state nodes refuse clients without the run's secret", func(t *testing.T) {
+		checkStateAuth(t, u.runDir, u.cfg.State.Nodes[0])
+	})
+
 	t.Run("the same request again is served by the edge alone", func(t *testing.T) {
 		request(t, "GET", edge+"/api/products/2", "", nil)
 		before := originHits(t, u.cfg.Origin.Metrics)
@@ -344,4 +352,66 @@ func facadeRequests(t *testing.T, cfg *config.Stack) float64 {
 		sum += metricSum(t, n.Metrics, "strata_facade_requests_total")
 	}
 	return sum
+}
+
+// checkStateAuth checks that a state node started by strata up answers a
+// client without the secret -NOAUTH (RESP) and an auth error (binary
+// protocol), and serves one that sends the secret in the run directory.
+func checkStateAuth(t *testing.T, runDir string, n config.StateNode) {
+	t.Helper()
+	path := filepath.Join(runDir, "state.secret")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if raw, err := hex.DecodeString(secret); err != nil || len(raw) != 32 {
+		t.Fatalf("%s holds %d characters, want 32 random bytes in hex", path, len(secret))
+	}
+
+	nc, err := net.DialTimeout("tcp", n.RESP, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(nc)
+	for _, step := range []struct{ send, want string }{
+		{"SET products:1 forged\r\n", "-NOAUTH"},
+		{"GET products:1\r\n", "-NOAUTH"},
+		{"AUTH " + secret + "\r\n", "+OK"},
+		{"PING\r\n", "+PONG"},
+	} {
+		io.WriteString(nc, step.send)
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, step.want) {
+			t.Fatalf("RESP %q answered %q (%v), want %s", strings.Fields(step.send)[0], line, err, step.want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	anon, err := client.Dial(ctx, []string{n.Listen}, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anon.Close()
+	if _, err := anon.Get(ctx, []byte("k")); !errors.Is(err, client.ErrAuth) {
+		t.Fatalf("binary GET without the secret: %v, want client.ErrAuth", err)
+	}
+	authed, err := client.Dial(ctx, []string{n.Listen}, client.Options{Secret: []byte(secret)})
+	if err != nil {
+		t.Fatalf("binary protocol with the secret: %v", err)
+	}
+	defer authed.Close()
+	if _, err := authed.Get(ctx, []byte("k")); err != nil && !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("binary GET with the secret: %v", err)
+	}
 }

@@ -78,9 +78,9 @@ func (st *Stack) startNet(ctx context.Context, plan *bedPlan) error {
 
 // childrenFor lists the children of the stack, placed in the bed's
 // namespaces when plan is set.
-func (st *Stack) childrenFor(plan *bedPlan, configPath string) []child {
+func (st *Stack) childrenFor(plan *bedPlan, files runFiles) []child {
 	if plan == nil {
-		return children(st.opts.Config, configPath)
+		return children(st.opts.Config, files)
 	}
-	return placeChildren(children(plan.cfg, configPath), plan.cfg)
+	return placeChildren(children(plan.cfg, files), plan.cfg)
 }

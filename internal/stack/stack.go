@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/strata-dp/strata/internal/config"
+	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/supervise"
 )
 
@@ -75,7 +76,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	// Check the ports before anything touches the disk or starts.
-	if err := checkPortsFree(st.childrenFor(plan, "")); err != nil {
+	if err := checkPortsFree(st.childrenFor(plan, runFiles{})); err != nil {
 		return nil, err
 	}
 	if err := st.prepareRunDir(); err != nil {
@@ -89,7 +90,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		if st.net == nil { // auto fell back to userspace
 			plan = nil
-			if err := checkPortsFree(st.childrenFor(nil, "")); err != nil {
+			if err := checkPortsFree(st.childrenFor(nil, runFiles{})); err != nil {
 				return nil, err
 			}
 		}
@@ -97,7 +98,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			return nil, errors.Join(err, st.Stop())
 		}
 	}
-	st.children = st.childrenFor(plan, filepath.Join(st.runDir, "stack.yaml"))
+	st.children = st.childrenFor(plan, st.runFiles())
 	if err := st.startAll(startCtx); err != nil {
 		stopErr := st.Stop()
 		return nil, errors.Join(err, stopErr)
@@ -121,7 +122,31 @@ func (st *Stack) prepareRunDir() error {
 		return fmt.Errorf("run dir: %w", err)
 	}
 	st.runDir = dir
+	if err := st.writeSecrets(); err != nil {
+		return err
+	}
 	return st.writeConfig()
+}
+
+func (st *Stack) runFiles() runFiles {
+	return runFiles{config: filepath.Join(st.runDir, "stack.yaml"),
+		stateSecret:  filepath.Join(st.runDir, stateSecretFile),
+		controlToken: filepath.Join(st.runDir, controlTokenFile)}
+}
+
+// writeSecrets generates this run's secrets: fresh each start, so a run
+// directory reused from an earlier stack (or read by someone when it was)
+// holds nothing that works today. In xdp mode the processes in the
+// namespaces read the same files: `ip netns exec` changes the network,
+// not the filesystem.
+func (st *Stack) writeSecrets() error {
+	f := st.runFiles()
+	for _, path := range []string{f.stateSecret, f.controlToken} {
+		if _, err := secret.Generate(path); err != nil {
+			return fmt.Errorf("run dir: %w", err)
+		}
+	}
+	return nil
 }
 
 // writeConfig writes the effective configuration every child reads.

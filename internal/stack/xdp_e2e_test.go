@@ -76,6 +76,10 @@ func TestStrataUpXDPEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("state nodes on the bed's network require the run's secret", func(t *testing.T) {
+		checkStateAuth(t, u.runDir, bed.State.Nodes[0])
+	})
+
 	t.Run("the same request again is served by the edge alone", func(t *testing.T) {
 		request(t, "GET", edge+"/api/products/2", "", nil)
 		before := originHits(t, bed.Origin.Metrics)

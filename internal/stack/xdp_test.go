@@ -63,7 +63,7 @@ func TestPlanBed(t *testing.T) {
 					}
 				}
 			}
-			cs := placeChildren(children(c, "stack.yaml"), c)
+			cs := placeChildren(children(c, runFiles{config: "stack.yaml"}), c)
 			for _, ch := range cs {
 				root := ch.tier == tierEdge || ch.tier == tierControl
 				if root != (ch.ns == "") || (!root && len(ch.listens) > 0) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/strata-dp/strata/internal/netns"
+	"github.com/strata-dp/strata/internal/secret"
 )
 
 // Errors returned by Up.
@@ -54,8 +55,9 @@ type Options struct {
 	Backends int
 	// Bin is the strata binary run inside the namespaces.
 	Bin string
-	// BackendCmd, if set, replaces the stand-in backend; {listen} and {id}
-	// are substituted (e.g. a strata facade command line).
+	// BackendCmd, if set, replaces the stand-in backend; {listen}, {id}
+	// and {state-secret-file} are substituted (e.g. a strata facade
+	// command line).
 	BackendCmd []string
 	// Facade runs the real tiers: a state node and the sample origin in
 	// the state namespace, and strata facade as every backend.
@@ -267,10 +269,22 @@ var (
 	OriginAddr = netip.AddrPortFrom(stateIP, 8200)
 )
 
+// StateSecretFile is the state node's AUTH secret (with Facade), in the
+// state dir, mode 0600.
+func (b *Bed) StateSecretFile() string { return filepath.Join(b.Opts.StateDir, "state.secret") }
+
 func (b *Bed) processes() error {
 	if b.Opts.Facade {
+		// The state node listens on the bed's network, so it requires a
+		// secret (strata state refuses otherwise); the facades read the
+		// same file, which `ip netns exec` leaves in reach.
+		secretPath := b.StateSecretFile()
+		if _, err := secret.Generate(secretPath); err != nil {
+			return fmt.Errorf("testbed: %w", err)
+		}
 		ns := b.Opts.ns("state")
-		if err := b.start(ns, "state", []string{b.Opts.Bin, "state", "--listen", StateAddr.String(), "--memory", "64MiB"}); err != nil {
+		if err := b.start(ns, "state", []string{b.Opts.Bin, "state", "--listen", StateAddr.String(), "--memory", "64MiB",
+			"--auth-secret-file", secretPath}); err != nil {
 			return err
 		}
 		if err := b.start(ns, "origin", []string{b.Opts.Bin, "origin", "--listen", OriginAddr.String()}); err != nil {
@@ -278,7 +292,7 @@ func (b *Bed) processes() error {
 		}
 		if len(b.Opts.BackendCmd) == 0 {
 			b.Opts.BackendCmd = []string{b.Opts.Bin, "facade", "--listen", "{listen}", "--node-id", "facade-{id}",
-				"--state", StateAddr.String(), "--origin", "http://" + OriginAddr.String()}
+				"--state", StateAddr.String(), "--state-secret-file", "{state-secret-file}", "--origin", "http://" + OriginAddr.String()}
 		}
 		if err := b.waitTCP(ns, StateAddr); err != nil {
 			return err
@@ -302,6 +316,7 @@ func (b *Bed) processes() error {
 			args = args[:0]
 			for _, a := range b.Opts.BackendCmd {
 				a = strings.ReplaceAll(a, "{listen}", listen)
+				a = strings.ReplaceAll(a, "{state-secret-file}", b.StateSecretFile())
 				args = append(args, strings.ReplaceAll(a, "{id}", id))
 			}
 		}
