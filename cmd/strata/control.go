@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/strata-dp/strata/control"
+	"github.com/strata-dp/strata/internal/config"
+	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -17,10 +21,20 @@ func init() {
 	})
 }
 
+// minTokenLen keeps guessable tokens out: `openssl rand -hex 32` gives 64.
+const minTokenLen = 16
+
 func runControl(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("control", "--listen ADDR [--config FILE]", env)
-	listen := fs.String("listen", "127.0.0.1:9090", "serve the admin API, the dashboard, /metrics, /healthz and /readyz here")
+	fs := newFlagSet("control", "--listen ADDR [--config FILE] [--token-file FILE] [--allowed-host NAME ...]", env)
+	listen := fs.String("listen", "127.0.0.1:9090", "serve the admin API, the dashboard, /metrics, /healthz and /readyz here; "+
+		"beyond loopback only with --token-file")
 	configPath := fs.String("config", "", "the stack configuration the control plane manages (default: the built-in defaults)")
+	tokenFile := fs.String("token-file", "", "file holding a bearer token (at least 16 characters) that every route but /healthz, /readyz "+
+		"and the dashboard page requires as Authorization: Bearer TOKEN (default: none, allowed on loopback only)")
+	var allowedHosts stringList
+	fs.Var(&allowedHosts, "allowed-host", "a Host name requests may carry besides localhost, loopback addresses and the listen address "+
+		"(DNS-rebinding defence: any other Host gets 403); repeatable or comma-separated")
+	maxConns := fs.Int("max-conns", control.DefaultHTTPLimits.MaxConns, "most connections served at once; more wait to be accepted")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -34,20 +48,40 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
-	ts := telemetry.NewServer()
-	if err := ts.Listen(*listen); err != nil {
-		return err
-	}
 	if tf.MetricsAddr != "" && tf.MetricsAddr != *listen {
 		return usagef("--metrics: the control plane serves /metrics on --listen; leave --metrics empty")
 	}
+	if *maxConns < 1 {
+		return usagef("--max-conns: %d must be at least 1", *maxConns)
+	}
+	var token []byte
+	if *tokenFile != "" {
+		if token, err = secret.Read(*tokenFile); err != nil {
+			return usagef("--token-file: %v", err)
+		}
+		if len(token) < minTokenLen {
+			return usagef("--token-file: the token in %s has %d characters, want at least %d (e.g. openssl rand -hex 32)",
+				*tokenFile, len(token), minTokenLen)
+		}
+	} else if !config.LoopbackAddr(*listen) {
+		return usagef("--token-file: --listen %s is not a loopback address; the control plane refuses to serve it without a token "+
+			"(give --token-file FILE)", *listen)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	ts := telemetry.NewServer()
 	plane := control.New(cfg, log, ts.Registry)
 	mux := ts.Handler()
 	plane.Mount(mux)
+	access := control.NewAccess(ln.Addr().String(), allowedHosts, token)
 	go plane.Run(ctx)
 	ts.SetReady(true)
-	log.Info("control plane serving", "listen", ts.Addr())
-	if err := ts.Serve(ctx, mux); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	limits := control.DefaultHTTPLimits
+	limits.MaxConns = *maxConns
+	log.Info("control plane serving", "listen", ln.Addr().String(), "token", len(token) > 0, "allowed_hosts", []string(allowedHosts))
+	if err := control.Serve(ctx, ln, access.Wrap(mux), limits); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

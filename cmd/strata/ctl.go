@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/strata-dp/strata/control"
+	"github.com/strata-dp/strata/internal/secret"
 )
 
 func init() {
@@ -24,8 +26,10 @@ func init() {
 var ctlViews = []string{"services", "state", "autoscaler", "components"}
 
 func runCtl(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("ctl", "[--control URL] [--json] services|state|autoscaler|components", env)
+	fs := newFlagSet("ctl", "[--control URL] [--token-file FILE] [--json] services|state|autoscaler|components", env)
 	addr := fs.String("control", "http://127.0.0.1:9090", "base URL of the control plane")
+	tokenFile := fs.String("token-file", "", "file holding the control plane's bearer token (its --token-file); "+
+		"default: the STRATA_TOKEN environment variable, else none")
 	asJSON := fs.Bool("json", false, "print the API's JSON instead of a table")
 	timeout := fs.Duration("timeout", 5*time.Second, "request timeout")
 	if err := parseFlags(fs, args, true); err != nil {
@@ -42,9 +46,16 @@ func runCtl(ctx context.Context, args []string, env *environment) error {
 	if !known {
 		return usagef("unknown view %q (want one of %s)", view, strings.Join(ctlViews, ", "))
 	}
+	token := []byte(strings.TrimSpace(os.Getenv("STRATA_TOKEN")))
+	if *tokenFile != "" {
+		var err error
+		if token, err = secret.Read(*tokenFile); err != nil {
+			return usagef("--token-file: %v", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	body, err := ctlGet(ctx, strings.TrimRight(*addr, "/")+"/api/v1/"+view)
+	body, err := ctlGet(ctx, strings.TrimRight(*addr, "/")+"/api/v1/"+view, token)
 	if err != nil {
 		return err
 	}
@@ -55,10 +66,13 @@ func runCtl(ctx context.Context, args []string, env *environment) error {
 	return printCtlView(env.stdout, view, body)
 }
 
-func ctlGet(ctx context.Context, url string) ([]byte, error) {
+func ctlGet(ctx context.Context, url string, token []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
+	}
+	if len(token) > 0 {
+		req.Header.Set("Authorization", "Bearer "+string(token))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -69,7 +83,12 @@ func ctlGet(ctx context.Context, url string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && len(token) == 0:
+		return nil, fmt.Errorf("%s: %s: the control plane wants a token (--token-file FILE or STRATA_TOKEN)", url, resp.Status)
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, fmt.Errorf("%s: %s: the control plane refused the token", url, resp.Status)
+	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return body, nil
