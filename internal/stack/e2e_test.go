@@ -359,6 +359,35 @@ func facadeRequests(t *testing.T, cfg *config.Stack) float64 {
 // protocol), and serves one that sends the secret in the run directory.
 func checkStateAuth(t *testing.T, runDir string, n config.StateNode) {
 	t.Helper()
+	nc, err := net.DialTimeout("tcp", n.RESP, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(nc)
+	resp := func(send, want string) {
+		t.Helper()
+		io.WriteString(nc, send)
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, want) {
+			t.Fatalf("RESP %s answered %q (%v), want %s", strings.Fields(send)[0], line, err, want)
+		}
+	}
+	resp("SET products:1 forged\r\n", "-NOAUTH")
+	resp("GET products:1\r\n", "-NOAUTH")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	anon, err := client.Dial(ctx, []string{n.Listen}, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anon.Close()
+	if _, err := anon.Get(ctx, []byte("k")); !errors.Is(err, client.ErrAuth) {
+		t.Fatalf("binary GET without the secret: %v, want client.ErrAuth", err)
+	}
+
 	path := filepath.Join(runDir, "state.secret")
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -375,37 +404,8 @@ func checkStateAuth(t *testing.T, runDir string, n config.StateNode) {
 	if raw, err := hex.DecodeString(secret); err != nil || len(raw) != 32 {
 		t.Fatalf("%s holds %d characters, want 32 random bytes in hex", path, len(secret))
 	}
-
-	nc, err := net.DialTimeout("tcp", n.RESP, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(nc)
-	for _, step := range []struct{ send, want string }{
-		{"SET products:1 forged\r\n", "-NOAUTH"},
-		{"GET products:1\r\n", "-NOAUTH"},
-		{"AUTH " + secret + "\r\n", "+OK"},
-		{"PING\r\n", "+PONG"},
-	} {
-		io.WriteString(nc, step.send)
-		line, err := r.ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, step.want) {
-			t.Fatalf("RESP %q answered %q (%v), want %s", strings.Fields(step.send)[0], line, err, step.want)
-		}
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	anon, err := client.Dial(ctx, []string{n.Listen}, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer anon.Close()
-	if _, err := anon.Get(ctx, []byte("k")); !errors.Is(err, client.ErrAuth) {
-		t.Fatalf("binary GET without the secret: %v, want client.ErrAuth", err)
-	}
+	resp("AUTH "+secret+"\r\n", "+OK")
+	resp("PING\r\n", "+PONG")
 	authed, err := client.Dial(ctx, []string{n.Listen}, client.Options{Secret: []byte(secret)})
 	if err != nil {
 		t.Fatalf("binary protocol with the secret: %v", err)
