@@ -34,7 +34,10 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	var allowedHosts stringList
 	fs.Var(&allowedHosts, "allowed-host", "a Host name requests may carry besides localhost, loopback addresses and the listen address "+
 		"(DNS-rebinding defence: any other Host gets 403); repeatable or comma-separated")
-	maxConns := fs.Int("max-conns", control.DefaultHTTPLimits.MaxConns, "most connections served at once; more wait to be accepted")
+	lim := control.DefaultHTTPLimits
+	maxConns := fs.Int("max-conns", lim.MaxConns, fmt.Sprintf("most connections served at once; more wait to be accepted "+
+		"(fixed limits besides: headers %d KiB, read-header timeout %v, read %v, write %v, idle %v)",
+		lim.MaxHeaderBytes>>10, lim.ReadHeaderTimeout, lim.ReadTimeout, lim.WriteTimeout, lim.IdleTimeout))
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -78,10 +81,9 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	access := control.NewAccess(ln.Addr().String(), allowedHosts, token)
 	go plane.Run(ctx)
 	ts.SetReady(true)
-	limits := control.DefaultHTTPLimits
-	limits.MaxConns = *maxConns
+	lim.MaxConns = *maxConns
 	log.Info("control plane serving", "listen", ln.Addr().String(), "token", len(token) > 0, "allowed_hosts", []string(allowedHosts))
-	if err := control.Serve(ctx, ln, access.Wrap(mux), limits); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := control.Serve(ctx, ln, access.Wrap(mux), lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
