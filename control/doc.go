@@ -7,4 +7,10 @@
 // (coordination in etcd); the API shapes here are the ones INTERFACES.md
 // promises, and fields for what does not exist yet say so rather than
 // inventing values.
+//
+// What is dangerous: the API lays the whole topology out, so its listener
+// is guarded (access.go: Host allow-list against DNS rebinding, a bearer
+// token beyond loopback) and bounded (server.go: timeouts, header size,
+// connection count); a route added to the mux is behind both without
+// further work, and one that must be open says so in Access's open list.
 package control

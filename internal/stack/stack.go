@@ -338,6 +338,7 @@ func (st *Stack) printEndpoints() {
 	w.Flush()
 	fmt.Fprintf(st.opts.Stdout, "\nStrata is up (%d processes). Try: curl http://%s/api/products/1\n", len(st.procs), st.opts.Config.Edge.Listen)
 	fmt.Fprintf(st.opts.Stdout, "Logs and state: %s. Ctrl-C stops the stack.\n", st.runDir)
+	fmt.Fprintf(st.opts.Stdout, "The state tier requires AUTH: redis-cli -p PORT -a \"$(cat %s)\"\n", st.runFiles().stateSecret)
 }
 
 // Stop stops the stack in reverse tier order: the edge stops accepting, the
