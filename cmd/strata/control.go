@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-dp/strata/control"
 	"github.com/strata-dp/strata/internal/config"
+	"github.com/strata-dp/strata/internal/httpserve"
 	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -34,7 +35,7 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	var allowedHosts stringList
 	fs.Var(&allowedHosts, "allowed-host", "a Host name requests may carry besides localhost, loopback addresses and the listen address "+
 		"(DNS-rebinding defence: any other Host gets 403); repeatable or comma-separated")
-	lim := control.DefaultHTTPLimits
+	lim := httpserve.DefaultLimits
 	maxConns := fs.Int("max-conns", lim.MaxConns, fmt.Sprintf("most connections served at once; more wait to be accepted "+
 		"(fixed limits besides: headers %d KiB, read-header timeout %v, read %v, write %v, idle %v)",
 		lim.MaxHeaderBytes>>10, lim.ReadHeaderTimeout, lim.ReadTimeout, lim.WriteTimeout, lim.IdleTimeout))
@@ -83,7 +84,7 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	ts.SetReady(true)
 	lim.MaxConns = *maxConns
 	log.Info("control plane serving", "listen", ln.Addr().String(), "token", len(token) > 0, "allowed_hosts", []string(allowedHosts))
-	if err := control.Serve(ctx, ln, access.Wrap(mux), lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := httpserve.Serve(ctx, ln, access.Wrap(mux), lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -35,7 +35,7 @@ import (
 // Bounds (docs/OPERATIONS.md, Control plane): peak RSS during the attack
 // under 200 MiB, the good client's p99 under 500 ms, no failed call, at
 // least 200 calls; and once the attack stops, a new connection is served.
-// What keeps them: control.DefaultHTTPLimits (32 KiB of headers, 256
+// What keeps them: httpserve.DefaultLimits (32 KiB of headers, 256
 // connections, read-header 5 s, read 10 s, write 10 s, idle 60 s). Against
 // the code before those limits (net/http defaults, ReadHeaderTimeout only)
 // the stallers alone held over 300 MiB.

@@ -7,7 +7,6 @@ package telemetry
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,11 +15,12 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/strata-dp/strata/internal/httpserve"
 )
 
 // Flags are the observability flags shared by every long-running subcommand.
@@ -69,7 +69,6 @@ type Server struct {
 	ready    atomic.Bool
 	healthy  atomic.Bool
 	ln       net.Listener
-	srv      *http.Server
 }
 
 // NewServer returns a server with a fresh registry holding the Go and process
@@ -139,7 +138,9 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// Serve serves until ctx is done, then shuts down within a second.
+// Serve serves until ctx is done, then shuts down within a second, within
+// httpserve.DefaultLimits: a scraper or prober that stalls holds one
+// bounded slot, never the process.
 func (s *Server) Serve(ctx context.Context, mux http.Handler) error {
 	if s.ln == nil {
 		<-ctx.Done()
@@ -148,19 +149,5 @@ func (s *Server) Serve(ctx context.Context, mux http.Handler) error {
 	if mux == nil {
 		mux = s.Handler()
 	}
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		err := s.srv.Shutdown(shutCtx)
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = s.srv.Close()
-		}
-		return err
-	}
+	return httpserve.Serve(ctx, s.ln, mux, httpserve.DefaultLimits)
 }

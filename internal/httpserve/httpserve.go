@@ -1,4 +1,9 @@
-package control
+// Package httpserve serves the operators' HTTP listeners (the control
+// plane's admin API and every role's /metrics, /healthz and /readyz) within
+// limits on time, header size and connections, so that a slow or hostile
+// client holds at most one bounded slot and never the process's memory.
+// The user-traffic listeners (edge, facades) have their own, in their roles.
+package httpserve
 
 import (
 	"context"
@@ -9,13 +14,13 @@ import (
 	"time"
 )
 
-// HTTPLimits bound what clients can hold of the control plane's listener:
+// Limits bound what clients can hold of an operators' listener:
 // how long a request may take to arrive and its answer to leave, how long
 // an idle connection stays, how large headers may be, and how many
-// connections are served at once. The admin API answers small JSON
-// documents to a handful of operators, dashboards and scrapers, so the
-// defaults are tight.
-type HTTPLimits struct {
+// connections are served at once. These listeners answer small documents
+// to a handful of operators, dashboards and scrapers, so the defaults are
+// tight.
+type Limits struct {
 	// ReadHeaderTimeout closes a connection whose request headers have not
 	// arrived in time (slowloris).
 	ReadHeaderTimeout time.Duration
@@ -36,8 +41,9 @@ type HTTPLimits struct {
 	MaxConns int
 }
 
-// DefaultHTTPLimits are the limits of strata control (docs/OPERATIONS.md).
-var DefaultHTTPLimits = HTTPLimits{
+// DefaultLimits are the limits of strata control and of every role's
+// --metrics listener (docs/SECURITY.md).
+var DefaultLimits = Limits{
 	ReadHeaderTimeout: 5 * time.Second,
 	ReadTimeout:       10 * time.Second,
 	WriteTimeout:      10 * time.Second,
@@ -48,7 +54,7 @@ var DefaultHTTPLimits = HTTPLimits{
 
 // Serve serves h on ln within lim until ctx is done, then shuts down
 // within a second.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim HTTPLimits) error {
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits) error {
 	if lim.MaxConns > 0 {
 		ln = newLimitListener(ln, lim.MaxConns)
 	}

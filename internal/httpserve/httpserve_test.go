@@ -1,4 +1,4 @@
-package control
+package httpserve
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 )
 
 // serveLimited serves a trivial handler within lim on a loopback port.
-func serveLimited(t *testing.T, lim HTTPLimits) string {
+func serveLimited(t *testing.T, lim Limits) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -46,7 +46,7 @@ func rawGet(t *testing.T, addr string, extra string) (net.Conn, *bufio.Reader) {
 }
 
 func TestServeBoundsConnections(t *testing.T) {
-	addr := serveLimited(t, HTTPLimits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
+	addr := serveLimited(t, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
 	var held []net.Conn
 	for range 2 {
 		c, r := rawGet(t, addr, "")
@@ -69,15 +69,15 @@ func TestServeBoundsConnections(t *testing.T) {
 }
 
 func TestServeBoundsHeaders(t *testing.T) {
-	addr := serveLimited(t, HTTPLimits{MaxHeaderBytes: 4 << 10})
+	addr := serveLimited(t, Limits{MaxHeaderBytes: 4 << 10})
 	_, r := rawGet(t, addr, "X-Big: "+strings.Repeat("a", 64<<10)+"\r\n")
 	if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "431") {
 		t.Fatalf("64 KiB header: %q %v, want 431", line, err)
 	}
 }
 
-func TestDefaultHTTPLimitsAreSet(t *testing.T) {
-	l := DefaultHTTPLimits
+func TestDefaultLimitsAreSet(t *testing.T) {
+	l := DefaultLimits
 	if l.ReadHeaderTimeout <= 0 || l.ReadTimeout <= 0 || l.WriteTimeout <= 0 || l.IdleTimeout <= 0 || l.MaxHeaderBytes <= 0 || l.MaxConns <= 0 {
 		t.Fatalf("a default limit is off: %+v", l)
 	}
