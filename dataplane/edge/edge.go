@@ -28,12 +28,15 @@ type Edge struct {
 	// originHost is the origin URL's host, the Host of requests that
 	// arrive without one.
 	originHost string
-	m          *metrics
-	now        func() int64 // unix seconds; replaced in tests
-	clock      atomic.Int64 // coarse unix seconds, ticked while serving
-	ticking    sync.Once
-	stopTick   chan struct{}
-	flights    flightGroup
+	// originScheme is the origin URL's scheme, which fasthttp's client
+	// insists the request URIs it sends carry.
+	originScheme string
+	m            *metrics
+	now          func() int64 // unix seconds; replaced in tests
+	clock        atomic.Int64 // coarse unix seconds, ticked while serving
+	ticking      sync.Once
+	stopTick     chan struct{}
+	flights      flightGroup
 
 	varyMu  sync.Mutex
 	varyGen atomic.Uint64
@@ -59,17 +62,18 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Edge{
-		cfg:        c,
-		log:        log,
-		store:      store.New[*object](c.MemoryBytes),
-		origin:     newOriginClient(u, c),
-		originHost: u.Host,
-		m:          newMetrics(),
-		now:        func() int64 { return time.Now().Unix() },
-		bgSem:      make(chan struct{}, maxBackground),
-		connSem:    make(chan struct{}, c.MaxConns),
-		listeners:  map[net.Listener]struct{}{},
-		conns:      map[*conn]struct{}{},
+		cfg:          c,
+		log:          log,
+		store:        store.New[*object](c.MemoryBytes),
+		origin:       newOriginClient(u, c),
+		originHost:   u.Host,
+		originScheme: u.Scheme,
+		m:            newMetrics(),
+		now:          func() int64 { return time.Now().Unix() },
+		bgSem:        make(chan struct{}, maxBackground),
+		connSem:      make(chan struct{}, c.MaxConns),
+		listeners:    map[net.Listener]struct{}{},
+		conns:        map[*conn]struct{}{},
 	}
 	e.flights.m = map[string]*flight{}
 	e.clock.Store(time.Now().Unix())
