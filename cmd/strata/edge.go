@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/edge"
@@ -38,11 +40,12 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; more are closed at once")
 		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long")
 		cookies   = fs.Bool("store-set-cookie", false, "store responses that carry Set-Cookie (RFC 9111 allows it; off because it hands one client's cookie to others); they are never coalesced")
+		tokenFile = fs.String("purge-token-file", "", "file holding a purge token (at least 16 bytes; surrounding whitespace ignored): clients outside --purge-from may purge with 'Authorization: Bearer TOKEN'")
 		purgeFrom stringList
 	)
 	fs.Var(&memory, "memory", "bytes the cache may use for stored responses (suffixes KiB, MiB, GiB)")
 	fs.Var(&maxObject, "max-object", "largest response body stored; larger ones are streamed through uncached (capped at a quarter of --memory)")
-	fs.Var(&purgeFrom, "purge-from", "client networks allowed to send PURGE (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
+	fs.Var(&purgeFrom, "purge-from", "client networks allowed to purge: the PURGE method and the admin API's /purge alike (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -61,6 +64,16 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 			return usagef("--purge-from: %q is not a CIDR prefix such as 127.0.0.0/8", p)
 		}
 		cfg.PurgeFrom = append(cfg.PurgeFrom, pfx)
+	}
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return usagef("--purge-token-file: %v", err)
+		}
+		cfg.PurgeToken = strings.TrimSpace(string(b))
+		if len(cfg.PurgeToken) < edge.MinPurgeTokenLen {
+			return usagef("--purge-token-file: the token in %s is shorter than %d bytes", *tokenFile, edge.MinPurgeTokenLen)
+		}
 	}
 	if memory < 1<<20 {
 		return usagef("--memory: %d is below the minimum of 1MiB", memory)

@@ -45,8 +45,12 @@ type Config struct {
 	// allows. Off by default: handing one client's cookie to another is the
 	// classic shared-cache leak. Such responses are never coalesced.
 	StoreSetCookie bool
-	// PurgeFrom lists the client networks allowed to send PURGE.
+	// PurgeFrom lists the client networks allowed to purge, by the PURGE
+	// method and through AdminHandler alike.
 	PurgeFrom []netip.Prefix
+	// PurgeToken, when set, also allows purges from anywhere that present
+	// it as "Authorization: Bearer TOKEN". At least MinPurgeTokenLen bytes.
+	PurgeToken string
 }
 
 // Defaults.
@@ -61,6 +65,7 @@ const (
 	DefaultMaxHeaderBytes = 16 << 10
 	DefaultMaxHeaderCount = 100
 	DefaultMaxBodyBytes   = 8 << 20
+	MinPurgeTokenLen      = 16
 )
 
 // Errors returned by New and the purge API.
@@ -103,6 +108,8 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 		return out, nil, fmt.Errorf("%w: grace must not be negative", ErrConfig)
 	case out.MaxHeaderBytes < 1024:
 		return out, nil, fmt.Errorf("%w: max header bytes %d is below 1024", ErrConfig, out.MaxHeaderBytes)
+	case out.PurgeToken != "" && len(out.PurgeToken) < MinPurgeTokenLen:
+		return out, nil, fmt.Errorf("%w: purge token shorter than %d bytes", ErrConfig, MinPurgeTokenLen)
 	}
 	return out, u, nil
 }

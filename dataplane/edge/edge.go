@@ -32,6 +32,7 @@ type Edge struct {
 	// insists the request URIs it sends carry.
 	originScheme string
 	m            *metrics
+	purgeAuth    purgeAuth
 	now          func() int64 // unix seconds; replaced in tests
 	clock        atomic.Int64 // coarse unix seconds, ticked while serving
 	ticking      sync.Once
@@ -69,6 +70,7 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		originHost:   u.Host,
 		originScheme: u.Scheme,
 		m:            newMetrics(),
+		purgeAuth:    newPurgeAuth(c.PurgeFrom, c.PurgeToken),
 		now:          func() int64 { return time.Now().Unix() },
 		bgSem:        make(chan struct{}, maxBackground),
 		connSem:      make(chan struct{}, c.MaxConns),
