@@ -19,6 +19,15 @@ var unkeyedRequestFields = []string{
 // fetch meant for storage asks the origin for the whole response.
 var conditionalFields = []string{"if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"}
 
+// internalField reports the fields Strata's tiers use to steer one another
+// (X-Strata-Priority picks a facade's admission class; Strata-Soft-Purge
+// is the edge's own), which a client must not set for itself: the whole
+// X-Strata-* and Strata-* namespace is dropped from forwarded requests.
+func internalField(k []byte) bool {
+	const x, s = "x-strata-", "strata-"
+	return len(k) > len(x) && equalFold(k[:len(x)], x) || len(k) > len(s) && equalFold(k[:len(s)], s)
+}
+
 func hasName(names []string, k []byte) bool {
 	for _, n := range names {
 		if equalFold(k, n) {
@@ -62,7 +71,7 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	for k, v := range src.Header.All() {
 		switch {
 		case isHopByHop(k, connNamed), equalFold(k, "host"), equalFold(k, "content-length"),
-			hasName(unkeyedRequestFields, k):
+			hasName(unkeyedRequestFields, k), internalField(k):
 			continue
 		case forCache && hasName(conditionalFields, k):
 			continue
