@@ -27,15 +27,17 @@ func init() {
 func runEdge(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("edge", "--listen ADDR --origin URL [flags]", env)
 	var (
-		tf        telemetry.Flags
-		listen    = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
-		origin    = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
-		admin     = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1]) on this address; empty: on the --metrics listener")
-		memory    = bytesize.Size(edge.DefaultMemoryBytes)
-		maxObject = bytesize.Size(edge.DefaultMaxObjectBytes)
-		grace     = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
-		keep      = fs.Duration("keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
-		otimeout  = fs.Duration("origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
+		tf          telemetry.Flags
+		listen      = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
+		origin      = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
+		admin       = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1]) on this address; empty: on the --metrics listener")
+		memory      = bytesize.Size(edge.DefaultMemoryBytes)
+		maxObject   = bytesize.Size(edge.DefaultMaxObjectBytes)
+		grace       = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
+		keep        = fs.Duration("keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
+		otimeout    = fs.Duration("origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
+		retryBudget = fs.Float64("origin-retry-budget", edge.DefaultOriginRetryRatio, "retries to the origin at most this share of requests, plus 1 per second "+
+			"(0: never retry). A request is retried at most once, and only when idempotent and sent on a reused keep-alive connection that broke before its response")
 		oconns    = fs.Int("origin-max-conns", edge.DefaultOriginMaxConns, "connections to the origin at most (pooled, keep-alive)")
 		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; more are closed at once")
 		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long")
@@ -74,6 +76,14 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		if len(cfg.PurgeToken) < edge.MinPurgeTokenLen {
 			return usagef("--purge-token-file: the token in %s is shorter than %d bytes", *tokenFile, edge.MinPurgeTokenLen)
 		}
+	}
+	switch {
+	case *retryBudget < 0 || *retryBudget > 1:
+		return usagef("--origin-retry-budget: %v is not between 0 and 1", *retryBudget)
+	case *retryBudget == 0:
+		cfg.OriginRetryRatio, cfg.OriginRetryPerSecond = -1, -1
+	default:
+		cfg.OriginRetryRatio = *retryBudget
 	}
 	if memory < 1<<20 {
 		return usagef("--memory: %d is below the minimum of 1MiB", memory)

@@ -54,6 +54,7 @@ func TestEdgeFlags(t *testing.T) {
 		{"bad origin", []string{"--origin", "ftp://x"}, "origin"},
 		{"bad purge-from", []string{"--origin", "http://127.0.0.1:1", "--purge-from", "nope"}, "--purge-from"},
 		{"bad log level", []string{"--origin", "http://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
+		{"retry budget above 1", []string{"--origin", "http://127.0.0.1:1", "--origin-retry-budget", "1.5"}, "--origin-retry-budget"},
 		{"missing purge token file", []string{"--origin", "http://127.0.0.1:1", "--purge-token-file", "/nonexistent/token"}, "--purge-token-file"},
 		{"short purge token", []string{"--origin", "http://127.0.0.1:1", "--purge-token-file", writeTemp(t, "short\n")}, "shorter than 16"},
 	}

@@ -30,6 +30,14 @@ type Config struct {
 	OriginTimeout time.Duration
 	// OriginMaxConns bounds the pool of connections to the origin.
 	OriginMaxConns int
+	// OriginRetryRatio is the retry budget: retries to the origin at most
+	// this share of requests (zero means DefaultOriginRetryRatio, negative
+	// no retries at all), plus OriginRetryPerSecond (zero means
+	// DefaultOriginRetryPerSecond, negative none). A request is retried at
+	// most once, and only when idempotent and sent on a reused connection
+	// that broke before its response began.
+	OriginRetryRatio     float64
+	OriginRetryPerSecond float64
 	// MaxConns bounds concurrent client connections; more are closed at once.
 	MaxConns int
 	// IdleTimeout closes a client connection idle (or slow to send a
@@ -66,6 +74,9 @@ const (
 	DefaultMaxHeaderCount = 100
 	DefaultMaxBodyBytes   = 8 << 20
 	MinPurgeTokenLen      = 16
+
+	DefaultOriginRetryRatio     = 0.1
+	DefaultOriginRetryPerSecond = 1.0
 )
 
 // Errors returned by New and the purge API.
@@ -89,6 +100,18 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 	setDefault(&out.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setDefault(&out.MaxHeaderCount, DefaultMaxHeaderCount)
 	setDefault(&out.MaxBodyBytes, DefaultMaxBodyBytes)
+	switch {
+	case out.OriginRetryRatio == 0:
+		out.OriginRetryRatio = DefaultOriginRetryRatio
+	case out.OriginRetryRatio > 1:
+		return out, nil, fmt.Errorf("%w: origin retry ratio %v is above 1", ErrConfig, out.OriginRetryRatio)
+	}
+	switch {
+	case out.OriginRetryPerSecond == 0:
+		out.OriginRetryPerSecond = DefaultOriginRetryPerSecond
+	case out.OriginRetryPerSecond < 0:
+		out.OriginRetryPerSecond = 0
+	}
 	switch {
 	case out.Keep == 0:
 		out.Keep = DefaultKeep
