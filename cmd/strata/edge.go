@@ -30,7 +30,7 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		tf          telemetry.Flags
 		listen      = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
 		origin      = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
-		admin       = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1]) on this address; empty: on the --metrics listener")
+		admin       = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1], for --purge-from clients or the --purge-token-file token) on this address; empty: on the --metrics listener")
 		memory      = bytesize.Size(edge.DefaultMemoryBytes)
 		maxObject   = bytesize.Size(edge.DefaultMaxObjectBytes)
 		grace       = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
