@@ -232,3 +232,11 @@ func TestFieldSyntaxRefused(t *testing.T) {
 		t.Fatalf("valid fields refused: %q", statusOf(out))
 	}
 }
+
+func TestAsteriskFormForOptions(t *testing.T) {
+	b := echoBed(t)
+	out := b.raw("OPTIONS * HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.Contains(out, "host=a.test target=* ") {
+		t.Fatalf("OPTIONS * answered:\n%s", out)
+	}
+}
