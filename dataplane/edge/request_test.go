@@ -216,6 +216,10 @@ func TestFieldSyntaxRefused(t *testing.T) {
 		"DEL in value":           "X-A: a\x7fb\r\n",
 		"escape in value":        "X-A: \x1b[31m\r\n",
 		"non-token byte in name": "X\xffA: 1\r\n",
+		"NUL in value":           "X-A: a\x00b\r\n",
+		"CR in value":            "X-A: a\rb\r\n",
+		"empty name":             ": 1\r\n",
+		"no colon":               "X-A 1\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			b := echoBed(t)
