@@ -9,8 +9,14 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// requestCtx builds a reusable request context for path with headers.
+// requestCtx builds a reusable request context for path with headers,
+// from 127.0.0.1.
 func requestCtx(method, path string, hdr map[string]string) *fasthttp.RequestCtx {
+	return requestCtxFrom(net.IPv4(127, 0, 0, 1), method, path, hdr)
+}
+
+// requestCtxFrom is requestCtx from the peer ip.
+func requestCtxFrom(ip net.IP, method, path string, hdr map[string]string) *fasthttp.RequestCtx {
 	var req fasthttp.Request
 	req.Header.SetMethod(method)
 	req.SetRequestURI(path)
@@ -18,7 +24,7 @@ func requestCtx(method, path string, hdr map[string]string) *fasthttp.RequestCtx
 		req.Header.Set(k, v)
 	}
 	rc := new(fasthttp.RequestCtx)
-	rc.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4242}, nil)
+	rc.Init(&req, &net.TCPAddr{IP: ip, Port: 4242}, nil)
 	return rc
 }
 
@@ -48,14 +54,20 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 		name string
 		path string
 		hdr  map[string]string
+		peer net.IP
 	}{
-		{"routed", "/api/items/42", nil},
-		{"with priority and request id", "/api/items/42", map[string]string{PriorityHeader: "high", RequestIDHeader: "req-1"}},
-		{"not found", "/nope", nil},
+		{"routed", "/api/items/42", nil, nil},
+		{"with priority and request id", "/api/items/42", map[string]string{PriorityHeader: "high", RequestIDHeader: "req-1"}, nil},
+		{"priority from an untrusted peer", "/api/items/42", map[string]string{PriorityHeader: "high"}, net.IPv4(192, 0, 2, 7)},
+		{"not found", "/nope", nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rc := requestCtx("GET", tc.path, tc.hdr)
+			peer := tc.peer
+			if peer == nil {
+				peer = net.IPv4(127, 0, 0, 1)
+			}
+			rc := requestCtxFrom(peer, "GET", tc.path, tc.hdr)
 			h(rc) // warm pools and lazily built metric children
 			allocs := testing.AllocsPerRun(1000, func() {
 				rc.Response.Reset()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,16 @@ type Config struct {
 	// DrainDelay is how long Shutdown keeps serving after turning not-ready,
 	// so the load balancer notices before connections close (default 0).
 	DrainDelay time.Duration
+	// TrustPriorityFrom lists the peers whose PriorityHeader is honoured
+	// (nil: loopback, 127.0.0.0/8 and ::1, which is where the userspace
+	// LB connects from; empty: nobody). From anyone else the header is
+	// ignored and counted, and the route's class applies: a client must
+	// not pick its own class.
+	TrustPriorityFrom []netip.Prefix
 }
+
+// DefaultTrustPriorityFrom is TrustPriorityFrom's default: loopback.
+var DefaultTrustPriorityFrom = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // App is one facade node: a fasthttp server, the routes, the middleware
 // chain and admission control.
@@ -88,6 +98,9 @@ func New(cfg Config) (*App, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TrustPriorityFrom == nil {
+		cfg.TrustPriorityFrom = DefaultTrustPriorityFrom
 	}
 	a := &App{
 		cfg:    cfg,

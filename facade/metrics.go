@@ -26,6 +26,9 @@ type metrics struct {
 	latency   [numPriorities]prometheus.Observer
 	queueWait [numPriorities]prometheus.Observer
 	notFound  prometheus.Counter
+	// priorityUntrusted counts priority headers ignored because the peer
+	// is not in TrustPriorityFrom.
+	priorityUntrusted prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, a *admission) (*metrics, error) {
@@ -55,8 +58,12 @@ func newMetrics(reg prometheus.Registerer, a *admission) (*metrics, error) {
 		Name: "strata_facade_concurrency_limit",
 		Help: "The adaptive concurrency limit now.",
 	}, func() float64 { _, l, _ := a.snapshot(); return float64(l) })
-	cs := []prometheus.Collector{requests, latency, queueWait, notFound, inflight, limit}
-	m := &metrics{notFound: notFound}
+	untrusted := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "strata_facade_priority_untrusted_total",
+		Help: "Priority headers ignored because the peer is not in --trust-priority-from.",
+	})
+	cs := []prometheus.Collector{requests, latency, queueWait, notFound, inflight, limit, untrusted}
+	m := &metrics{notFound: notFound, priorityUntrusted: untrusted}
 	for p := PriorityHigh; p < numPriorities; p++ {
 		for o := outcome(0); o < numOutcomes; o++ {
 			m.requests[p][o] = requests.WithLabelValues(p.String(), outcomeNames[o])

@@ -1,11 +1,17 @@
 package facade
 
+import (
+	"net"
+	"net/netip"
+)
+
 // Priority is a request's admission class. Lower values are served first.
 type Priority uint8
 
-// The priority classes. The edge (or a route rule) sets the class with the
-// PriorityHeader; facades trust it, so the edge must overwrite whatever a
-// client sent.
+// The priority classes. A route rule sets the class; a trusted peer
+// (Config.TrustPriorityFrom) may override it with the PriorityHeader. The
+// edge strips the header from what clients send, and facades ignore it
+// from untrusted peers.
 const (
 	PriorityHigh Priority = iota
 	PriorityNormal
@@ -34,6 +40,21 @@ func ParsePriority(b []byte) (p Priority, ok bool) {
 		}
 	}
 	return PriorityNormal, false
+}
+
+// trustsPriority reports whether the peer at ip may set the class.
+func (a *App) trustsPriority(ip net.IP) bool {
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range a.cfg.TrustPriorityFrom {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func equalFold(b []byte, s string) bool {

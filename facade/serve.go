@@ -58,8 +58,12 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	}
 	c.route, c.nparams = rt, np
 	c.priority = rt.Priority
-	if p, ok := ParsePriority(rc.Request.Header.PeekBytes(headerPriority)); ok {
-		c.priority = p
+	if pv := rc.Request.Header.PeekBytes(headerPriority); len(pv) > 0 {
+		if !a.trustsPriority(rc.RemoteIP()) {
+			a.metrics.priorityUntrusted.Inc()
+		} else if p, ok := ParsePriority(pv); ok {
+			c.priority = p
+		}
 	}
 	c.deadline = arrived.Add(rt.Timeout)
 

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/edge"
@@ -25,24 +27,27 @@ func init() {
 func runEdge(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("edge", "--listen ADDR --origin URL [flags]", env)
 	var (
-		tf        telemetry.Flags
-		listen    = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
-		origin    = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
-		admin     = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1]) on this address; empty: on the --metrics listener")
-		memory    = bytesize.Size(edge.DefaultMemoryBytes)
-		maxObject = bytesize.Size(edge.DefaultMaxObjectBytes)
-		grace     = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
-		keep      = fs.Duration("keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
-		otimeout  = fs.Duration("origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
+		tf          telemetry.Flags
+		listen      = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
+		origin      = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
+		admin       = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1], for --purge-from clients or the --purge-token-file token) on this address; empty: on the --metrics listener")
+		memory      = bytesize.Size(edge.DefaultMemoryBytes)
+		maxObject   = bytesize.Size(edge.DefaultMaxObjectBytes)
+		grace       = fs.Duration("grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
+		keep        = fs.Duration("keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
+		otimeout    = fs.Duration("origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
+		retryBudget = fs.Float64("origin-retry-budget", edge.DefaultOriginRetryRatio, "retries to the origin at most this share of requests, plus 1 per second "+
+			"(0: never retry). A request is retried at most once, and only when idempotent and sent on a reused keep-alive connection that broke before its response")
 		oconns    = fs.Int("origin-max-conns", edge.DefaultOriginMaxConns, "connections to the origin at most (pooled, keep-alive)")
 		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; more are closed at once")
 		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long")
 		cookies   = fs.Bool("store-set-cookie", false, "store responses that carry Set-Cookie (RFC 9111 allows it; off because it hands one client's cookie to others); they are never coalesced")
+		tokenFile = fs.String("purge-token-file", "", "file holding a purge token (at least 16 bytes; surrounding whitespace ignored): clients outside --purge-from may purge with 'Authorization: Bearer TOKEN'")
 		purgeFrom stringList
 	)
 	fs.Var(&memory, "memory", "bytes the cache may use for stored responses (suffixes KiB, MiB, GiB)")
 	fs.Var(&maxObject, "max-object", "largest response body stored; larger ones are streamed through uncached (capped at a quarter of --memory)")
-	fs.Var(&purgeFrom, "purge-from", "client networks allowed to send PURGE (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
+	fs.Var(&purgeFrom, "purge-from", "client networks allowed to purge: the PURGE method and the admin API's /purge alike (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -61,6 +66,24 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 			return usagef("--purge-from: %q is not a CIDR prefix such as 127.0.0.0/8", p)
 		}
 		cfg.PurgeFrom = append(cfg.PurgeFrom, pfx)
+	}
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return usagef("--purge-token-file: %v", err)
+		}
+		cfg.PurgeToken = strings.TrimSpace(string(b))
+		if len(cfg.PurgeToken) < edge.MinPurgeTokenLen {
+			return usagef("--purge-token-file: the token in %s is shorter than %d bytes", *tokenFile, edge.MinPurgeTokenLen)
+		}
+	}
+	switch {
+	case *retryBudget < 0 || *retryBudget > 1:
+		return usagef("--origin-retry-budget: %v is not between 0 and 1", *retryBudget)
+	case *retryBudget == 0:
+		cfg.OriginRetryRatio, cfg.OriginRetryPerSecond = -1, -1
+	default:
+		cfg.OriginRetryRatio = *retryBudget
 	}
 	if memory < 1<<20 {
 		return usagef("--memory: %d is below the minimum of 1MiB", memory)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +54,9 @@ func TestEdgeFlags(t *testing.T) {
 		{"bad origin", []string{"--origin", "ftp://x"}, "origin"},
 		{"bad purge-from", []string{"--origin", "http://127.0.0.1:1", "--purge-from", "nope"}, "--purge-from"},
 		{"bad log level", []string{"--origin", "http://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
+		{"retry budget above 1", []string{"--origin", "http://127.0.0.1:1", "--origin-retry-budget", "1.5"}, "--origin-retry-budget"},
+		{"missing purge token file", []string{"--origin", "http://127.0.0.1:1", "--purge-token-file", "/nonexistent/token"}, "--purge-token-file"},
+		{"short purge token", []string{"--origin", "http://127.0.0.1:1", "--purge-token-file", writeTemp(t, "short\n")}, "shorter than 16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +66,64 @@ func TestEdgeFlags(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
 			}
 		})
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestEdgePurgeNeedsAllowListOrToken is finding 11 through the command:
+// the purge API on the metrics listener obeys --purge-from, and
+// --purge-token-file is the alternative.
+func TestEdgePurgeNeedsAllowListOrToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts listeners")
+	}
+	const token = "s3cret-purge-token-0123"
+	listen, metrics := edgeFreeAddr(t), edgeFreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr edgeSyncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://127.0.0.1:1", "--metrics", metrics,
+			"--purge-from", "10.0.0.0/8", "--purge-token-file", writeTemp(t, token+"\n")},
+			&environment{stdout: io.Discard, stderr: &stderr})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	purge := func(authz string) int {
+		t.Helper()
+		var resp *http.Response
+		var err error
+		for range 50 {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+metrics+"/purge?url=http://"+listen+"/a", nil)
+			if authz != "" {
+				req.Header.Set("Authorization", authz)
+			}
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("purge: %v\n%s", err, stderr.String())
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := purge(""); st != http.StatusForbidden {
+		t.Fatalf("purge from 127.0.0.1 outside --purge-from: %d, want 403", st)
+	}
+	if st := purge("Bearer wrong-token-0123456789"); st != http.StatusForbidden {
+		t.Fatalf("purge with a wrong token: %d, want 403", st)
+	}
+	if st := purge("Bearer " + token); st != http.StatusOK {
+		t.Fatalf("purge with the token: %d, want 200", st)
 	}
 }
 

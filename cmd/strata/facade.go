@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -39,6 +40,9 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	requestTimeout := fs.Duration("request-timeout", 2*time.Second, "time budget of one request (its deadline)")
 	drainDelay := fs.Duration("drain-delay", 500*time.Millisecond, "on SIGTERM, keep serving this long after /readyz turns false")
 	drainTimeout := fs.Duration("drain-timeout", 5*time.Second, "on SIGTERM, longest wait for in-flight requests")
+	var trustPriority stringList
+	fs.Var(&trustPriority, "trust-priority-from", "peers whose X-Strata-Priority header is honoured (CIDR, repeatable or comma-separated; none: nobody); "+
+		"from others it is ignored and the route's class applies. Default loopback, where the userspace LB connects from")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	fs.Lookup("metrics").Usage = "serve /metrics, /healthz, /readyz and the load report GET /load on this address (empty: off)"
@@ -72,6 +76,10 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 			return usagef("--state-secret-file: %v", err)
 		}
 	}
+	trust, err := parseTrustPriority(trustPriority)
+	if err != nil {
+		return err
+	}
 	id := *nodeID
 	if id == "" {
 		_, port, err := net.SplitHostPort(*listen)
@@ -101,12 +109,13 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	defer store.Close()
 
 	app, err := facade.New(facade.Config{
-		NodeID:         id,
-		Store:          store,
-		Logger:         log,
-		Registry:       ts.Registry,
-		RequestTimeout: *requestTimeout,
-		DrainDelay:     *drainDelay,
+		NodeID:            id,
+		Store:             store,
+		Logger:            log,
+		Registry:          ts.Registry,
+		RequestTimeout:    *requestTimeout,
+		DrainDelay:        *drainDelay,
+		TrustPriorityFrom: trust,
 		Admission: facade.AdmissionConfig{
 			MaxInflight:  *maxInflight,
 			FixedLimit:   *fixedLimit,
@@ -146,6 +155,26 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	}
 	log.Info("facade stopped")
 	return nil
+}
+
+// parseTrustPriority reads --trust-priority-from; "none" trusts nobody,
+// and no flag means the facade's default, loopback.
+func parseTrustPriority(vals []string) ([]netip.Prefix, error) {
+	if len(vals) == 0 {
+		return facade.DefaultTrustPriorityFrom, nil
+	}
+	out := []netip.Prefix{}
+	for _, v := range vals {
+		if v == "none" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil, usagef("--trust-priority-from: %q is not a CIDR prefix such as 127.0.0.0/8 (or none)", v)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // dialState connects to the state tier, retrying for a while: in a stack

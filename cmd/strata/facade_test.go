@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,23 @@ import (
 
 	"github.com/strata-dp/strata/internal/statetest"
 )
+
+func TestParseTrustPriority(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, "[127.0.0.0/8 ::1/128]"},
+		{[]string{"none"}, "[]"},
+		{[]string{"198.18.0.1/32"}, "[198.18.0.1/32]"},
+		{[]string{"10.0.0.0/8", "::1/128"}, "[10.0.0.0/8 ::1/128]"},
+	} {
+		got, err := parseTrustPriority(tc.in)
+		if err != nil || fmt.Sprint(got) != tc.want {
+			t.Fatalf("parseTrustPriority(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
 
 func TestFacadeAndOriginBadFlags(t *testing.T) {
 	tests := []struct {
@@ -24,6 +42,7 @@ func TestFacadeAndOriginBadFlags(t *testing.T) {
 		{"facade bad queue time", []string{"facade", "--state", "127.0.0.1:1", "--max-queue-time", "0s"}, "--max-queue-time"},
 		{"facade bad log level", []string{"facade", "--state", "127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
 		{"facade missing state secret", []string{"facade", "--state", "127.0.0.1:1", "--state-secret-file", "/nonexistent/secret"}, "--state-secret-file"},
+		{"facade bad trust-priority-from", []string{"facade", "--state", "127.0.0.1:1", "--trust-priority-from", "edge"}, "--trust-priority-from"},
 		{"origin bad latency", []string{"origin", "--latency", "fast"}, "--latency"},
 		{"origin bad error rate", []string{"origin", "--error-rate", "2"}, "--error-rate"},
 		{"origin bad route latency", []string{"origin", "--route-latency", "svc=1ms"}, "--route-latency"},

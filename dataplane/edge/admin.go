@@ -3,6 +3,7 @@ package edge
 import (
 	"encoding/json"
 	"net/http"
+	"net/netip"
 )
 
 // AdminHandler serves the purge API, to be mounted at /purge on an admin or
@@ -11,10 +12,20 @@ import (
 //	POST /purge?url=http://host/path?query[&soft=1]
 //	POST /purge?tag=TAG[&soft=1]
 //
-// It answers {"purged": N, "soft": bool} as JSON.
+// It answers {"purged": N, "soft": bool} as JSON, and 403 to clients
+// outside Config.PurgeFrom that do not present Config.PurgeToken.
 func (e *Edge) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		var ip netip.Addr
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			ip = ap.Addr()
+		}
+		if !e.purgeAuth.allows(ip, []byte(r.Header.Get("Authorization"))) {
+			e.m.purgeRefused.Inc()
+			http.Error(w, "purge not allowed", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodPost && r.Method != "PURGE" {
 			w.Header().Set("Allow", "POST, PURGE")
 			http.Error(w, "use POST", http.StatusMethodNotAllowed)

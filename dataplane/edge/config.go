@@ -30,6 +30,14 @@ type Config struct {
 	OriginTimeout time.Duration
 	// OriginMaxConns bounds the pool of connections to the origin.
 	OriginMaxConns int
+	// OriginRetryRatio is the retry budget: retries to the origin at most
+	// this share of requests (zero means DefaultOriginRetryRatio, negative
+	// no retries at all), plus OriginRetryPerSecond (zero means
+	// DefaultOriginRetryPerSecond, negative none). A request is retried at
+	// most once, and only when idempotent and sent on a reused connection
+	// that broke before its response began.
+	OriginRetryRatio     float64
+	OriginRetryPerSecond float64
 	// MaxConns bounds concurrent client connections; more are closed at once.
 	MaxConns int
 	// IdleTimeout closes a client connection idle (or slow to send a
@@ -45,8 +53,12 @@ type Config struct {
 	// allows. Off by default: handing one client's cookie to another is the
 	// classic shared-cache leak. Such responses are never coalesced.
 	StoreSetCookie bool
-	// PurgeFrom lists the client networks allowed to send PURGE.
+	// PurgeFrom lists the client networks allowed to purge, by the PURGE
+	// method and through AdminHandler alike.
 	PurgeFrom []netip.Prefix
+	// PurgeToken, when set, also allows purges from anywhere that present
+	// it as "Authorization: Bearer TOKEN". At least MinPurgeTokenLen bytes.
+	PurgeToken string
 }
 
 // Defaults.
@@ -61,6 +73,10 @@ const (
 	DefaultMaxHeaderBytes = 16 << 10
 	DefaultMaxHeaderCount = 100
 	DefaultMaxBodyBytes   = 8 << 20
+	MinPurgeTokenLen      = 16
+
+	DefaultOriginRetryRatio     = 0.1
+	DefaultOriginRetryPerSecond = 1.0
 )
 
 // Errors returned by New and the purge API.
@@ -85,6 +101,18 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 	setDefault(&out.MaxHeaderCount, DefaultMaxHeaderCount)
 	setDefault(&out.MaxBodyBytes, DefaultMaxBodyBytes)
 	switch {
+	case out.OriginRetryRatio == 0:
+		out.OriginRetryRatio = DefaultOriginRetryRatio
+	case out.OriginRetryRatio > 1:
+		return out, nil, fmt.Errorf("%w: origin retry ratio %v is above 1", ErrConfig, out.OriginRetryRatio)
+	}
+	switch {
+	case out.OriginRetryPerSecond == 0:
+		out.OriginRetryPerSecond = DefaultOriginRetryPerSecond
+	case out.OriginRetryPerSecond < 0:
+		out.OriginRetryPerSecond = 0
+	}
+	switch {
 	case out.Keep == 0:
 		out.Keep = DefaultKeep
 	case out.Keep < 0:
@@ -103,6 +131,8 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 		return out, nil, fmt.Errorf("%w: grace must not be negative", ErrConfig)
 	case out.MaxHeaderBytes < 1024:
 		return out, nil, fmt.Errorf("%w: max header bytes %d is below 1024", ErrConfig, out.MaxHeaderBytes)
+	case out.PurgeToken != "" && len(out.PurgeToken) < MinPurgeTokenLen:
+		return out, nil, fmt.Errorf("%w: purge token shorter than %d bytes", ErrConfig, MinPurgeTokenLen)
 	}
 	return out, u, nil
 }

@@ -8,20 +8,23 @@
 // every header and replaces the origin's Date. Misses go to the origin
 // through a pooled fasthttp.HostClient with timeouts.
 //
-// Concepts, one file each: key.go (what identifies a stored response),
+// Concepts, one file each: target.go (Host and request-target, checked
+// on every request), key.go (what identifies a stored response),
 // object.go (a stored response and its freshness), storable.go (whether a
 // response may be stored and for how long), conn.go (the client connection
-// loop), reqscan.go (the one-pass check of a hit's request fields),
+// loop), reqscan.go (the one-pass check of a request's field lines),
 // handle.go (the decision per request), serve.go and respond.go (writing
 // responses, conditionals, Range), fetch.go (misses and pass-through),
 // tee.go (streaming a body while storing it), coalesce.go (one origin
 // request for many clients), revalidate.go (validation and stale serving),
 // vary.go (several variants per URL), origin.go (the request to the
-// origin), pass.go (other methods and invalidation), purge.go and admin.go,
-// metrics.go.
+// origin), retry.go and originconn.go (when a failed origin request is
+// retried), pass.go (other methods and invalidation), purge.go, admin.go
+// and purgeauth.go (who may purge), metrics.go.
 //
 // What is dangerous here: the hit path must stay allocation-free
 // (hit_test.go proves it), the cache key must include everything that
 // selects a response and nothing a client can use to poison another
-// client's entry, and every origin response is untrusted input.
+// client's entry (and must name exactly what the origin is asked for:
+// target.go), and every origin response is untrusted input.
 package edge

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,15 +26,23 @@ type Edge struct {
 	log    *slog.Logger
 	store  *store.Store[*object]
 	origin *fasthttp.HostClient
+	// originConns tracks the origin's connections, retries budgets
+	// retries.
+	originConns *connTracker
+	retries     *retryBudget
 	// originHost is the origin URL's host, the Host of requests that
 	// arrive without one.
 	originHost string
-	m          *metrics
-	now        func() int64 // unix seconds; replaced in tests
-	clock      atomic.Int64 // coarse unix seconds, ticked while serving
-	ticking    sync.Once
-	stopTick   chan struct{}
-	flights    flightGroup
+	// originScheme is the origin URL's scheme, which fasthttp's client
+	// insists the request URIs it sends carry.
+	originScheme string
+	m            *metrics
+	purgeAuth    purgeAuth
+	now          func() int64 // unix seconds; replaced in tests
+	clock        atomic.Int64 // coarse unix seconds, ticked while serving
+	ticking      sync.Once
+	stopTick     chan struct{}
+	flights      flightGroup
 
 	varyMu  sync.Mutex
 	varyGen atomic.Uint64
@@ -58,18 +67,27 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var tlsConfig *tls.Config
+	if u.Scheme == "https" {
+		tlsConfig = &tls.Config{ServerName: u.Hostname(), ClientSessionCache: tls.NewLRUClientSessionCache(0)}
+	}
+	conns := newConnTracker(tlsConfig)
 	e := &Edge{
-		cfg:        c,
-		log:        log,
-		store:      store.New[*object](c.MemoryBytes),
-		origin:     newOriginClient(u, c),
-		originHost: u.Host,
-		m:          newMetrics(),
-		now:        func() int64 { return time.Now().Unix() },
-		bgSem:      make(chan struct{}, maxBackground),
-		connSem:    make(chan struct{}, c.MaxConns),
-		listeners:  map[net.Listener]struct{}{},
-		conns:      map[*conn]struct{}{},
+		cfg:          c,
+		log:          log,
+		store:        store.New[*object](c.MemoryBytes),
+		origin:       newOriginClient(u, c, conns),
+		originConns:  conns,
+		retries:      newRetryBudget(c.OriginRetryRatio, c.OriginRetryPerSecond),
+		originHost:   u.Host,
+		originScheme: u.Scheme,
+		m:            newMetrics(),
+		purgeAuth:    newPurgeAuth(c.PurgeFrom, c.PurgeToken),
+		now:          func() int64 { return time.Now().Unix() },
+		bgSem:        make(chan struct{}, maxBackground),
+		connSem:      make(chan struct{}, c.MaxConns),
+		listeners:    map[net.Listener]struct{}{},
+		conns:        map[*conn]struct{}{},
 	}
 	e.flights.m = map[string]*flight{}
 	e.clock.Store(time.Now().Unix())
@@ -77,7 +95,7 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 	return e, nil
 }
 
-func newOriginClient(u *url.URL, c Config) *fasthttp.HostClient {
+func newOriginClient(u *url.URL, c Config, conns *connTracker) *fasthttp.HostClient {
 	addr := u.Host
 	if u.Port() == "" {
 		if u.Scheme == "https" {
@@ -95,7 +113,10 @@ func newOriginClient(u *url.URL, c Config) *fasthttp.HostClient {
 		WriteTimeout:             c.OriginTimeout,
 		MaxIdleConnDuration:      30 * time.Second,
 		NoDefaultUserAgentHeader: true,
-		DisablePathNormalizing:   true,
+		// One attempt: originDo decides about a retry (retry.go).
+		MaxIdemponentCallAttempts: 1,
+		DialTimeout:               conns.dial,
+		DisablePathNormalizing:    true,
 		// Relay field names as the origin spelled them (ETag, not Etag).
 		DisableHeaderNamesNormalizing: true,
 		StreamResponseBody:            true,

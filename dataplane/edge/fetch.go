@@ -36,7 +36,7 @@ func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly 
 		}
 	}
 	reqTime := e.now()
-	err := e.origin.DoTimeout(oreq, resp, e.cfg.OriginTimeout)
+	err := e.originDo(oreq, resp)
 	respTime := e.now()
 	if err != nil {
 		e.m.originErrors.Inc()

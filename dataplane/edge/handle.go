@@ -8,6 +8,18 @@ import (
 // handle answers the request in c.req.
 func (e *Edge) handle(c *conn) {
 	h := &c.req.Header
+	flags, bad := scanRequest(h.RawHeaders())
+	if bad == "" && !h.IsConnect() {
+		bad = checkTarget(h)
+	}
+	if bad != "" {
+		// The framing of what follows is in doubt too: hang up.
+		e.m.badRequests.Inc()
+		c.closeAfter = true
+		c.writeError(fasthttp.StatusBadRequest, csDetail(bad))
+		return
+	}
+	c.flags = flags
 	switch {
 	case h.IsGet():
 		e.handleRead(c, false)
@@ -21,6 +33,24 @@ func (e *Edge) handle(c *conn) {
 	default:
 		e.handlePass(c)
 	}
+}
+
+// checkTarget validates Host and the request-target: a Host, when present,
+// must be valid even when an absolute-form target overrides it (RFC 9112
+// section 3.2), and "*" is for OPTIONS only. A missing Host on HTTP/1.1
+// was refused while reading the request.
+func checkTarget(h *fasthttp.RequestHeader) string {
+	if hf := h.Host(); len(hf) > 0 && !validHost(hf) {
+		return reasonBadHost
+	}
+	_, _, form := splitTarget(h.RequestURI(), h.Host())
+	switch {
+	case form == badForm:
+		return reasonBadTarget
+	case form == asteriskForm && !h.IsOptions():
+		return reasonBadTarget
+	}
+	return ""
 }
 
 // requestDirectives reads the request's Cache-Control (or Pragma) into d.
@@ -69,7 +99,6 @@ func acceptsStale(d *cachecontrol.Directives, o *object, age int64) bool {
 func (e *Edge) handleRead(c *conn, headOnly bool) {
 	req := &c.req
 	c.key = appendKey(c.key[:0], req)
-	c.flags = scanRequest(req.Header.RawHeaders())
 	var rcc cachecontrol.Directives
 	if c.flags&hasDirectives != 0 {
 		requestDirectives(req, &rcc)

@@ -68,6 +68,10 @@ func TestHitPathAllocatesNothing(t *testing.T) {
 		{"Vary variant", []string{"Vary: Accept-Language"}, "GET /obj HTTP/1.1\r\nHost: example.test\r\nAccept-Language: de\r\n\r\n"},
 		{"If-None-Match answered 304", nil, "GET /obj HTTP/1.1\r\nHost: example.test\r\nIf-None-Match: \"abc\"\r\n\r\n"},
 		{"HTTP/1.0 keep-alive", nil, "GET /obj HTTP/1.0\r\nHost: example.test\r\nConnection: keep-alive\r\n\r\n"},
+		// Host and target validation run on every hit.
+		{"Host with port", nil, "GET /obj HTTP/1.1\r\nHost: Example.Test:8080\r\nUser-Agent: wrk\r\n\r\n"},
+		{"IPv6 Host", nil, "GET /obj HTTP/1.1\r\nHost: [2001:db8::1.2.3.4]:80\r\n\r\n"},
+		{"absolute-form", nil, "GET http://example.test/obj HTTP/1.1\r\nHost: other.test\r\n\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bytes"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
@@ -17,20 +16,10 @@ import (
 // another's entry.
 
 // appendKey appends the primary key of req to dst.
+// The request was checked (checkTarget) before.
 func appendKey(dst []byte, req *fasthttp.Request) []byte {
-	uri := req.Header.RequestURI()
-	host := req.Header.Host()
+	host, uri, _ := splitTarget(req.Header.RequestURI(), req.Header.Host())
 	dst = append(dst, "http://"...)
-	if i := bytes.Index(uri, []byte("://")); i > 0 && i < 8 && uri[0] != '/' {
-		// absolute-form: the authority inside it wins over Host.
-		rest := uri[i+3:]
-		j := bytes.IndexByte(rest, '/')
-		if j < 0 {
-			host, uri = rest, []byte("/")
-		} else {
-			host, uri = rest[:j], rest[j:]
-		}
-	}
 	for _, c := range host {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'

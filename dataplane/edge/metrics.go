@@ -10,7 +10,9 @@ type metrics struct {
 	coalesced, originErrors     prometheus.Counter
 	staleIfError, streamed      prometheus.Counter
 	badRequests, rejectedConns  prometheus.Counter
-	purged                      prometheus.Counter
+	purged, purgeRefused        prometheus.Counter
+	originRetries               prometheus.Counter
+	retryBudgetExhausted        prometheus.Counter
 	purgeSeconds                prometheus.Histogram
 	conns                       prometheus.Gauge
 }
@@ -33,6 +35,10 @@ func newMetrics() *metrics {
 		badRequests:    c("bad_requests_total", "Client requests rejected as malformed or over a limit."),
 		rejectedConns:  c("rejected_connections_total", "Client connections closed at once because --max-conns was reached."),
 		purged:         c("purged_objects_total", "Stored responses removed or marked stale by purges."),
+		purgeRefused:   c("purge_refused_total", "Purges refused: client outside --purge-from without the purge token."),
+		originRetries:  c("origin_retries_total", "Origin requests retried (idempotent, on a reused connection that broke before the response)."),
+		retryBudgetExhausted: c("origin_retry_budget_exhausted_total",
+			"Origin requests that qualified for a retry but found the retry budget spent."),
 		purgeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "strata", Subsystem: "edge", Name: "purge_duration_seconds",
 			Help: "Time to execute a purge.", Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
@@ -47,7 +53,7 @@ func (e *Edge) Register(reg prometheus.Registerer) error {
 	st := e.store
 	cs := []prometheus.Collector{
 		m.hits, m.misses, m.stale, m.passes, m.revalidated, m.revalidatedNew, m.coalesced,
-		m.originErrors, m.staleIfError, m.streamed, m.badRequests, m.rejectedConns, m.purged,
+		m.originErrors, m.staleIfError, m.streamed, m.badRequests, m.rejectedConns, m.purged, m.purgeRefused, m.originRetries, m.retryBudgetExhausted,
 		m.purgeSeconds, m.conns,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "stored_bytes",
 			Help: "Bytes charged to the store (bounded by --memory)."}, func() float64 { return float64(st.Stats().Bytes) }),

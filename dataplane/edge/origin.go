@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"bytes"
-
 	"github.com/valyala/fasthttp"
 )
 
@@ -20,6 +18,15 @@ var unkeyedRequestFields = []string{
 // conditionalFields are answered by the edge from what it stores, so a
 // fetch meant for storage asks the origin for the whole response.
 var conditionalFields = []string{"if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"}
+
+// internalField reports the fields Strata's tiers use to steer one another
+// (X-Strata-Priority picks a facade's admission class; Strata-Soft-Purge
+// is the edge's own), which a client must not set for itself: the whole
+// X-Strata-* and Strata-* namespace is dropped from forwarded requests.
+func internalField(k []byte) bool {
+	const x, s = "x-strata-", "strata-"
+	return len(k) > len(x) && equalFold(k[:len(x)], x) || len(k) > len(s) && equalFold(k[:len(s)], s)
+}
 
 func hasName(names []string, k []byte) bool {
 	for _, n := range names {
@@ -39,34 +46,32 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	} else {
 		dst.Header.SetMethodBytes(src.Header.Method())
 	}
-	uri := src.Header.RequestURI()
-	if len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
-		// absolute-form: the origin gets origin-form, host in Host.
-		if i := bytes.Index(uri, []byte("://")); i > 0 {
-			rest := uri[i+3:]
-			if j := bytes.IndexByte(rest, '/'); j >= 0 {
-				dst.Header.SetHostBytes(rest[:j])
-				uri = rest[j:]
-			} else {
-				dst.Header.SetHostBytes(rest)
-				uri = []byte("/")
-			}
-		}
-	}
-	dst.SetRequestURIBytes(uri)
-	if len(dst.Header.Host()) == 0 {
-		dst.Header.SetHostBytes(src.Header.Host())
-	}
-	if len(dst.Header.Host()) == 0 {
+	named, target, form := splitTarget(src.Header.RequestURI(), src.Header.Host())
+	host := named
+	if len(host) == 0 {
 		// HTTP/1.0 without Host: the origin's own name.
-		dst.Header.SetHost(e.originHost)
+		host = []byte(e.originHost)
 	}
+	if form == asteriskForm {
+		dst.SetRequestURIBytes(target)
+	} else {
+		// fasthttp's client re-parses the target with Host, and takes
+		// origin-form "//x?u=http://y" for host x; handed the absolute
+		// form it keeps host and target apart.
+		abs := make([]byte, 0, len(e.originScheme)+3+len(host)+1+len(target))
+		abs = append(append(append(abs, e.originScheme...), "://"...), host...)
+		if len(target) == 0 || target[0] != '/' {
+			abs = append(abs, '/')
+		}
+		dst.SetRequestURIBytes(append(abs, target...))
+	}
+	dst.Header.SetHostBytes(host)
 	connNamed := src.Header.Peek("Connection")
 	var xff, via []byte
 	for k, v := range src.Header.All() {
 		switch {
 		case isHopByHop(k, connNamed), equalFold(k, "host"), equalFold(k, "content-length"),
-			hasName(unkeyedRequestFields, k):
+			hasName(unkeyedRequestFields, k), internalField(k):
 			continue
 		case forCache && hasName(conditionalFields, k):
 			continue
@@ -85,7 +90,7 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	}
 	dst.Header.SetBytesV("Via", append(via, "1.1 strata"...))
 	dst.Header.Set("X-Forwarded-Proto", "http")
-	dst.Header.SetBytesV("X-Forwarded-Host", src.Header.Host())
+	dst.Header.SetBytesV("X-Forwarded-Host", named)
 	if !forCache {
 		dst.SetBodyRaw(src.Body())
 	}

@@ -22,7 +22,7 @@ func (e *Edge) handlePass(c *conn) {
 		fasthttp.ReleaseRequest(oreq)
 	}()
 	e.originRequest(oreq, c, false)
-	if err := e.origin.DoTimeout(oreq, resp, e.cfg.OriginTimeout); err != nil {
+	if err := e.originDo(oreq, resp); err != nil {
 		e.m.originErrors.Inc()
 		e.originFailed(c, nil, false, nil, "method", 0, err)
 		return

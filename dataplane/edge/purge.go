@@ -60,18 +60,12 @@ func (e *Edge) purgeKeys(keys []string, soft bool) int {
 	return n
 }
 
-// handlePurge answers the PURGE method for clients in --purge-from. The
+// handlePurge answers the PURGE method for clients purgeAuth allows. The
 // header Strata-Soft-Purge: 1 makes it soft.
 func (e *Edge) handlePurge(c *conn) {
-	allowed := false
-	for _, p := range e.cfg.PurgeFrom {
-		if c.clientIP.IsValid() && p.Contains(c.clientIP) {
-			allowed = true
-			break
-		}
-	}
-	if !allowed {
-		c.writeError(fasthttp.StatusMethodNotAllowed, csDetail("purge-not-allowed"))
+	if !e.purgeAuth.allows(c.clientIP, c.req.Header.Peek("Authorization")) {
+		e.m.purgeRefused.Inc()
+		c.writeError(fasthttp.StatusForbidden, csDetail("purge-not-allowed"))
 		return
 	}
 	c.key = appendKey(c.key[:0], &c.req)

@@ -102,12 +102,17 @@ func children(s *config.Stack, files runFiles) []child {
 		listens:   []string{s.Control.Listen},
 		endpoints: []endpoint{{"control plane (dashboard, API, metrics)", "http://" + s.Control.Listen + "/"}},
 		stopAfter: time.Second})
+	// Facades honour X-Strata-Priority only from the peer the requests
+	// arrive from: the userspace LB connects from loopback (placeChildren
+	// sets the edge's address in xdp mode, where DSR keeps it). The edge
+	// strips the header from what clients send.
 	for _, n := range s.Facades.Nodes {
 		out = append(out, child{name: n.ID, tier: tierFacade,
 			args: append([]string{"facade", "--listen", n.Listen, "--state", strings.Join(stateAddrs, ","),
 				"--origin", "http://" + s.Origin.Listen, "--node-id", n.ID,
 				"--max-inflight", strconv.Itoa(s.Facades.MaxInflight), "--metrics", n.Metrics,
-				"--state-secret-file", files.stateSecret}, common...),
+				"--state-secret-file", files.stateSecret,
+				"--trust-priority-from", "127.0.0.0/8,::1/128"}, common...),
 			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics},
 			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
 	}

@@ -121,8 +121,9 @@ func PinDir() string { return testbed.Options{Prefix: BedPrefix}.PinDir() }
 
 // placeChildren puts each child of the bed's stack in its namespace: state
 // nodes and the origin in sup-state, facade i in sup-b<i> serving on
-// 0.0.0.0:80, the LB in sup-lb on its eth0 with its own pin directory. The
-// edge and the control plane stay in the root namespace. Only root
+// 0.0.0.0:80 and trusting priority headers from the edge's address, the LB
+// in sup-lb on its eth0 with its own pin directory. The edge and the
+// control plane stay in the root namespace. Only root
 // namespace listeners are checked before start: the others live in
 // namespaces that do not exist yet.
 func placeChildren(cs []child, cfg *config.Stack) []child {
@@ -138,6 +139,11 @@ func placeChildren(cs []child, cfg *config.Stack) []child {
 		case tierFacade:
 			c.ns = facadeNS[c.name]
 			c.args = replaceFlag(c.args, "--listen", fmt.Sprintf("0.0.0.0:%d", facadePort))
+			// Direct server return keeps the client's address, and the
+			// facades' client is the edge, in the root namespace on
+			// HostIP: the one peer whose priority header counts (the
+			// default, loopback, is only the facade itself here).
+			c.args = replaceFlag(c.args, "--trust-priority-from", netip.PrefixFrom(testbed.HostIP, 32).String())
 		case tierLB:
 			c.ns = bedNS("lb")
 			c.args = append(c.args, "--pin-dir", PinDir(), "--unpin")

@@ -69,7 +69,8 @@ func TestPlanBed(t *testing.T) {
 				if root != (ch.ns == "") || (!root && len(ch.listens) > 0) {
 					t.Fatalf("%s: ns %q listens %v", ch.name, ch.ns, ch.listens)
 				}
-				if ch.tier == tierFacade && !strings.Contains(strings.Join(ch.args, " "), "--listen 0.0.0.0:80") {
+				if ch.tier == tierFacade && (!strings.Contains(strings.Join(ch.args, " "), "--listen 0.0.0.0:80") ||
+					!strings.Contains(strings.Join(ch.args, " "), "--trust-priority-from 198.18.0.1/32")) {
 					t.Fatalf("%s args %v", ch.name, ch.args)
 				}
 			}
