@@ -16,6 +16,7 @@ import (
 	"github.com/strata-dp/strata/dataplane/lb/health"
 	"github.com/strata-dp/strata/dataplane/lb/mode"
 	"github.com/strata-dp/strata/dataplane/lb/userspace"
+	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -38,6 +39,7 @@ type lbFlags struct {
 	maxEjected                                                     float64
 	connectTimeout, idleTimeout, drain                             time.Duration
 	maxConns, loops                                                int
+	maxBuffered                                                    bytesize.Size
 	pinDir                                                         string
 	unpin                                                          bool
 	set                                                            map[string]bool // flags given explicitly
@@ -62,6 +64,8 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", time.Second, "userspace: backend connect timeout")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "userspace: close sessions idle this long")
 	fs.IntVar(&f.maxConns, "max-conns", 50000, "userspace: concurrent client connections per service")
+	f.maxBuffered = userspace.DefaultMaxBuffered
+	fs.Var(&f.maxBuffered, "max-buffered", "userspace: bytes queued toward one side of a session before the other side is no longer read (backpressure; 4KiB..64MiB)")
 	fs.IntVar(&f.loops, "loops", 0, "userspace: gnet event loops per service (0: GOMAXPROCS)")
 	fs.StringVar(&f.pinDir, "pin-dir", "", "xdp modes: bpffs directory for the pinned maps (default /sys/fs/bpf/strata)")
 	fs.BoolVar(&f.unpin, "unpin", false, "xdp modes: remove the pinned maps on exit (drops tracked flows)")
@@ -175,6 +179,9 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	if f.rise < 1 || f.fall < 1 || f.maxConns < 1 {
 		return usagef("--rise, --fall and --max-conns must be at least 1")
 	}
+	if f.maxBuffered < 4<<10 || f.maxBuffered > 64<<20 {
+		return usagef("--max-buffered: %v is not in 4KiB..64MiB", f.maxBuffered)
+	}
 	if f.loops < 0 || f.loops > 1024 {
 		return usagef("--loops: %d is not in 0..1024", f.loops)
 	}
@@ -270,7 +277,8 @@ func startDataPath(m mode.Mode, f lbFlags, log *slog.Logger, reg *prometheus.Reg
 	var obs observerHook
 	p := userspace.New(userspace.Options{
 		ConnectTimeout: f.connectTimeout, IdleTimeout: f.idleTimeout, MaxConns: f.maxConns, Loops: f.loops,
-		Observer: &obs, Logger: log,
+		MaxBuffered: int(f.maxBuffered),
+		Observer:    &obs, Logger: log,
 	})
 	reg.MustRegister(p.Collector())
 	return p, p.Shutdown, func(c *health.Checker) { obs.set(c) }, nil

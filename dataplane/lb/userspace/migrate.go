@@ -24,6 +24,14 @@ func (s *service) startMigration(sess *session) {
 	}
 	sess.migrating = true
 	s.m.migrated.Add(1)
+	// Nothing more is read until the pipe takes over: gnet would otherwise
+	// keep filling the inbound buffers while the outbound queues drain.
+	if sess.clientOpen {
+		setReading(sess.client, false) //nolint:errcheck // best effort; bounded by the wait
+	}
+	if sess.backendOpen && sess.backend != nil {
+		setReading(sess.backend, false) //nolint:errcheck
+	}
 	// Deferred to its own loop task: the conn being handled right now must
 	// not be closed under gnet's feet.
 	s.retryMigrate(sess, time.Now().Add(s.opts.IdleTimeout), 0)

@@ -53,9 +53,10 @@ type Options struct {
 	// MaxConns bounds concurrent client connections per service; more are
 	// closed at accept (default 50,000).
 	MaxConns int
-	// MaxBuffered is how many bytes may queue towards one side before the
-	// session leaves the event loop for blocking copies with backpressure
-	// (default 1 MiB).
+	// MaxBuffered bounds the bytes queued in the proxy toward one side of a
+	// session: past it the other side is no longer read until the queue
+	// has drained to half (default 256 KiB; see backpressure.go). Bytes a
+	// client sends while its backend is being dialled are bounded by it too.
 	MaxBuffered int
 	// Loops is the number of gnet event loops per service (default
 	// GOMAXPROCS as the process started; the proxy itself raises GOMAXPROCS
@@ -66,6 +67,9 @@ type Options struct {
 	// Logger logs lifecycle events, never per connection.
 	Logger *slog.Logger
 }
+
+// DefaultMaxBuffered is Options.MaxBuffered's default.
+const DefaultMaxBuffered = 256 << 10
 
 func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
@@ -78,7 +82,7 @@ func (o Options) withDefaults() Options {
 		o.MaxConns = 50_000
 	}
 	if o.MaxBuffered <= 0 {
-		o.MaxBuffered = 1 << 20
+		o.MaxBuffered = DefaultMaxBuffered
 	}
 	if o.Loops <= 0 {
 		o.Loops = startProcs

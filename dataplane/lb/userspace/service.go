@@ -28,8 +28,9 @@ type service struct {
 	active   atomic.Int64
 	draining atomic.Bool
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
+	mu         sync.Mutex
+	sessions   map[*session]struct{}
+	stallLists map[gnet.EventLoop]*stallList
 
 	boot    chan gnet.Engine
 	eng     gnet.Engine
@@ -40,15 +41,16 @@ type service struct {
 func startService(t *table, opts Options) (*service, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &service{
-		key:      t.svc.Key(),
-		opts:     opts,
-		m:        newServiceMetrics(),
-		ctx:      ctx,
-		cancel:   cancel,
-		sessions: map[*session]struct{}{},
-		boot:     make(chan gnet.Engine, 1),
-		runErr:   make(chan error, 1),
-		stopped:  make(chan struct{}),
+		key:        t.svc.Key(),
+		opts:       opts,
+		m:          newServiceMetrics(),
+		ctx:        ctx,
+		cancel:     cancel,
+		sessions:   map[*session]struct{}{},
+		stallLists: map[gnet.EventLoop]*stallList{},
+		boot:       make(chan gnet.Engine, 1),
+		runErr:     make(chan error, 1),
+		stopped:    make(chan struct{}),
 	}
 	s.table.Store(t)
 	addr := "tcp://" + t.svc.VIP.String()
