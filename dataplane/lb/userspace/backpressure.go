@@ -178,7 +178,7 @@ func (s *service) resumeSide(sess *session, src, dst gnet.Conn, dstOpen, up bool
 		}
 		src.Discard(n) //nolint:errcheck // n bytes are buffered
 		s.m.count(up, n)
-		sess.last.Store(time.Now().UnixNano())
+		sess.moved(up, time.Now().UnixNano())
 		s.repause(sess, dst)
 		if dst.OutboundBuffered() >= limit {
 			return true

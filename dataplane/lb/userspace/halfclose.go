@@ -40,7 +40,7 @@ func (h *handler) halfTraffic(sess *session, c gnet.Conn) gnet.Action {
 	if n > 0 {
 		c.Discard(n) //nolint:errcheck // n bytes are buffered
 		h.svc.m.count(up, n)
-		sess.last.Store(time.Now().UnixNano())
+		sess.moved(up, time.Now().UnixNano())
 	}
 	switch {
 	case err == nil && n == len(data):

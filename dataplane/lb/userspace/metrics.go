@@ -17,6 +17,9 @@ type serviceMetrics struct {
 	// paused counts sides paused by backpressure; pauseFailed pauses the
 	// poller refused (the session left the loop instead).
 	paused, pauseFailed atomic.Uint64
+	// noResponse counts sessions whose backend sent nothing within
+	// FirstByteTimeout of the client's first bytes.
+	noResponse atomic.Uint64
 	// connectsWaited counts connects that did not finish inside connect(2)
 	// and were awaited off the loop (not exported; tests read it).
 	connectsWaited atomic.Uint64
@@ -49,6 +52,8 @@ var (
 		"Failed backend connects by reason (passive health signals).", []string{"service", "reason"}, nil)
 	descPaused = prometheus.NewDesc("strata_lb_userspace_backpressure_total",
 		"Times a side stopped being read because the other side's queue passed --max-buffered (paused), or could not be paused and left the event loop (pause_failed).", []string{"service", "event"}, nil)
+	descNoResponse = prometheus.NewDesc("strata_lb_userspace_backend_first_byte_timeouts_total",
+		"Sessions whose backend sent no byte within --first-byte-timeout of the client's first bytes (a passive health signal).", []string{"service"}, nil)
 	descBytes = prometheus.NewDesc("strata_lb_userspace_bytes_total",
 		"Bytes proxied by direction.", []string{"service", "direction"}, nil)
 )
@@ -62,6 +67,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descConnect
 	ch <- descBytes
 	ch <- descPaused
+	ch <- descNoResponse
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -81,6 +87,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPaused, &m.pauseFailed, "pause_failed")
 		counter(descConnect, &m.refused, "refused")
 		counter(descConnect, &m.connectTimeouts, "timeout")
+		counter(descNoResponse, &m.noResponse, "")
 		counter(descBytes, &m.bytesUp, "to_backend")
 		counter(descBytes, &m.bytesDown, "to_client")
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(s.active.Load()), s.key)

@@ -139,8 +139,8 @@ func (s *service) pipe(sess *session, cfd, bfd int, up, down []byte, clientEOF, 
 	sess.stopped.Store(&stop)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); s.copyHalf(bc, cc, up, clientEOF, sess) }()
-	go func() { defer wg.Done(); s.copyHalf(cc, bc, down, backendEOF, sess) }()
+	go func() { defer wg.Done(); s.copyHalf(bc, cc, up, clientEOF, sess, true) }()
+	go func() { defer wg.Done(); s.copyHalf(cc, bc, down, backendEOF, sess, false) }()
 	wg.Wait()
 	cc.Close()
 	bc.Close()
@@ -148,10 +148,11 @@ func (s *service) pipe(sess *session, cfd, bfd int, up, down []byte, clientEOF, 
 
 // copyHalf copies src to dst until src's FIN, which it passes on as a FIN.
 // Any other end (reset, idle timeout) aborts both directions.
-func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, sess *session) {
+func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, sess *session, up bool) {
 	idle := s.opts.IdleTimeout
 	if len(pending) > 0 {
 		dst.SetWriteDeadline(time.Now().Add(idle))
+		sess.moved(up, time.Now().UnixNano())
 		if _, err := dst.Write(pending); err != nil {
 			src.SetLinger(0)
 			src.Close()
@@ -167,7 +168,7 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 			src.SetReadDeadline(time.Now().Add(idle))
 			n, err := src.Read(buf)
 			if n > 0 {
-				sess.last.Store(time.Now().UnixNano())
+				sess.moved(up, time.Now().UnixNano())
 				dst.SetWriteDeadline(time.Now().Add(idle))
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					err = werr

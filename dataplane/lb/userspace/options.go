@@ -20,6 +20,12 @@ const (
 	// SignalConnectOK: a connection to the backend succeeded; it lets a
 	// health checker clear a passive failure streak.
 	SignalConnectOK
+	// SignalNoResponse: the client sent bytes and the backend sent none
+	// within Options.FirstByteTimeout (a backend that accepts and hangs).
+	SignalNoResponse
+	// SignalResponded: the backend sent its first byte of a session; it
+	// clears a SignalNoResponse streak.
+	SignalResponded
 )
 
 func (s Signal) String() string {
@@ -32,6 +38,10 @@ func (s Signal) String() string {
 		return "reset"
 	case SignalConnectOK:
 		return "connect_ok"
+	case SignalNoResponse:
+		return "no_response"
+	case SignalResponded:
+		return "responded"
 	}
 	return "unknown"
 }
@@ -50,6 +60,10 @@ type Options struct {
 	// IdleTimeout closes a session that carried no bytes for this long
 	// (default 5 min).
 	IdleTimeout time.Duration
+	// FirstByteTimeout is how long a backend may stay silent after the
+	// client's first bytes before the session reports SignalNoResponse
+	// (default 1 s; negative disables). The session itself stays open.
+	FirstByteTimeout time.Duration
 	// MaxConns bounds concurrent client connections per service; more are
 	// closed at accept (default 50,000).
 	MaxConns int
@@ -68,8 +82,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultMaxBuffered is Options.MaxBuffered's default.
-const DefaultMaxBuffered = 256 << 10
+// Defaults of Options.
+const (
+	DefaultMaxBuffered      = 256 << 10
+	DefaultFirstByteTimeout = time.Second
+)
 
 func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
@@ -77,6 +94,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 5 * time.Minute
+	}
+	if o.FirstByteTimeout == 0 {
+		o.FirstByteTimeout = DefaultFirstByteTimeout
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 50_000

@@ -99,32 +99,45 @@ func (s *service) untrack(sess *session) {
 	s.mu.Unlock()
 }
 
-// sweep closes sessions idle longer than IdleTimeout. Migrated sessions
-// carry their own deadlines.
+// sweep closes sessions idle longer than IdleTimeout and reports those
+// whose backend is overdue with its first byte. Migrated sessions carry
+// their own idle deadlines.
 func (s *service) sweep() {
 	every := min(s.opts.IdleTimeout/4, time.Second)
+	if fb := s.opts.FirstByteTimeout; fb > 0 {
+		every = min(every, max(fb/2, 10*time.Millisecond))
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var idle []*session
+	var idle, silent []*session
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-tick.C:
 		}
-		cutoff := time.Now().Add(-s.opts.IdleTimeout).UnixNano()
-		idle = idle[:0]
+		now := time.Now()
+		cutoff := now.Add(-s.opts.IdleTimeout).UnixNano()
+		idle, silent = idle[:0], silent[:0]
 		s.mu.Lock()
 		for sess := range s.sessions {
 			if sess.stopped.Load() == nil && sess.last.Load() < cutoff {
 				idle = append(idle, sess)
 			}
+			if sess.firstUp.Load() != 0 && sess.reply.Load() == replyWaiting {
+				silent = append(silent, sess)
+			}
 		}
 		s.mu.Unlock()
+		for _, sess := range silent {
+			sess.judgeFirstByte(now)
+		}
 		for _, sess := range idle {
 			s.m.idleClosed.Add(1)
 			s.closeIdle(sess)
 		}
+		clear(idle)
+		clear(silent)
 	}
 }
 

@@ -48,7 +48,11 @@ type session struct {
 	// could not be forwarded (backend not open yet, or migrating).
 	early, late []byte
 
-	last    atomic.Int64 // unix nanos of the last byte moved
+	last atomic.Int64 // unix nanos of the last byte moved
+	// firstUp is when the client's first bytes went to the backend, reply
+	// whether the backend has answered (firstbyte.go).
+	firstUp atomic.Int64
+	reply   atomic.Uint32
 	ended   atomic.Bool
 	stopped atomic.Pointer[func()] // closes the goroutine pipe after migration
 }
@@ -105,6 +109,7 @@ func (h *handler) backendOpened(sess *session, c gnet.Conn) ([]byte, gnet.Action
 	if sess.client.InboundBuffered() > 0 {
 		data, _ := sess.client.Next(-1)
 		sess.svc.m.bytesUp.Add(uint64(len(data)))
+		sess.moved(true, time.Now().UnixNano())
 		return data, gnet.None
 	}
 	return nil, gnet.None
@@ -167,7 +172,7 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	src.Discard(n) //nolint:errcheck // n bytes are buffered
 	h.svc.m.count(up, n)
-	sess.last.Store(time.Now().UnixNano())
+	sess.moved(up, time.Now().UnixNano())
 	if dst.OutboundBuffered() >= h.svc.opts.MaxBuffered {
 		h.svc.pause(sess, src)
 	}
@@ -225,6 +230,9 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 
 func (sess *session) end() {
 	if sess.ended.CompareAndSwap(false, true) {
+		if sess.firstUp.Load() != 0 && sess.reply.Load() == replyWaiting {
+			sess.judgeFirstByte(time.Now())
+		}
 		sess.svc.untrack(sess)
 		sess.svc.active.Add(-1)
 	}
