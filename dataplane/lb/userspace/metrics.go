@@ -87,7 +87,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPaused, &m.pauseFailed, "pause_failed")
 		counter(descConnect, &m.refused, "refused")
 		counter(descConnect, &m.connectTimeouts, "timeout")
-		counter(descNoResponse, &m.noResponse, "")
+		ch <- prometheus.MustNewConstMetric(descNoResponse, prometheus.CounterValue, float64(m.noResponse.Load()), s.key)
 		counter(descBytes, &m.bytesUp, "to_backend")
 		counter(descBytes, &m.bytesDown, "to_client")
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(s.active.Load()), s.key)
