@@ -16,6 +16,7 @@ import (
 	"github.com/strata-dp/strata/dataplane/lb/health"
 	"github.com/strata-dp/strata/dataplane/lb/mode"
 	"github.com/strata-dp/strata/dataplane/lb/userspace"
+	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -38,6 +39,9 @@ type lbFlags struct {
 	maxEjected                                                     float64
 	connectTimeout, idleTimeout, drain                             time.Duration
 	maxConns, loops                                                int
+	maxBuffered                                                    bytesize.Size
+	firstByteTimeout, outlierEjection                              time.Duration
+	outliers                                                       int
 	pinDir                                                         string
 	unpin                                                          bool
 	set                                                            map[string]bool // flags given explicitly
@@ -61,7 +65,12 @@ func (f *lbFlags) bind(fs *flag.FlagSet) {
 	fs.Float64Var(&f.maxEjected, "max-ejected", 0.5, "largest share of a service's backends ejected at once (0..1]")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", time.Second, "userspace: backend connect timeout")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 5*time.Minute, "userspace: close sessions idle this long")
+	fs.DurationVar(&f.firstByteTimeout, "first-byte-timeout", userspace.DefaultFirstByteTimeout, "userspace: a session whose backend sends nothing this long after the client's first bytes counts against the backend (0: off)")
+	fs.IntVar(&f.outliers, "outliers", health.DefaultOutliers, "userspace: consecutive unanswered sessions that eject a backend as an outlier (0: off)")
+	fs.DurationVar(&f.outlierEjection, "outlier-ejection", health.DefaultOutlierEjection, "how long an outlier's first ejection lasts; each further one lasts one more, up to 10x")
 	fs.IntVar(&f.maxConns, "max-conns", 50000, "userspace: concurrent client connections per service")
+	f.maxBuffered = userspace.DefaultMaxBuffered
+	fs.Var(&f.maxBuffered, "max-buffered", "userspace: bytes queued toward one side of a session before the other side is no longer read (backpressure; 4KiB..64MiB)")
 	fs.IntVar(&f.loops, "loops", 0, "userspace: gnet event loops per service (0: GOMAXPROCS)")
 	fs.StringVar(&f.pinDir, "pin-dir", "", "xdp modes: bpffs directory for the pinned maps (default /sys/fs/bpf/strata)")
 	fs.BoolVar(&f.unpin, "unpin", false, "xdp modes: remove the pinned maps on exit (drops tracked flows)")
@@ -175,6 +184,12 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	if f.rise < 1 || f.fall < 1 || f.maxConns < 1 {
 		return usagef("--rise, --fall and --max-conns must be at least 1")
 	}
+	if f.maxBuffered < 4<<10 || f.maxBuffered > 64<<20 {
+		return usagef("--max-buffered: %v is not in 4KiB..64MiB", f.maxBuffered)
+	}
+	if f.firstByteTimeout < 0 || f.outliers < 0 || f.outlierEjection <= 0 {
+		return usagef("--first-byte-timeout and --outliers must be at least 0, --outlier-ejection positive")
+	}
 	if f.loops < 0 || f.loops > 1024 {
 		return usagef("--loops: %d is not in 0..1024", f.loops)
 	}
@@ -202,14 +217,20 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 	if slow == 0 {
 		slow = -1
 	}
+	outliers := f.outliers
+	if outliers == 0 {
+		outliers = -1
+	}
 	hopts := health.Options{Kind: kind, Path: path, Interval: f.healthInterval, Timeout: f.healthTimeout,
-		Rise: f.rise, Fall: f.fall, SlowStart: slow, MaxEjectedShare: f.maxEjected, Logger: log}
+		Rise: f.rise, Fall: f.fall, SlowStart: slow, MaxEjectedShare: f.maxEjected,
+		Outliers: outliers, OutlierEjection: f.outlierEjection, Logger: log}
 
 	applier, shutdown, observe, err := startDataPath(chosen, f, log, ts.Registry)
 	if err != nil {
 		return err
 	}
 	checker := health.New(applier, hopts)
+	ts.Registry.MustRegister(checker.Collector())
 	observe(checker)
 	if err := checker.SetConfig(ctx, cfg); err != nil {
 		shutdown(context.Background())
@@ -268,8 +289,13 @@ func startDataPath(m mode.Mode, f lbFlags, log *slog.Logger, reg *prometheus.Reg
 	}
 
 	var obs observerHook
+	firstByte := f.firstByteTimeout
+	if firstByte == 0 {
+		firstByte = -1
+	}
 	p := userspace.New(userspace.Options{
 		ConnectTimeout: f.connectTimeout, IdleTimeout: f.idleTimeout, MaxConns: f.maxConns, Loops: f.loops,
+		MaxBuffered: int(f.maxBuffered), FirstByteTimeout: firstByte,
 		Observer: &obs, Logger: log,
 	})
 	reg.MustRegister(p.Collector())

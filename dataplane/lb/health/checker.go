@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/lb"
@@ -19,6 +20,15 @@ type backendState struct {
 	upSince    time.Time // start of the slow-start ramp
 	downSince  time.Time
 	stop       context.CancelFunc
+	// Outlier detection: silent counts consecutive sessions the backend
+	// left unanswered (userspace.SignalNoResponse); ejections is the
+	// multiplier of the ejection time, and until a backend ejected that way
+	// is kept out even if its checks pass (outlier.go).
+	silent     int
+	ejections  int
+	ejectedFor time.Duration
+	until      time.Time
+	lastAnswer time.Time // the backend's last first byte of a session
 }
 
 // Checker runs the checks and drives an Applier with effective weights.
@@ -32,6 +42,8 @@ type Checker struct {
 	applied lb.Config
 	runCtx  context.Context
 	kick    chan struct{}
+
+	checkEjections, outlierEjections atomic.Uint64
 }
 
 var _ userspace.Observer = (*Checker)(nil)
@@ -157,8 +169,16 @@ func (c *Checker) probeLoop(ctx context.Context, addr netip.AddrPort) {
 
 // ObservePassive counts the data path's failures as failed checks; a
 // successful connect clears a failure streak of a backend that is up.
+// Unanswered sessions are counted apart, as outliers (outlier.go).
 func (c *Checker) ObservePassive(addr netip.AddrPort, s userspace.Signal) {
-	c.record(addr, s == userspace.SignalConnectOK)
+	switch s {
+	case userspace.SignalNoResponse:
+		c.unanswered(addr)
+	case userspace.SignalResponded:
+		c.answered(addr)
+	default:
+		c.record(addr, s == userspace.SignalConnectOK)
+	}
 }
 
 func (c *Checker) record(addr netip.AddrPort, ok bool) {
@@ -172,6 +192,11 @@ func (c *Checker) record(addr netip.AddrPort, ok bool) {
 	now := time.Now()
 	if ok {
 		st.fail = 0
+		if !st.up && now.Before(st.until) {
+			// An outlier sits out its ejection time whatever its checks say.
+			st.succ = 0
+			return
+		}
 		st.succ++
 		if !st.up && st.succ >= c.opts.Rise {
 			st.up, st.upSince, changed = true, now, true
@@ -182,14 +207,19 @@ func (c *Checker) record(addr netip.AddrPort, ok bool) {
 		st.fail++
 		if st.up && st.fail >= c.opts.Fall {
 			st.up, st.downSince, changed = false, now, true
+			c.checkEjections.Add(1)
 			c.opts.Logger.Warn("health: backend down", "backend", addr)
 		}
 	}
 	if changed {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
+		c.kickLocked()
+	}
+}
+
+func (c *Checker) kickLocked() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
 	}
 }
 

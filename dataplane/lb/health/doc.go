@@ -8,5 +8,7 @@
 //
 // What is dangerous here: ejecting too much turns a partial failure into a
 // full outage, so at most Options.MaxEjectedShare of a service's backends
-// are ejected at once; the rest stay in even when they fail.
+// are ejected at once; the rest stay in even when they fail. Backends that
+// accept connections and then hang are ejected as outliers from the data
+// path's verdicts, for an ejection time that grows (outlier.go).
 package health

@@ -17,6 +17,13 @@ const (
 	Off  Kind = "off"
 )
 
+// Outlier detection defaults (Options.Outliers, Options.OutlierEjection).
+const (
+	DefaultOutliers        = 3
+	DefaultOutlierEjection = 10 * time.Second
+	maxEjectionMultiplier  = 10
+)
+
 // ErrBadSpec is returned by ParseSpec.
 var ErrBadSpec = errors.New("health: bad check spec")
 
@@ -37,6 +44,16 @@ type Options struct {
 	// SlowStart ramps a returning backend's weight over this long
 	// (default 5 s; negative disables).
 	SlowStart time.Duration
+	// Outliers is how many consecutive sessions a backend may leave
+	// unanswered (userspace.SignalNoResponse) before it is ejected as an
+	// outlier (default 3; negative disables). Only the userspace mode
+	// reports such sessions.
+	Outliers int
+	// OutlierEjection is how long an outlier's first ejection lasts; each
+	// further ejection lasts one more of it, up to 10 times, and every
+	// OutlierEjection the backend then stays healthy takes one off
+	// (default 10 s). After it the active checks bring the backend back.
+	OutlierEjection time.Duration
 	// MaxEjectedShare bounds the share of a service's backends ejected at
 	// once (default 0.5; at least one backend may always be ejected).
 	MaxEjectedShare float64
@@ -79,6 +96,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SlowStart == 0 {
 		o.SlowStart = 5 * time.Second
+	}
+	if o.Outliers == 0 {
+		o.Outliers = DefaultOutliers
+	}
+	if o.OutlierEjection <= 0 {
+		o.OutlierEjection = DefaultOutlierEjection
 	}
 	if o.MaxEjectedShare <= 0 || o.MaxEjectedShare > 1 {
 		o.MaxEjectedShare = 0.5

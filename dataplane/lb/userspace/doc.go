@@ -10,13 +10,17 @@
 // one side is written straight to the other.
 //
 // What is dangerous here:
-//   - gnet closes a connection as soon as its peer sends FIN, and it has no
-//     way to pause reading. A half-closing side is kept alive through a
-//     duplicate of its socket and written to directly from the loop
-//     (halfclose.go); sessions whose outbound queue grows beyond
-//     Options.MaxBuffered, or whose direct write would block, leave the
-//     event loop: both sockets are duplicated and handed to a goroutine
-//     pair with blocking copies, which gives real backpressure.
+//   - gnet has no way to pause reading: it reads whenever the socket is
+//     readable and keeps what the handler leaves in an unbounded inbound
+//     buffer. Backpressure therefore removes a side's socket from its
+//     loop's read interest itself (gnetreg.go, backpressure.go) once the
+//     other side's outbound queue passes Options.MaxBuffered, and a
+//     per-loop stall list resumes it when that queue has drained.
+//   - gnet closes a connection as soon as its peer sends FIN. A
+//     half-closing side is kept alive through a duplicate of its socket
+//     and written to directly from the loop (halfclose.go); a session
+//     whose direct write would block leaves the event loop: both sockets
+//     are duplicated and handed to a goroutine pair with blocking copies.
 //   - Backend sockets are connected on the event loop and handed to gnet's
 //     internal registration through go:linkname (gnetreg.go), because gnet
 //     v2.9.7 only adopts sockets from a worker goroutine. A gnet upgrade

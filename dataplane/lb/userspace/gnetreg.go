@@ -24,6 +24,50 @@ func gnetNewStreamConn(proto string, fd int, el unsafe.Pointer, sa unix.Sockaddr
 //go:linkname gnetRegister0 github.com/panjf2000/gnet/v2.(*eventloop).register0
 func gnetRegister0(el, c unsafe.Pointer) error
 
+// gnetEventloop mirrors the head of gnet v2.9.7's eventloop struct, up to
+// its poller, and gnetPoller the head of netpoll.Poller: gnet cannot pause
+// reading a connection, so backpressure changes the connection's epoll
+// interest itself (setReading). A layout change cannot make that misbehave
+// quietly: EPOLL_CTL_MOD on anything but the loop's own epoll descriptor
+// fails (ENOENT, EINVAL, EBADF), setReading reports it and the session falls
+// back to leaving the loop, and the backpressure tests fail (checkPaused).
+type gnetEventloop struct {
+	listeners map[int]unsafe.Pointer
+	idx       int
+	engine    unsafe.Pointer
+	poller    *gnetPoller
+}
+
+type gnetPoller struct{ fd int }
+
+// Epoll interest as gnet registers it (netpoll.ReadEvents, WriteEvents).
+const (
+	gnetReadEvents  = unix.EPOLLIN | unix.EPOLLPRI
+	gnetWriteEvents = unix.EPOLLOUT
+)
+
+// setReading turns reading c on or off on its loop's poller, keeping the
+// write interest gnet needs while c's outbound queue is not empty. It must
+// run on c's loop. gnet itself turns reading back on when it flushes c's
+// queue or queues a partial write, so a paused side is paused again after
+// each write to it.
+func setReading(c gnet.Conn, on bool) error {
+	loop := c.EventLoop()
+	el := (*gnetEventloop)((*iface)(unsafe.Pointer(&loop)).data)
+	if el == nil || el.poller == nil {
+		return unix.EINVAL
+	}
+	var ev uint32
+	if on {
+		ev = gnetReadEvents
+	}
+	if c.OutboundBuffered() > 0 {
+		ev |= gnetWriteEvents
+	}
+	fd := c.Fd()
+	return unix.EpollCtl(el.poller.fd, unix.EPOLL_CTL_MOD, fd, &unix.EpollEvent{Events: ev, Fd: int32(fd)})
+}
+
 // iface is the layout of a non-empty interface value.
 type iface struct{ tab, data unsafe.Pointer }
 

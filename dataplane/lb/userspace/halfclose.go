@@ -39,12 +39,8 @@ func (h *handler) halfTraffic(sess *session, c gnet.Conn) gnet.Action {
 	n, err := unix.Write(fd, data)
 	if n > 0 {
 		c.Discard(n) //nolint:errcheck // n bytes are buffered
-		if up {
-			h.svc.m.bytesUp.Add(uint64(n))
-		} else {
-			h.svc.m.bytesDown.Add(uint64(n))
-		}
-		sess.last.Store(time.Now().UnixNano())
+		h.svc.m.count(up, n)
+		sess.moved(up, time.Now().UnixNano())
 	}
 	switch {
 	case err == nil && n == len(data):

@@ -14,12 +14,26 @@ type serviceMetrics struct {
 	retried, noBackend             atomic.Uint64
 	dialAbandoned, migrated        atomic.Uint64
 	idleClosed, bytesUp, bytesDown atomic.Uint64
+	// paused counts sides paused by backpressure; pauseFailed pauses the
+	// poller refused (the session left the loop instead).
+	paused, pauseFailed atomic.Uint64
+	// noResponse counts sessions whose backend sent nothing within
+	// FirstByteTimeout of the client's first bytes.
+	noResponse atomic.Uint64
 	// connectsWaited counts connects that did not finish inside connect(2)
 	// and were awaited off the loop (not exported; tests read it).
 	connectsWaited atomic.Uint64
 }
 
 func newServiceMetrics() *serviceMetrics { return &serviceMetrics{} }
+
+func (m *serviceMetrics) count(up bool, n int) {
+	if up {
+		m.bytesUp.Add(uint64(n))
+		return
+	}
+	m.bytesDown.Add(uint64(n))
+}
 
 func (m *serviceMetrics) connectFailed(sig Signal) {
 	if sig == SignalConnectTimeout {
@@ -36,6 +50,10 @@ var (
 		"Client connections currently open.", []string{"service"}, nil)
 	descConnect = prometheus.NewDesc("strata_lb_userspace_backend_connect_failures_total",
 		"Failed backend connects by reason (passive health signals).", []string{"service", "reason"}, nil)
+	descPaused = prometheus.NewDesc("strata_lb_userspace_backpressure_total",
+		"Times a side stopped being read because the other side's queue passed --max-buffered (paused), or could not be paused and left the event loop (pause_failed).", []string{"service", "event"}, nil)
+	descNoResponse = prometheus.NewDesc("strata_lb_userspace_backend_first_byte_timeouts_total",
+		"Sessions whose backend sent no byte within --first-byte-timeout of the client's first bytes (a passive health signal).", []string{"service"}, nil)
 	descBytes = prometheus.NewDesc("strata_lb_userspace_bytes_total",
 		"Bytes proxied by direction.", []string{"service", "direction"}, nil)
 )
@@ -48,6 +66,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descActive
 	ch <- descConnect
 	ch <- descBytes
+	ch <- descPaused
+	ch <- descNoResponse
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -63,8 +83,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descConns, &m.retried, "retried")
 		counter(descConns, &m.migrated, "left_event_loop")
 		counter(descConns, &m.idleClosed, "closed_idle")
+		counter(descPaused, &m.paused, "paused")
+		counter(descPaused, &m.pauseFailed, "pause_failed")
 		counter(descConnect, &m.refused, "refused")
 		counter(descConnect, &m.connectTimeouts, "timeout")
+		ch <- prometheus.MustNewConstMetric(descNoResponse, prometheus.CounterValue, float64(m.noResponse.Load()), s.key)
 		counter(descBytes, &m.bytesUp, "to_backend")
 		counter(descBytes, &m.bytesDown, "to_client")
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(s.active.Load()), s.key)

@@ -24,6 +24,14 @@ func (s *service) startMigration(sess *session) {
 	}
 	sess.migrating = true
 	s.m.migrated.Add(1)
+	// Nothing more is read until the pipe takes over: gnet would otherwise
+	// keep filling the inbound buffers while the outbound queues drain.
+	if sess.clientOpen {
+		setReading(sess.client, false) //nolint:errcheck // best effort; bounded by the wait
+	}
+	if sess.backendOpen && sess.backend != nil {
+		setReading(sess.backend, false) //nolint:errcheck
+	}
 	// Deferred to its own loop task: the conn being handled right now must
 	// not be closed under gnet's feet.
 	s.retryMigrate(sess, time.Now().Add(s.opts.IdleTimeout), 0)
@@ -131,8 +139,8 @@ func (s *service) pipe(sess *session, cfd, bfd int, up, down []byte, clientEOF, 
 	sess.stopped.Store(&stop)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); s.copyHalf(bc, cc, up, clientEOF, sess) }()
-	go func() { defer wg.Done(); s.copyHalf(cc, bc, down, backendEOF, sess) }()
+	go func() { defer wg.Done(); s.copyHalf(bc, cc, up, clientEOF, sess, true) }()
+	go func() { defer wg.Done(); s.copyHalf(cc, bc, down, backendEOF, sess, false) }()
 	wg.Wait()
 	cc.Close()
 	bc.Close()
@@ -140,10 +148,11 @@ func (s *service) pipe(sess *session, cfd, bfd int, up, down []byte, clientEOF, 
 
 // copyHalf copies src to dst until src's FIN, which it passes on as a FIN.
 // Any other end (reset, idle timeout) aborts both directions.
-func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, sess *session) {
+func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, sess *session, up bool) {
 	idle := s.opts.IdleTimeout
 	if len(pending) > 0 {
 		dst.SetWriteDeadline(time.Now().Add(idle))
+		sess.moved(up, time.Now().UnixNano())
 		if _, err := dst.Write(pending); err != nil {
 			src.SetLinger(0)
 			src.Close()
@@ -159,7 +168,7 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 			src.SetReadDeadline(time.Now().Add(idle))
 			n, err := src.Read(buf)
 			if n > 0 {
-				sess.last.Store(time.Now().UnixNano())
+				sess.moved(up, time.Now().UnixNano())
 				dst.SetWriteDeadline(time.Now().Add(idle))
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					err = werr

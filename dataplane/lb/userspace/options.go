@@ -20,6 +20,12 @@ const (
 	// SignalConnectOK: a connection to the backend succeeded; it lets a
 	// health checker clear a passive failure streak.
 	SignalConnectOK
+	// SignalNoResponse: the client sent bytes and the backend sent none
+	// within Options.FirstByteTimeout (a backend that accepts and hangs).
+	SignalNoResponse
+	// SignalResponded: the backend sent its first byte of a session; it
+	// clears a SignalNoResponse streak.
+	SignalResponded
 )
 
 func (s Signal) String() string {
@@ -32,6 +38,10 @@ func (s Signal) String() string {
 		return "reset"
 	case SignalConnectOK:
 		return "connect_ok"
+	case SignalNoResponse:
+		return "no_response"
+	case SignalResponded:
+		return "responded"
 	}
 	return "unknown"
 }
@@ -50,12 +60,17 @@ type Options struct {
 	// IdleTimeout closes a session that carried no bytes for this long
 	// (default 5 min).
 	IdleTimeout time.Duration
+	// FirstByteTimeout is how long a backend may stay silent after the
+	// client's first bytes before the session reports SignalNoResponse
+	// (default 1 s; negative disables). The session itself stays open.
+	FirstByteTimeout time.Duration
 	// MaxConns bounds concurrent client connections per service; more are
 	// closed at accept (default 50,000).
 	MaxConns int
-	// MaxBuffered is how many bytes may queue towards one side before the
-	// session leaves the event loop for blocking copies with backpressure
-	// (default 1 MiB).
+	// MaxBuffered bounds the bytes queued in the proxy toward one side of a
+	// session: past it the other side is no longer read until the queue
+	// has drained to half (default 256 KiB; see backpressure.go). Bytes a
+	// client sends while its backend is being dialled are bounded by it too.
 	MaxBuffered int
 	// Loops is the number of gnet event loops per service (default
 	// GOMAXPROCS as the process started; the proxy itself raises GOMAXPROCS
@@ -67,6 +82,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Defaults of Options.
+const (
+	DefaultMaxBuffered      = 256 << 10
+	DefaultFirstByteTimeout = time.Second
+)
+
 func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = time.Second
@@ -74,11 +95,14 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 5 * time.Minute
 	}
+	if o.FirstByteTimeout == 0 {
+		o.FirstByteTimeout = DefaultFirstByteTimeout
+	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 50_000
 	}
 	if o.MaxBuffered <= 0 {
-		o.MaxBuffered = 1 << 20
+		o.MaxBuffered = DefaultMaxBuffered
 	}
 	if o.Loops <= 0 {
 		o.Loops = startProcs

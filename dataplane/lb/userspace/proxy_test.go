@@ -122,8 +122,9 @@ func TestProxyHalfClose(t *testing.T) {
 }
 
 func TestProxyBackpressureLargeTransfer(t *testing.T) {
-	// A backend streams 16 MiB to a client that reads slowly at first: the
-	// session leaves the event loop and every byte arrives in order.
+	// A backend streams 16 MiB and closes, to a client that reads slowly at
+	// first: the proxy stops reading the backend, and every byte arrives in
+	// order.
 	payload := make([]byte, 16<<20)
 	rand.Read(payload)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -154,9 +155,9 @@ func TestProxyBackpressureLargeTransfer(t *testing.T) {
 	if !bytes.Equal(got, payload) {
 		t.Fatalf("got %d bytes, want %d identical", len(got), len(payload))
 	}
-	if n := p.snapshot()[0].m.migrated.Load(); n == 0 {
-		t.Error("session never left the event loop despite a slow reader")
-	}
+	// The backend's FIN may still find bytes queued toward the client, and
+	// then the session leaves the loop for the pipe; either way it paused.
+	checkPaused(t, p)
 }
 
 func TestProxyLimitsAndTimeouts(t *testing.T) {

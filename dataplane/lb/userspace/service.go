@@ -28,8 +28,9 @@ type service struct {
 	active   atomic.Int64
 	draining atomic.Bool
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
+	mu         sync.Mutex
+	sessions   map[*session]struct{}
+	stallLists map[gnet.EventLoop]*stallList
 
 	boot    chan gnet.Engine
 	eng     gnet.Engine
@@ -40,15 +41,16 @@ type service struct {
 func startService(t *table, opts Options) (*service, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &service{
-		key:      t.svc.Key(),
-		opts:     opts,
-		m:        newServiceMetrics(),
-		ctx:      ctx,
-		cancel:   cancel,
-		sessions: map[*session]struct{}{},
-		boot:     make(chan gnet.Engine, 1),
-		runErr:   make(chan error, 1),
-		stopped:  make(chan struct{}),
+		key:        t.svc.Key(),
+		opts:       opts,
+		m:          newServiceMetrics(),
+		ctx:        ctx,
+		cancel:     cancel,
+		sessions:   map[*session]struct{}{},
+		stallLists: map[gnet.EventLoop]*stallList{},
+		boot:       make(chan gnet.Engine, 1),
+		runErr:     make(chan error, 1),
+		stopped:    make(chan struct{}),
 	}
 	s.table.Store(t)
 	addr := "tcp://" + t.svc.VIP.String()
@@ -97,32 +99,45 @@ func (s *service) untrack(sess *session) {
 	s.mu.Unlock()
 }
 
-// sweep closes sessions idle longer than IdleTimeout. Migrated sessions
-// carry their own deadlines.
+// sweep closes sessions idle longer than IdleTimeout and reports those
+// whose backend is overdue with its first byte. Migrated sessions carry
+// their own idle deadlines.
 func (s *service) sweep() {
 	every := min(s.opts.IdleTimeout/4, time.Second)
+	if fb := s.opts.FirstByteTimeout; fb > 0 {
+		every = min(every, max(fb/2, 10*time.Millisecond))
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var idle []*session
+	var idle, silent []*session
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-tick.C:
 		}
-		cutoff := time.Now().Add(-s.opts.IdleTimeout).UnixNano()
-		idle = idle[:0]
+		now := time.Now()
+		cutoff := now.Add(-s.opts.IdleTimeout).UnixNano()
+		idle, silent = idle[:0], silent[:0]
 		s.mu.Lock()
 		for sess := range s.sessions {
 			if sess.stopped.Load() == nil && sess.last.Load() < cutoff {
 				idle = append(idle, sess)
 			}
+			if sess.firstUp.Load() != 0 && sess.reply.Load() == replyWaiting {
+				silent = append(silent, sess)
+			}
 		}
 		s.mu.Unlock()
+		for _, sess := range silent {
+			sess.judgeFirstByte(now)
+		}
 		for _, sess := range idle {
 			s.m.idleClosed.Add(1)
 			s.closeIdle(sess)
 		}
+		clear(idle)
+		clear(silent)
 	}
 }
 

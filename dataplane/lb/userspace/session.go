@@ -39,12 +39,20 @@ type session struct {
 	halfOpen bool
 	// eof records which side sent FIN when migration started for half-close.
 	clientEOF, backendEOF bool
-	clientFd, backendFd   int // duplicates held across migration, or -1
+	// clientPaused, backendPaused: reading that side is stopped because
+	// the other side's outbound queue passed Options.MaxBuffered; stalled:
+	// the session is on its loop's stall list (backpressure.go).
+	clientPaused, backendPaused, stalled bool
+	clientFd, backendFd                  int // duplicates held across migration, or -1
 	// early and late hold bytes read from a side that sent FIN while they
 	// could not be forwarded (backend not open yet, or migrating).
 	early, late []byte
 
-	last    atomic.Int64 // unix nanos of the last byte moved
+	last atomic.Int64 // unix nanos of the last byte moved
+	// firstUp is when the client's first bytes went to the backend, reply
+	// whether the backend has answered (firstbyte.go).
+	firstUp atomic.Int64
+	reply   atomic.Uint32
 	ended   atomic.Bool
 	stopped atomic.Pointer[func()] // closes the goroutine pipe after migration
 }
@@ -101,6 +109,7 @@ func (h *handler) backendOpened(sess *session, c gnet.Conn) ([]byte, gnet.Action
 	if sess.client.InboundBuffered() > 0 {
 		data, _ := sess.client.Next(-1)
 		sess.svc.m.bytesUp.Add(uint64(len(data)))
+		sess.moved(true, time.Now().UnixNano())
 		return data, gnet.None
 	}
 	return nil, gnet.None
@@ -108,7 +117,18 @@ func (h *handler) backendOpened(sess *session, c gnet.Conn) ([]byte, gnet.Action
 
 func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	sess, ok := c.Context().(*session)
-	if !ok || sess.migrating || sess.migrated {
+	if !ok || sess.migrated {
+		return gnet.None
+	}
+	if sess.migrating {
+		// Reading was stopped for the move; gnet turns it back on when it
+		// flushes c's queue. Keep the bytes for the pipe, bounded.
+		if c.InboundBuffered() > h.svc.opts.MaxBuffered {
+			h.svc.m.overflow.Add(1)
+			sess.closing = true
+			return gnet.Close
+		}
+		setReading(c, false) //nolint:errcheck // best effort
 		return gnet.None
 	}
 	if sess.halfOpen {
@@ -127,22 +147,36 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 		return gnet.None
 	}
-	data, _ := src.Next(-1)
-	if up {
-		h.svc.m.bytesUp.Add(uint64(len(data)))
-	} else {
-		h.svc.m.bytesDown.Add(uint64(len(data)))
+	if sess.isPaused(src) {
+		// gnet read again behind the pause (it does after flushing src's
+		// own queue): keep the bytes, bounded, and pause again.
+		if src.InboundBuffered() > h.svc.opts.MaxBuffered {
+			h.svc.m.overflow.Add(1)
+			sess.closing = true
+			return gnet.Close
+		}
+		setReading(src, false) //nolint:errcheck // it worked when src was paused
+		return gnet.None
 	}
+	if dst.OutboundBuffered() >= h.svc.opts.MaxBuffered {
+		// The receiver is slower than the sender: stop reading the sender
+		// and keep what it sent (backpressure.go).
+		h.svc.pause(sess, src)
+		return gnet.None
+	}
+	data, _ := src.Peek(-1)
+	n := len(data)
 	if _, err := dst.Write(data); err != nil {
 		// gnet has already closed dst; OnClose of dst tears the session down.
 		return gnet.None
 	}
-	sess.last.Store(time.Now().UnixNano())
-	if dst.OutboundBuffered() > h.svc.opts.MaxBuffered {
-		// The receiver is slower than the sender and gnet cannot stop
-		// reading: move the session to blocking copies with backpressure.
-		h.svc.startMigration(sess)
+	src.Discard(n) //nolint:errcheck // n bytes are buffered
+	h.svc.m.count(up, n)
+	sess.moved(up, time.Now().UnixNano())
+	if dst.OutboundBuffered() >= h.svc.opts.MaxBuffered {
+		h.svc.pause(sess, src)
 	}
+	h.svc.repause(sess, dst)
 	return gnet.None
 }
 
@@ -196,6 +230,9 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 
 func (sess *session) end() {
 	if sess.ended.CompareAndSwap(false, true) {
+		if sess.firstUp.Load() != 0 && sess.reply.Load() == replyWaiting {
+			sess.judgeFirstByte(time.Now())
+		}
 		sess.svc.untrack(sess)
 		sess.svc.active.Add(-1)
 	}

@@ -112,3 +112,53 @@ func TestProxySlowConnectCompletesOffTheLoop(t *testing.T) {
 		t.Fatalf("got %q, %v", buf, err)
 	}
 }
+
+// TestProxyReportsUnansweredSessions: a backend that accepts, reads and
+// never answers is reported (SignalNoResponse) once per session; one that
+// answers reports SignalResponded and never SignalNoResponse.
+func TestProxyReportsUnansweredSessions(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	silent := ln.Addr().(*net.TCPAddr).AddrPort()
+	var sig signals
+	_, vip := startProxy(t, Options{Observer: &sig, FirstByteTimeout: 50 * time.Millisecond}, silent)
+	c, err := net.Dial("tcp", vip.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for sig.count(silent, SignalNoResponse) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := sig.count(silent, SignalNoResponse); n != 1 {
+		t.Fatalf("%d SignalNoResponse for a backend that never answers, want 1", n)
+	}
+
+	var sig2 signals
+	answering := whoamiBackend(t, "a")
+	_, vip2 := startProxy(t, Options{Observer: &sig2, FirstByteTimeout: 50 * time.Millisecond}, answering)
+	if got := get(t, vip2); got != "a" {
+		t.Fatalf("got %q", got)
+	}
+	time.Sleep(150 * time.Millisecond) // three timeouts' worth: nothing may be reported
+	if n := sig2.count(answering, SignalNoResponse); n != 0 {
+		t.Fatalf("%d SignalNoResponse for a backend that answered", n)
+	}
+	if n := sig2.count(answering, SignalResponded); n != 1 {
+		t.Fatalf("%d SignalResponded, want 1", n)
+	}
+}
