@@ -13,8 +13,9 @@ import (
 )
 
 // conn is one client connection: requests are read with fasthttp's parser
-// and answered in order (pipelining included); the buffered writer is
-// flushed when no further request is already waiting.
+// and answered in order (pipelining included); each response is flushed as
+// soon as it is complete, whatever is buffered behind it, so that a slow or
+// partial next request never holds back the answer to the previous one.
 type conn struct {
 	e        *Edge
 	nc       net.Conn
@@ -26,18 +27,26 @@ type conn struct {
 	key, vkey, num, scratch []byte
 
 	flags       uint8 // scanRequest of the current request
-	armedAt     int64 // coarse second the connection deadline was last set
+	armedAt     int64 // coarse second the idle deadline was last set
+	headArmed   bool  // the read deadline is the header deadline
 	closeAfter  bool  // answer with Connection: close and hang up
 	keepAlive10 bool  // HTTP/1.0 client that asked for keep-alive
 	idle        atomic.Bool
+	idleSince   atomic.Int64 // coarse second it began waiting for a request
+	shed        atomic.Bool  // closed by admission to make room
+
+	// Admission state, guarded by Edge.mu (admit.go).
+	ipKey              netip.Addr
+	limited            bool // counted against MaxConnsPerIP
+	counted            bool // holds one of MaxConns
+	listed             bool // on Edge.heads
+	listPrev, listNext *conn
 }
 
 func newConn(e *Edge, nc net.Conn) *conn {
 	c := &conn{
 		e:       e,
 		nc:      nc,
-		br:      bufio.NewReaderSize(nc, e.cfg.MaxHeaderBytes),
-		bw:      bufio.NewWriterSize(nc, 16<<10),
 		flags:   allFlags,
 		key:     make([]byte, 0, 256),
 		vkey:    make([]byte, 0, 256),
@@ -47,6 +56,8 @@ func newConn(e *Edge, nc net.Conn) *conn {
 	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
 		c.clientIP = ap.Addr().Unmap()
 	}
+	c.ipKey = ipKey(c.clientIP)
+	c.limited = e.limitedIP(c.clientIP)
 	return c
 }
 
@@ -66,18 +77,21 @@ func (c *conn) serve() {
 		e.m.conns.Dec()
 		e.forget(c)
 	}()
+	// The buffers are allocated here, off the accept loop, and only for
+	// admitted connections.
+	c.br = bufio.NewReaderSize(c.nc, e.cfg.MaxHeaderBytes)
+	c.bw = bufio.NewWriterSize(c.nc, 16<<10)
+	// The first head is due HeaderTimeout after accept: a connection that
+	// never sends a byte is a slowloris too. Admission listed it already.
+	c.nc.SetWriteDeadline(time.Now().Add(e.cfg.IdleTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
+	c.headArmed = true
 	for {
 		c.idle.Store(true)
 		if e.shutting.Load() {
 			return
 		}
-		// Re-arming a deadline costs a timer update; once a second is
-		// precise enough for an idle timeout counted in seconds.
-		if now := e.now(); now != c.armedAt {
-			c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
-			c.armedAt = now
-		}
-		if _, err := c.br.Peek(1); err != nil {
+		if !c.awaitHead() {
 			return
 		}
 		c.idle.Store(false)
@@ -88,15 +102,77 @@ func (c *conn) serve() {
 		c.closeAfter = c.req.Header.ConnectionClose() || e.shutting.Load()
 		c.keepAlive10 = !c.closeAfter && !c.req.Header.IsHTTP11()
 		e.handle(c)
-		if c.closeAfter || c.br.Buffered() == 0 {
-			if err := c.bw.Flush(); err != nil {
-				return
-			}
-		}
-		if c.closeAfter {
+		c.idleSince.Store(e.now())
+		if err := c.bw.Flush(); err != nil || c.closeAfter {
 			return
 		}
 	}
+}
+
+// awaitHead waits for the first byte of the next request under the idle
+// deadline and skips the empty lines RFC 9112 section 2.2 says to ignore
+// before a request line. A head that is not complete in the buffer by then
+// gets the header deadline, counted from that first byte, and goes on the
+// list of incomplete heads that admission sheds from. It reports false
+// when the connection should close without an answer.
+func (c *conn) awaitHead() bool {
+	e := c.e
+	if !c.headArmed {
+		// Re-arming a deadline costs a timer update; once a second is
+		// precise enough for an idle timeout counted in seconds.
+		if now := e.now(); now != c.armedAt {
+			c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
+			c.armedAt = now
+		}
+	}
+	for {
+		if _, err := c.br.Peek(1); err != nil {
+			if c.headArmed && isTimeout(err) && !c.shed.Load() && !e.shutting.Load() {
+				e.m.headerTimeouts.Inc()
+			}
+			return false
+		}
+		buf, _ := c.br.Peek(c.br.Buffered())
+		n := 0
+		for n < len(buf) && (buf[n] == '\r' || buf[n] == '\n') {
+			n++
+		}
+		c.br.Discard(n)
+		if n < len(buf) {
+			if c.headArmed || bytes.Contains(buf[n:], crlfcrlf) {
+				return true // already under the header deadline, or complete
+			}
+		}
+		if !c.headArmed {
+			c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
+			c.headArmed = true
+			e.headStarted(c)
+		}
+		if n < len(buf) {
+			return true
+		}
+		// Only empty lines so far: wait for the request line, under the
+		// header deadline.
+	}
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// headRead ends the header deadline once a head is complete: the body and
+// the response are bounded by the idle timeout again.
+func (c *conn) headRead() {
+	if !c.headArmed {
+		return
+	}
+	c.headArmed = false
+	c.e.headEnded(c)
+	c.nc.SetDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
+	c.armedAt = c.e.now()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // readRequest reads one request into c.req, answering and returning false
@@ -107,6 +183,17 @@ func (c *conn) readRequest() bool {
 	c.closeAfter = true
 	c.keepAlive10 = false
 	if err := c.req.Header.Read(c.br); err != nil {
+		switch {
+		case c.shed.Load() || e.shutting.Load():
+			return false // closed to make room, or by Shutdown: nobody to answer
+		case isTimeout(err):
+			// RFC 9110 section 15.5.9; a short write deadline, since a
+			// client this slow may not read either.
+			e.m.headerTimeouts.Inc()
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.writeError(fasthttp.StatusRequestTimeout, csDetail("header-timeout"))
+			return false
+		}
 		e.m.badRequests.Inc()
 		var small *fasthttp.ErrSmallBuffer
 		if errors.As(err, &small) {
@@ -116,6 +203,7 @@ func (c *conn) readRequest() bool {
 		}
 		return false
 	}
+	c.headRead()
 	if c.req.Header.Len() > e.cfg.MaxHeaderCount {
 		e.m.badRequests.Inc()
 		c.writeError(fasthttp.StatusRequestHeaderFieldsTooLarge, csDetail("too-many-fields"))

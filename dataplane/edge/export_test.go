@@ -13,3 +13,10 @@ func testCounter(c prometheus.Counter) float64 {
 	c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// OpenConns is the number of client connections being served.
+func (e *Edge) OpenConns() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.conns)
+}
