@@ -51,6 +51,10 @@ func TestEdgeFlags(t *testing.T) {
 		{"memory too small", []string{"--origin", "http://127.0.0.1:1", "--memory", "1KiB"}, "--memory"},
 		{"bad origin", []string{"--origin", "ftp://x"}, "origin"},
 		{"bad purge-from", []string{"--origin", "http://127.0.0.1:1", "--purge-from", "nope"}, "--purge-from"},
+		{"bad per-ip exemption", []string{"--origin", "http://127.0.0.1:1", "--max-conns-per-ip-exempt", "loopback"}, "--max-conns-per-ip-exempt"},
+		{"negative per-ip limit", []string{"--origin", "http://127.0.0.1:1", "--max-conns-per-ip", "-1"}, "--max-conns-per-ip"},
+		{"zero header timeout", []string{"--origin", "http://127.0.0.1:1", "--header-timeout", "0"}, "--header-timeout"},
+		{"zero max conns", []string{"--origin", "http://127.0.0.1:1", "--max-conns", "0"}, "--max-conns"},
 		{"bad log level", []string{"--origin", "http://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
 	}
 	for _, tt := range tests {
