@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -96,14 +97,20 @@ func (c *conn) serve() {
 		}
 		c.idle.Store(false)
 		if !c.readRequest() {
-			c.bw.Flush()
+			if answered := c.bw.Buffered() > 0; c.bw.Flush() == nil && answered {
+				c.lingerClose()
+			}
 			return
 		}
 		c.closeAfter = c.req.Header.ConnectionClose() || e.shutting.Load()
 		c.keepAlive10 = !c.closeAfter && !c.req.Header.IsHTTP11()
 		e.handle(c)
 		c.idleSince.Store(e.now())
-		if err := c.bw.Flush(); err != nil || c.closeAfter {
+		err := c.bw.Flush()
+		if err == nil && c.closeAfter {
+			c.lingerClose()
+		}
+		if err != nil || c.closeAfter {
 			return
 		}
 	}
@@ -168,6 +175,30 @@ func (c *conn) headRead() {
 	c.e.headEnded(c)
 	c.nc.SetDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
 	c.armedAt = c.e.now()
+}
+
+// A connection closed by the edge after an answer keeps reading for this
+// long, or this many bytes, at most.
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 64 << 10
+)
+
+// lingerClose ends a connection the edge closes after answering (an error,
+// Connection: close): it sends FIN first and discards what the client
+// still sends, for a moment, because closing a socket with unread input
+// makes the kernel send a reset, which can destroy the answer before the
+// client reads it. Meanwhile the connection counts as idle, first in line
+// to be shed.
+func (c *conn) lingerClose() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	c.idleSince.Store(0)
+	c.idle.Store(true)
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c.nc, lingerBytes)
 }
 
 func isTimeout(err error) bool {
