@@ -19,7 +19,9 @@ import "net/netip"
 // long before it completes. Everything here runs under Edge.mu, once per
 // accepted connection and once per request head that was not already
 // complete in the read buffer; a request that arrives in one piece takes
-// no lock.
+// no lock. Finding the longest idle connection is a scan of all of them,
+// done only at the limit with no incomplete head to shed: keeping idle
+// connections in order would cost a lock on every request instead.
 
 // connList is an intrusive doubly-linked list of connections in the order
 // they were pushed: pushing and removing allocate nothing.

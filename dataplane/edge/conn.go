@@ -215,8 +215,10 @@ func (c *conn) readRequest() bool {
 	c.keepAlive10 = false
 	if err := c.req.Header.Read(c.br); err != nil {
 		switch {
-		case c.shed.Load() || e.shutting.Load():
-			return false // closed to make room, or by Shutdown: nobody to answer
+		case c.shed.Load():
+			return false // closed to make room: nobody to answer
+		case isTimeout(err) && e.shutting.Load():
+			return false // woken by Shutdown
 		case isTimeout(err):
 			// RFC 9110 section 15.5.9; a short write deadline, since a
 			// client this slow may not read either.
