@@ -20,3 +20,16 @@ func (e *Edge) OpenConns() int {
 	defer e.mu.Unlock()
 	return len(e.conns)
 }
+
+// IdleConns is the number of connections waiting for their next request.
+func (e *Edge) IdleConns() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for c := range e.conns {
+		if c.idle.Load() && !c.listed {
+			n++
+		}
+	}
+	return n
+}

@@ -160,6 +160,11 @@ func TestFullEdgeShedsLongestIdle(t *testing.T) {
 		b.advance(1) // idle since different seconds
 		idle = append(idle, c)
 	}
+	// The edge marks a connection idle just after its answer is sent.
+	deadline := time.Now().Add(5 * time.Second)
+	for b.edge.IdleConns() != 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if out := b.raw(getA); !strings.HasPrefix(out, "HTTP/1.1 200") {
 		t.Fatalf("new connection at the limit got %q, want it served", out)
 	}
