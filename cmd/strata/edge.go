@@ -39,14 +39,18 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		retryBudget = fs.Float64("origin-retry-budget", edge.DefaultOriginRetryRatio, "retries to the origin at most this share of requests, plus 1 per second "+
 			"(0: never retry). A request is retried at most once, and only when idempotent and sent on a reused keep-alive connection that broke before its response")
 		oconns    = fs.Int("origin-max-conns", edge.DefaultOriginMaxConns, "connections to the origin at most (pooled, keep-alive)")
-		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; more are closed at once")
-		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long")
+		maxConns  = fs.Int("max-conns", edge.DefaultMaxConns, "concurrent client connections at most; at the limit a new one closes the oldest still sending its request head, else the longest idle, and is refused only when all are busy")
+		perIP     = fs.Int("max-conns-per-ip", edge.DefaultMaxConnsPerIP, "concurrent client connections per client address (per /64 for IPv6) at most; more are closed at once; 0: no limit")
+		idle      = fs.Duration("idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long between requests")
+		headerTO  = fs.Duration("header-timeout", edge.DefaultHeaderTimeout, "close a connection whose request head is not complete this long after its first byte (after accept for the first request); at most --idle-timeout")
 		cookies   = fs.Bool("store-set-cookie", false, "store responses that carry Set-Cookie (RFC 9111 allows it; off because it hands one client's cookie to others); they are never coalesced")
 		tokenFile = fs.String("purge-token-file", "", "file holding a purge token (at least 16 bytes; surrounding whitespace ignored): clients outside --purge-from may purge with 'Authorization: Bearer TOKEN'")
 		purgeFrom stringList
+		exemptIP  stringList
 	)
 	fs.Var(&memory, "memory", "bytes the cache may use for stored responses (suffixes KiB, MiB, GiB)")
 	fs.Var(&maxObject, "max-object", "largest response body stored; larger ones are streamed through uncached (capped at a quarter of --memory)")
+	fs.Var(&exemptIP, "max-conns-per-ip-exempt", "client networks --max-conns-per-ip does not apply to (repeatable, CIDR, e.g. a trusted proxy; loopback is not exempt unless listed)")
 	fs.Var(&purgeFrom, "purge-from", "client networks allowed to purge: the PURGE method and the admin API's /purge alike (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -58,7 +62,15 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	cfg := edge.Config{
 		Origin: *origin, MemoryBytes: int64(memory), MaxObjectBytes: int64(maxObject),
 		Grace: *grace, Keep: keepOrNone(*keep), OriginTimeout: *otimeout, OriginMaxConns: *oconns,
-		MaxConns: *maxConns, IdleTimeout: *idle, StoreSetCookie: *cookies,
+		MaxConns: *maxConns, MaxConnsPerIP: perIPOrNone(*perIP), IdleTimeout: *idle, HeaderTimeout: *headerTO,
+		StoreSetCookie: *cookies,
+	}
+	for _, p := range exemptIP {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return usagef("--max-conns-per-ip-exempt: %q is not a CIDR prefix such as 10.0.0.0/8", p)
+		}
+		cfg.ConnsPerIPExempt = append(cfg.ConnsPerIPExempt, pfx.Masked())
 	}
 	for _, p := range purgeFrom {
 		pfx, err := netip.ParsePrefix(p)
@@ -88,9 +100,20 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	if memory < 1<<20 {
 		return usagef("--memory: %d is below the minimum of 1MiB", memory)
 	}
+	if *maxConns < 1 {
+		return usagef("--max-conns: %d must be at least 1", *maxConns)
+	}
+	if *perIP < 0 {
+		return usagef("--max-conns-per-ip: %d is negative (0 means no limit)", *perIP)
+	}
 	for name, d := range map[string]time.Duration{"--grace": *grace, "--keep": *keep} {
 		if d < 0 {
 			return usagef("%s: must not be negative", name)
+		}
+	}
+	for name, d := range map[string]time.Duration{"--idle-timeout": *idle, "--header-timeout": *headerTO} {
+		if d <= 0 {
+			return usagef("%s: must be positive", name)
 		}
 	}
 	log, err := tf.Logger(env.stderr)
@@ -163,4 +186,13 @@ func keepOrNone(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// perIPOrNone maps --max-conns-per-ip 0 to the library's "no limit" (zero
+// there means the default).
+func perIPOrNone(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

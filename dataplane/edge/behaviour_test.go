@@ -286,24 +286,6 @@ func TestMetricsRegistered(t *testing.T) {
 	}
 }
 
-func TestMaxConnsRejectsExtraConnections(t *testing.T) {
-	b := newBed(t, edge.Config{MaxConns: 1}, fixed(200, "x", "Cache-Control: max-age=60"))
-	first, err := net.Dial("tcp", b.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
-	first.Write([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
-	buf := make([]byte, 512)
-	first.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if n, err := first.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
-		t.Fatalf("first connection: %q, %v", buf[:n], err)
-	}
-	if out := b.raw("GET / HTTP/1.1\r\nHost: a\r\n\r\n"); out != "" {
-		t.Fatalf("second connection was served: %q", out)
-	}
-}
-
 // TestMemoryBound fills an edge far beyond --memory: the store stays within
 // its budget and evicts.
 func TestMemoryBound(t *testing.T) {

@@ -38,11 +38,25 @@ type Config struct {
 	// that broke before its response began.
 	OriginRetryRatio     float64
 	OriginRetryPerSecond float64
-	// MaxConns bounds concurrent client connections; more are closed at once.
+	// MaxConns bounds concurrent client connections. When they are all
+	// taken, a new connection closes the oldest one still reading a
+	// request head, else the longest idle one; when every connection is
+	// busy with a request, the new one is closed at once.
 	MaxConns int
-	// IdleTimeout closes a client connection idle (or slow to send a
-	// request) this long.
+	// MaxConnsPerIP bounds concurrent connections from one client address
+	// (one /64 for IPv6); more are closed at once. Negative: no bound.
+	MaxConnsPerIP int
+	// ConnsPerIPExempt lists client networks MaxConnsPerIP does not apply
+	// to (a trusted proxy in front of the edge). Loopback is not exempt
+	// unless listed.
+	ConnsPerIPExempt []netip.Prefix
+	// IdleTimeout closes a client connection that waits this long for its
+	// next request (or takes this long over a body or a response).
 	IdleTimeout time.Duration
+	// HeaderTimeout closes a connection whose request head (request line
+	// and fields) is not complete this long after its first byte, or, for
+	// the first request, after accept. Capped at IdleTimeout.
+	HeaderTimeout time.Duration
 	// MaxHeaderBytes and MaxHeaderCount limit a client's request header;
 	// larger requests get 431.
 	MaxHeaderBytes int
@@ -69,7 +83,9 @@ const (
 	DefaultOriginTimeout  = 10 * time.Second
 	DefaultOriginMaxConns = 512
 	DefaultMaxConns       = 10000
+	DefaultMaxConnsPerIP  = 256
 	DefaultIdleTimeout    = 60 * time.Second
+	DefaultHeaderTimeout  = 10 * time.Second
 	DefaultMaxHeaderBytes = 16 << 10
 	DefaultMaxHeaderCount = 100
 	DefaultMaxBodyBytes   = 8 << 20
@@ -97,6 +113,14 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 	setDefault(&out.OriginMaxConns, DefaultOriginMaxConns)
 	setDefault(&out.MaxConns, DefaultMaxConns)
 	setDefault(&out.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&out.HeaderTimeout, DefaultHeaderTimeout)
+	out.HeaderTimeout = min(out.HeaderTimeout, out.IdleTimeout)
+	switch {
+	case out.MaxConnsPerIP == 0:
+		out.MaxConnsPerIP = DefaultMaxConnsPerIP
+	case out.MaxConnsPerIP < 0:
+		out.MaxConnsPerIP = 0
+	}
 	setDefault(&out.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setDefault(&out.MaxHeaderCount, DefaultMaxHeaderCount)
 	setDefault(&out.MaxBodyBytes, DefaultMaxBodyBytes)

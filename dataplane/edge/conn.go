@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -13,8 +14,9 @@ import (
 )
 
 // conn is one client connection: requests are read with fasthttp's parser
-// and answered in order (pipelining included); the buffered writer is
-// flushed when no further request is already waiting.
+// and answered in order (pipelining included); each response is flushed as
+// soon as it is complete, whatever is buffered behind it, so that a slow or
+// partial next request never holds back the answer to the previous one.
 type conn struct {
 	e        *Edge
 	nc       net.Conn
@@ -26,18 +28,26 @@ type conn struct {
 	key, vkey, num, scratch []byte
 
 	flags       uint8 // scanRequest of the current request
-	armedAt     int64 // coarse second the connection deadline was last set
+	armedAt     int64 // coarse second the idle deadline was last set
+	headArmed   bool  // the read deadline is the header deadline
 	closeAfter  bool  // answer with Connection: close and hang up
 	keepAlive10 bool  // HTTP/1.0 client that asked for keep-alive
 	idle        atomic.Bool
+	idleSince   atomic.Int64 // coarse second it began waiting for a request
+	shed        atomic.Bool  // closed by admission to make room
+
+	// Admission state, guarded by Edge.mu (admit.go).
+	ipKey              netip.Addr
+	limited            bool // counted against MaxConnsPerIP
+	counted            bool // holds one of MaxConns
+	listed             bool // on Edge.heads
+	listPrev, listNext *conn
 }
 
 func newConn(e *Edge, nc net.Conn) *conn {
 	c := &conn{
 		e:       e,
 		nc:      nc,
-		br:      bufio.NewReaderSize(nc, e.cfg.MaxHeaderBytes),
-		bw:      bufio.NewWriterSize(nc, 16<<10),
 		flags:   allFlags,
 		key:     make([]byte, 0, 256),
 		vkey:    make([]byte, 0, 256),
@@ -47,6 +57,8 @@ func newConn(e *Edge, nc net.Conn) *conn {
 	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
 		c.clientIP = ap.Addr().Unmap()
 	}
+	c.ipKey = ipKey(c.clientIP)
+	c.limited = e.limitedIP(c.clientIP)
 	return c
 }
 
@@ -66,37 +78,132 @@ func (c *conn) serve() {
 		e.m.conns.Dec()
 		e.forget(c)
 	}()
+	// The buffers are allocated here, off the accept loop, and only for
+	// admitted connections.
+	c.br = bufio.NewReaderSize(c.nc, e.cfg.MaxHeaderBytes)
+	c.bw = bufio.NewWriterSize(c.nc, 16<<10)
+	// The first head is due HeaderTimeout after accept: a connection that
+	// never sends a byte is a slowloris too. Admission listed it already.
+	c.nc.SetWriteDeadline(time.Now().Add(e.cfg.IdleTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
+	c.headArmed = true
 	for {
 		c.idle.Store(true)
 		if e.shutting.Load() {
 			return
 		}
+		if !c.awaitHead() {
+			return
+		}
+		c.idle.Store(false)
+		if !c.readRequest() {
+			if answered := c.bw.Buffered() > 0; c.bw.Flush() == nil && answered {
+				c.lingerClose()
+			}
+			return
+		}
+		c.closeAfter = c.req.Header.ConnectionClose() || e.shutting.Load()
+		c.keepAlive10 = !c.closeAfter && !c.req.Header.IsHTTP11()
+		e.handle(c)
+		c.idleSince.Store(e.now())
+		err := c.bw.Flush()
+		if err == nil && c.closeAfter {
+			c.lingerClose()
+		}
+		if err != nil || c.closeAfter {
+			return
+		}
+	}
+}
+
+// awaitHead waits for the first byte of the next request under the idle
+// deadline and skips the empty lines RFC 9112 section 2.2 says to ignore
+// before a request line. A head that is not complete in the buffer by then
+// gets the header deadline, counted from that first byte, and goes on the
+// list of incomplete heads that admission sheds from. It reports false
+// when the connection should close without an answer.
+func (c *conn) awaitHead() bool {
+	e := c.e
+	if !c.headArmed {
 		// Re-arming a deadline costs a timer update; once a second is
 		// precise enough for an idle timeout counted in seconds.
 		if now := e.now(); now != c.armedAt {
 			c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
 			c.armedAt = now
 		}
+	}
+	for {
 		if _, err := c.br.Peek(1); err != nil {
-			return
+			if c.headArmed && isTimeout(err) && !c.shed.Load() && !e.shutting.Load() {
+				e.m.headerTimeouts.Inc()
+			}
+			return false
 		}
-		c.idle.Store(false)
-		if !c.readRequest() {
-			c.bw.Flush()
-			return
+		buf, _ := c.br.Peek(c.br.Buffered())
+		n := 0
+		for n < len(buf) && (buf[n] == '\r' || buf[n] == '\n') {
+			n++
 		}
-		c.closeAfter = c.req.Header.ConnectionClose() || e.shutting.Load()
-		c.keepAlive10 = !c.closeAfter && !c.req.Header.IsHTTP11()
-		e.handle(c)
-		if c.closeAfter || c.br.Buffered() == 0 {
-			if err := c.bw.Flush(); err != nil {
-				return
+		c.br.Discard(n)
+		if n < len(buf) {
+			if c.headArmed || bytes.Contains(buf[n:], crlfcrlf) {
+				return true // already under the header deadline, or complete
 			}
 		}
-		if c.closeAfter {
-			return
+		if !c.headArmed {
+			c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
+			c.headArmed = true
+			e.headStarted(c)
 		}
+		if n < len(buf) {
+			return true
+		}
+		// Only empty lines so far: wait for the request line, under the
+		// header deadline.
 	}
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// headRead ends the header deadline once a head is complete: the body and
+// the response are bounded by the idle timeout again.
+func (c *conn) headRead() {
+	if !c.headArmed {
+		return
+	}
+	c.headArmed = false
+	c.e.headEnded(c)
+	c.nc.SetDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
+	c.armedAt = c.e.now()
+}
+
+// A connection closed by the edge after an answer keeps reading for this
+// long, or this many bytes, at most.
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 64 << 10
+)
+
+// lingerClose ends a connection the edge closes after answering (an error,
+// Connection: close): it sends FIN first and discards what the client
+// still sends, for a moment, because closing a socket with unread input
+// makes the kernel send a reset, which can destroy the answer before the
+// client reads it. Meanwhile the connection counts as idle, first in line
+// to be shed.
+func (c *conn) lingerClose() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	c.idleSince.Store(0)
+	c.idle.Store(true)
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c.nc, lingerBytes)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // readRequest reads one request into c.req, answering and returning false
@@ -107,6 +214,19 @@ func (c *conn) readRequest() bool {
 	c.closeAfter = true
 	c.keepAlive10 = false
 	if err := c.req.Header.Read(c.br); err != nil {
+		switch {
+		case c.shed.Load():
+			return false // closed to make room: nobody to answer
+		case isTimeout(err) && e.shutting.Load():
+			return false // woken by Shutdown
+		case isTimeout(err):
+			// RFC 9110 section 15.5.9; a short write deadline, since a
+			// client this slow may not read either.
+			e.m.headerTimeouts.Inc()
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			c.writeError(fasthttp.StatusRequestTimeout, csDetail("header-timeout"))
+			return false
+		}
 		e.m.badRequests.Inc()
 		var small *fasthttp.ErrSmallBuffer
 		if errors.As(err, &small) {
@@ -116,6 +236,7 @@ func (c *conn) readRequest() bool {
 		}
 		return false
 	}
+	c.headRead()
 	if c.req.Header.Len() > e.cfg.MaxHeaderCount {
 		e.m.badRequests.Inc()
 		c.writeError(fasthttp.StatusRequestHeaderFieldsTooLarge, csDetail("too-many-fields"))

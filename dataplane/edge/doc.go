@@ -12,7 +12,9 @@
 // on every request), key.go (what identifies a stored response),
 // object.go (a stored response and its freshness), storable.go (whether a
 // response may be stored and for how long), conn.go (the client connection
-// loop), reqscan.go (the one-pass check of a request's field lines),
+// loop and its deadlines), admit.go (which connections are served, and
+// which are closed to make room), reqscan.go (the one-pass check of a
+// request's field lines),
 // handle.go (the decision per request), serve.go and respond.go (writing
 // responses, conditionals, Range), fetch.go (misses and pass-through),
 // tee.go (streaming a body while storing it), coalesce.go (one origin
@@ -26,5 +28,8 @@
 // (hit_test.go proves it), the cache key must include everything that
 // selects a response and nothing a client can use to poison another
 // client's entry (and must name exactly what the origin is asked for:
-// target.go), and every origin response is untrusted input.
+// target.go), every origin response is untrusted input, and every
+// client may be hostile: a connection that sends slowly, never sends, or
+// never reads must not hold back other clients (admit.go, conn.go;
+// internal/boundtest/edge_test.go runs such clients against the binary).
 package edge

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -47,12 +48,14 @@ type Edge struct {
 	varyMu  sync.Mutex
 	varyGen atomic.Uint64
 
-	bgSem   chan struct{}
-	connSem chan struct{}
+	bgSem chan struct{}
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
+	open      int                // connections holding one of MaxConns
+	perIP     map[netip.Addr]int // open connections per ipKey
+	heads     connList           // connections reading a head, oldest first
 	shutting  atomic.Bool
 	connWG    sync.WaitGroup
 	bgWG      sync.WaitGroup
@@ -85,9 +88,9 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		purgeAuth:    newPurgeAuth(c.PurgeFrom, c.PurgeToken),
 		now:          func() int64 { return time.Now().Unix() },
 		bgSem:        make(chan struct{}, maxBackground),
-		connSem:      make(chan struct{}, c.MaxConns),
 		listeners:    map[net.Listener]struct{}{},
 		conns:        map[*conn]struct{}{},
+		perIP:        map[netip.Addr]int{},
 	}
 	e.flights.m = map[string]*flight{}
 	e.clock.Store(time.Now().Unix())
@@ -156,20 +159,17 @@ func (e *Edge) Serve(ln net.Listener) error {
 			return fmt.Errorf("edge: accept: %w", err)
 		}
 		backoff = 0
-		select {
-		case e.connSem <- struct{}{}:
-		default:
-			e.m.rejectedConns.Inc()
-			nc.Close()
-			continue
-		}
 		c := newConn(e, nc)
 		e.mu.Lock()
 		if e.shutting.Load() {
 			e.mu.Unlock()
 			nc.Close()
-			<-e.connSem
 			return nil
+		}
+		if !e.admitLocked(c) {
+			e.mu.Unlock()
+			nc.Close()
+			continue
 		}
 		e.conns[c] = struct{}{}
 		e.connWG.Add(1)
@@ -181,8 +181,8 @@ func (e *Edge) Serve(ln net.Listener) error {
 func (e *Edge) forget(c *conn) {
 	e.mu.Lock()
 	delete(e.conns, c)
+	e.releaseLocked(c)
 	e.mu.Unlock()
-	<-e.connSem
 	e.connWG.Done()
 }
 

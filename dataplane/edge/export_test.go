@@ -13,3 +13,23 @@ func testCounter(c prometheus.Counter) float64 {
 	c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// OpenConns is the number of client connections being served.
+func (e *Edge) OpenConns() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.conns)
+}
+
+// IdleConns is the number of connections waiting for their next request.
+func (e *Edge) IdleConns() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for c := range e.conns {
+		if c.idle.Load() && !c.listed {
+			n++
+		}
+	}
+	return n
+}

@@ -13,6 +13,9 @@ type metrics struct {
 	purged, purgeRefused        prometheus.Counter
 	originRetries               prometheus.Counter
 	retryBudgetExhausted        prometheus.Counter
+	rejectedPerIP               prometheus.Counter
+	headerTimeouts              prometheus.Counter
+	shedIncomplete, shedIdle    prometheus.Counter
 	purgeSeconds                prometheus.Histogram
 	conns                       prometheus.Gauge
 }
@@ -33,7 +36,11 @@ func newMetrics() *metrics {
 		staleIfError:   c("stale_if_error_total", "Stale responses served because the origin failed."),
 		streamed:       c("streamed_total", "Responses streamed through uncached because of their size."),
 		badRequests:    c("bad_requests_total", "Client requests rejected as malformed or over a limit."),
-		rejectedConns:  c("rejected_connections_total", "Client connections closed at once because --max-conns was reached."),
+		rejectedConns:  c("rejected_connections_total", "Client connections closed at once because --max-conns were all busy with requests."),
+		rejectedPerIP:  c("rejected_per_ip_total", "Client connections closed at once because their address had --max-conns-per-ip open."),
+		headerTimeouts: c("header_timeouts_total", "Client connections closed because a request head took longer than --header-timeout."),
+		shedIncomplete: c("shed_incomplete_total", "Connections still reading a request head closed, oldest first, to admit a new one at --max-conns."),
+		shedIdle:       c("shed_idle_total", "Idle keep-alive connections closed, longest idle first, to admit a new one at --max-conns."),
 		purged:         c("purged_objects_total", "Stored responses removed or marked stale by purges."),
 		purgeRefused:   c("purge_refused_total", "Purges refused: client outside --purge-from without the purge token."),
 		originRetries:  c("origin_retries_total", "Origin requests retried (idempotent, on a reused connection that broke before the response)."),
@@ -54,6 +61,7 @@ func (e *Edge) Register(reg prometheus.Registerer) error {
 	cs := []prometheus.Collector{
 		m.hits, m.misses, m.stale, m.passes, m.revalidated, m.revalidatedNew, m.coalesced,
 		m.originErrors, m.staleIfError, m.streamed, m.badRequests, m.rejectedConns, m.purged, m.purgeRefused, m.originRetries, m.retryBudgetExhausted,
+		m.rejectedPerIP, m.headerTimeouts, m.shedIncomplete, m.shedIdle,
 		m.purgeSeconds, m.conns,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "stored_bytes",
 			Help: "Bytes charged to the store (bounded by --memory)."}, func() float64 { return float64(st.Stats().Bytes) }),

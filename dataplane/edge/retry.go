@@ -18,7 +18,7 @@ import (
 func (e *Edge) originDo(req *fasthttp.Request, resp *fasthttp.Response) error {
 	e.retries.deposit()
 	err := e.origin.DoTimeout(req, resp, e.cfg.OriginTimeout)
-	if err == nil || !idempotent(req.Header.Method()) || isTimeout(err) || !e.originConns.brokeWhenReused(resp.LocalAddr()) {
+	if err == nil || !idempotent(req.Header.Method()) || isOriginTimeout(err) || !e.originConns.brokeWhenReused(resp.LocalAddr()) {
 		return err
 	}
 	if !e.retries.withdraw(time.Now()) {
@@ -37,7 +37,7 @@ func idempotent(method []byte) bool {
 	return false
 }
 
-func isTimeout(err error) bool {
+func isOriginTimeout(err error) bool {
 	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) ||
 		errors.Is(err, fasthttp.ErrNoFreeConns)
 }
