@@ -345,3 +345,13 @@ func (w *tail) String() string {
 	}
 	return fmt.Sprint(strings.Join(lines, " | "))
 }
+
+// Pause waits d or until ctx ends, reporting whether the attack goes on.
+func Pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}

@@ -84,7 +84,7 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 		d := net.Dialer{Timeout: time.Second}
 		c, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			pause(ctx, 50*time.Millisecond)
+			boundtest.Pause(ctx, 50*time.Millisecond)
 			return nil
 		}
 		context.AfterFunc(ctx, func() { c.Close() })
@@ -102,7 +102,7 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 					io.Copy(io.Discard, c) // until the server gives up on it
 					c.Close()
 				}
-				pause(ctx, 100*time.Millisecond)
+				boundtest.Pause(ctx, 100*time.Millisecond)
 			}
 		}},
 		{50, func(ctx context.Context, _ int) { // slowloris
@@ -113,7 +113,7 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 				}
 				_, err := io.WriteString(c, "GET /api/v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
 				for err == nil && ctx.Err() == nil {
-					pause(ctx, time.Second)
+					boundtest.Pause(ctx, time.Second)
 					_, err = c.Write([]byte("a"))
 				}
 				c.Close()
@@ -131,7 +131,7 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 					_, err = c.Write(chunk)
 				}
 				c.Close()
-				pause(ctx, 50*time.Millisecond)
+				boundtest.Pause(ctx, 50*time.Millisecond)
 			}
 		}},
 		{100, func(ctx context.Context, _ int) { // connect and say nothing
@@ -191,9 +191,3 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 	}
 }
 
-func pause(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}

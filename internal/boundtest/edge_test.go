@@ -174,15 +174,6 @@ func dialFrom(ctx context.Context, addr string, host int) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-// pause waits d or until ctx ends, reporting whether to go on.
-func pause(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	}
-}
 
 // slowloris sends a request head one byte every 500 ms, on a new
 // connection a second after the edge closes the last one.
@@ -192,13 +183,13 @@ func slowloris(ctx context.Context, addr string, host int) {
 		c, err := dialFrom(ctx, addr, host)
 		if err == nil {
 			for i := 0; ; i = (i + 1) % len(head) {
-				if _, err := c.Write(head[i : i+1]); err != nil || !pause(ctx, 500*time.Millisecond) {
+				if _, err := c.Write(head[i : i+1]); err != nil || !boundtest.Pause(ctx, 500*time.Millisecond) {
 					break
 				}
 			}
 			c.Close()
 		}
-		pause(ctx, time.Second)
+		boundtest.Pause(ctx, time.Second)
 	}
 }
 
@@ -211,7 +202,7 @@ func silent(ctx context.Context, addr string, host int) {
 			io.Copy(io.Discard, c) // returns when the edge closes it
 			c.Close()
 		}
-		pause(ctx, time.Second)
+		boundtest.Pause(ctx, time.Second)
 	}
 }
 
@@ -232,7 +223,7 @@ func hugeHeads(ctx context.Context, addr string) {
 	for ctx.Err() == nil {
 		c, err := dialFrom(ctx, addr, 14)
 		if err != nil {
-			pause(ctx, 100*time.Millisecond)
+			boundtest.Pause(ctx, 100*time.Millisecond)
 			continue
 		}
 		c.SetDeadline(time.Now().Add(2 * time.Second))
@@ -249,7 +240,7 @@ func pipelineFlood(ctx context.Context, addr string, read bool) {
 	for ctx.Err() == nil {
 		c, err := dialFrom(ctx, addr, 15)
 		if err != nil {
-			pause(ctx, 100*time.Millisecond)
+			boundtest.Pause(ctx, 100*time.Millisecond)
 			continue
 		}
 		go func() { <-ctx.Done(); c.Close() }()
