@@ -19,9 +19,15 @@ const mib = 1 << 20
 // Config sizes an engine explicitly; bigcache's DefaultConfig would
 // preallocate hundreds of megabytes.
 type Config struct {
-	// MemoryBytes bounds the bytes of stored entries (keys, values, headers).
-	// The hash index adds about 20 bytes per key on top. Minimum 1 MiB.
+	// MemoryBytes bounds the live bytes of stored entries (keys, values,
+	// headers): what Redis calls maxmemory. The shard queues are a quarter
+	// larger (HeadroomDiv), so that the dead copies rewrites leave behind
+	// can be reclaimed; the hash index adds about 20 bytes per key on top.
+	// Minimum 1 MiB.
 	MemoryBytes int64
+	// Policy says what happens when live data reaches MemoryBytes; the zero
+	// value is PolicyNoEviction.
+	Policy Policy
 	// Shards is the number of bigcache shards, a power of two. 0 picks one
 	// shard per MiB of memory, between 1 and 1024.
 	Shards int
@@ -58,7 +64,8 @@ type Engine struct {
 	cache    *bigcache.BigCache
 	views    []shardView // nil when peek is unavailable
 	shards   int
-	maxShard int // bytes per shard
+	maxShard int // a shard's share of MemoryBytes: its live bound under an evicting policy
+	queueCap int // bytes of each shard's queue: maxShard plus the reclaim headroom
 	hasher   bigcache.Hasher
 	now      func() int64
 
@@ -66,6 +73,7 @@ type Engine struct {
 	stripes    []stripe
 
 	clock  atomic.Int64 // unix ms, kept by tick when Config.Now is unset
+	live   atomic.Int64 // queue bytes of live entries, all shards (space.go)
 	seq    atomic.Uint64
 	feedMu sync.Mutex
 
@@ -79,11 +87,13 @@ type Engine struct {
 // stripe serialises read-modify-write of the buckets whose hash maps to it,
 // and owns scratch buffers that only its holder touches.
 type stripe struct {
-	mu   sync.Mutex
-	hkey [8]byte
-	old  []byte
-	next []byte
-	_    [16]byte // keep neighbouring mutexes off one cache line
+	mu    sync.Mutex
+	hkey  [8]byte
+	old   []byte
+	next  []byte
+	wrap  []byte   // the bigcache entry being written (space.go)
+	carry []byte   // live entries the cleaner is moving (space.go)
+	_     [16]byte // keep neighbouring mutexes off one cache line
 }
 
 type xxHasher struct{}
@@ -106,6 +116,10 @@ func New(cfg Config) (*Engine, error) {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
+	// The queues are whole MiB in bigcache's configuration, so the
+	// headroom is rounded up.
+	queueMiB := int((cfg.MemoryBytes + cfg.MemoryBytes/HeadroomDiv + mib - 1) / mib)
+	e.queueCap = queueMiB * mib / cfg.Shards
 	bc := bigcache.Config{
 		Shards: cfg.Shards,
 		// Expiry is per key in the record header; bigcache's global window is
@@ -121,8 +135,8 @@ func New(cfg Config) (*Engine, error) {
 		// would copy every queue several times and leave the old arrays as
 		// garbage (measured: 43 MiB instead of 27 MiB for 100k keys).
 		MaxEntriesInWindow: cfg.InitialEntries * cfg.Shards,
-		MaxEntrySize:       max(e.maxShard/cfg.InitialEntries, 1),
-		HardMaxCacheSize:   int(cfg.MemoryBytes / mib),
+		MaxEntrySize:       max((e.queueCap+cfg.InitialEntries-1)/cfg.InitialEntries, 1),
+		HardMaxCacheSize:   queueMiB,
 		Hasher:             hashKeyHasher{},
 		OnRemoveWithReason: e.onRemove,
 	}.OnRemoveFilterSet(bigcache.NoSpace, bigcache.Expired)
@@ -142,6 +156,17 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if views, err := newShardViews(cache); err == nil && e.selfTest(views) {
 		e.views = views
+	} else if cfg.Policy != PolicyFIFO {
+		// Without the engine's own write path bigcache evicts live keys
+		// behind the queue's dead bytes: only FIFO is honest then.
+		cache.Close()
+		return nil, fmt.Errorf("state: %v needs the engine's write path into bigcache, "+
+			"whose layout check failed (bigcache is not v3.1.0?); only fifo works without it", cfg.Policy)
+	}
+	if cfg.Policy == PolicyLRU {
+		for i := range e.views {
+			e.views[i].touched = make([]uint32, touchBits/32)
+		}
 	}
 	go e.reclaimLoop()
 	return e, nil
@@ -184,6 +209,9 @@ func (c *Config) fill() error {
 	}
 	if c.Hasher == nil {
 		c.Hasher = xxHasher{}
+	}
+	if c.Policy > PolicyLRU {
+		return fmt.Errorf("%w: %d", ErrPolicy, c.Policy)
 	}
 	if c.ReclaimInterval == 0 {
 		c.ReclaimInterval = 100 * time.Millisecond
@@ -308,6 +336,25 @@ func (e *Engine) lockStripe(h uint64) *stripe {
 
 // storeBucket replaces the bucket of the locked stripe s (empty: delete).
 func (e *Engine) storeBucket(s *stripe, bucket []byte) error {
+	if len(bucket)+bcHeaderSize+8+5 > e.maxShard {
+		return ErrNoSpace
+	}
+	if e.views == nil {
+		return e.storeBucketSlow(s, bucket)
+	}
+	h := binary.LittleEndian.Uint64(s.hkey[:])
+	v := &e.views[h&uint64(e.shards-1)]
+	if len(bucket) == 0 {
+		e.removeBucket(v, h)
+		return nil
+	}
+	return e.putBucket(v, s, h, bucket)
+}
+
+// storeBucketSlow is storeBucket through bigcache's public API, used only if
+// peek is unavailable (and then only under PolicyFIFO, see New): bigcache
+// itself evicts, dead bytes included.
+func (e *Engine) storeBucketSlow(s *stripe, bucket []byte) error {
 	hk := unsafeString(s.hkey[:])
 	if len(bucket) == 0 {
 		err := e.cache.Delete(hk)
@@ -315,15 +362,6 @@ func (e *Engine) storeBucket(s *stripe, bucket []byte) error {
 			return fmt.Errorf("state: delete: %w", err)
 		}
 		return nil
-	}
-	if len(bucket)+bcHeaderSize+8+5 > e.maxShard {
-		return ErrNoSpace
-	}
-	if e.views != nil {
-		h := binary.LittleEndian.Uint64(s.hkey[:])
-		if e.views[h&uint64(e.shards-1)].overwrite(h, bucket) {
-			return nil
-		}
 	}
 	if err := e.cache.Set(hk, bucket); err != nil {
 		return fmt.Errorf("state: %w: %v", ErrNoSpace, err)

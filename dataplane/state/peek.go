@@ -34,6 +34,11 @@ type shardView struct {
 	hashmap *map[uint64]uint32
 	entries *queue.BytesQueue
 	lock    *sync.RWMutex
+	// live is the queue bytes of the entries the index points at, under
+	// lock (space.go).
+	live int
+	// touched holds the LRU reference bits (PolicyLRU only; space.go).
+	touched []uint32
 }
 
 func newShardViews(c *bigcache.BigCache) ([]shardView, error) {
@@ -114,15 +119,13 @@ func (hashKeyHasher) Sum64(s string) uint64 {
 // PeekEnabled reports whether reads use the zero-copy path.
 func (e *Engine) PeekEnabled() bool { return e.views != nil }
 
-// overwrite replaces the bucket under h in place when the new bucket has
-// the same length, under the shard's write lock, and reports whether it
-// did. Same-size rewrites (a SET of an equally long value, most INCRs,
-// EXPIRE, CAS) then neither grow bigcache's FIFO queue with a dead copy nor
-// make it evict; the caller holds the key's stripe, so no other writer
-// touches this bucket meanwhile.
-func (v *shardView) overwrite(h uint64, bucket []byte) bool {
-	v.lock.Lock()
-	defer v.lock.Unlock()
+// overwriteLocked replaces the bucket under h in place when the new bucket
+// has the same length, and reports whether it did. Same-size rewrites (a
+// SET of an equally long value, most INCRs, EXPIRE, CAS) then neither grow
+// the shard's queue with a dead copy nor change its live bytes; the caller
+// holds the key's stripe and v.lock, so no other writer touches this
+// bucket meanwhile.
+func (v *shardView) overwriteLocked(h uint64, bucket []byte) bool {
 	idx := (*v.hashmap)[h]
 	if idx == 0 {
 		return false
