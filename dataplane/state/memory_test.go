@@ -1,8 +1,11 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -217,5 +220,133 @@ func TestParsePolicy(t *testing.T) {
 	}
 	if _, err := ParsePolicy("allkeys-random"); !errors.Is(err, ErrPolicy) {
 		t.Fatalf("unknown policy: %v", err)
+	}
+}
+
+// TestCleanerKeepsEveryKeyAgainstAModel runs random writes of random sizes
+// and deletes near the bound, on few shards so that the cleaner wraps the
+// queues many times, and compares the engine with a map after every batch:
+// under noeviction every acknowledged write must read back and every
+// refused one must have changed nothing; under fifo and lru a key may be
+// gone (evicted) but never hold a wrong value.
+func TestCleanerKeepsEveryKeyAgainstAModel(t *testing.T) {
+	for _, p := range policies {
+		for _, h := range hashings {
+			t.Run(p.String()+"/"+h.name, func(t *testing.T) {
+				cfg := h.cfg
+				cfg.MemoryBytes, cfg.Shards, cfg.Policy = 2<<20, 2, p
+				if h.name == "all-collide" {
+					cfg.MaxValueSize = 256 // buckets hold every key
+				}
+				e, _ := newTestEngine(t, cfg)
+				rng := rand.New(rand.NewPCG(1, uint64(p)))
+				model := map[string]int{} // key -> value length; values are the length's byte repeated
+				keys := 3000
+				if h.name == "all-collide" {
+					keys = 40
+				}
+				for i := range 40000 {
+					k := fmt.Sprint("k", rng.IntN(keys))
+					switch {
+					case rng.IntN(8) == 0:
+						if _, err := e.Delete([]byte(k)); err != nil {
+							t.Fatal(err)
+						}
+						delete(model, k)
+					default:
+						n := 1 + rng.IntN(cfg.MaxValueSize/2+1)
+						if cfg.MaxValueSize == 0 {
+							n = 1 + rng.IntN(3000)
+						}
+						_, err := e.Set([]byte(k), bytes.Repeat([]byte{byte(n)}, n), SetOptions{})
+						switch {
+						case err == nil:
+							model[k] = n
+						case p == PolicyNoEviction && errors.Is(err, ErrOutOfMemory):
+						default:
+							t.Fatalf("op %d: set %s (%d bytes): %v", i, k, n, err)
+						}
+					}
+					if i%4000 != 0 {
+						continue
+					}
+					for k, n := range model {
+						v, ok := mustGet(t, e, k)
+						switch {
+						case !ok && p == PolicyNoEviction:
+							t.Fatalf("op %d: %s lost under noeviction", i, k)
+						case !ok:
+							delete(model, k) // evicted
+						case v != string(bytes.Repeat([]byte{byte(n)}, n)):
+							t.Fatalf("op %d: %s holds %d bytes, want %d", i, k, len(v), n)
+						}
+					}
+					checkLiveBytes(t, e)
+				}
+				if st := e.Stats(); p == PolicyNoEviction && st.Evicted != 0 {
+					t.Fatalf("noeviction evicted %d", st.Evicted)
+				}
+			})
+		}
+	}
+}
+
+// TestConcurrentWritersKeepCounts runs writers of changing sizes on every
+// policy at once and checks the live-byte accounting afterwards.
+func TestConcurrentWritersKeepCounts(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			e, _ := newTestEngine(t, Config{MemoryBytes: 2 << 20, Shards: 2, Policy: p})
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Go(func() {
+					val := make([]byte, 2000)
+					for i := range 3000 {
+						k := []byte(fmt.Sprint(g, ":", i%700))
+						e.Set(k, val[:100+(i*37)%1900], SetOptions{})
+						if i%5 == 0 {
+							e.Delete([]byte(fmt.Sprint(g, ":", (i*7)%700)))
+						}
+						e.Get(nil, k)
+					}
+				})
+			}
+			wg.Wait()
+			checkLiveBytes(t, e)
+			if st := e.Stats(); st.UsedBytes > 2<<20 {
+				t.Fatalf("live %d over the bound", st.UsedBytes)
+			}
+		})
+	}
+}
+
+// TestCleanerDoesNotAllocate rewrites a key with changing sizes in a small
+// node that also holds live keys, so that every write wraps the queue and
+// the cleaner drops dead entries and moves live ones.
+func TestCleanerDoesNotAllocate(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			e, _ := newTestEngine(t, Config{MemoryBytes: 1 << 20, Policy: p})
+			val := make([]byte, 1001)
+			for i := range 500 {
+				e.Set([]byte(fmt.Sprint("key:", i)), val[:1000], SetOptions{})
+			}
+			key, i := []byte("hot"), 0
+			set := func() {
+				i++
+				if _, err := e.Set(key, val[:1000+i%2], SetOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 5000 { // wrap the queue a few times
+				set()
+			}
+			if n := testing.AllocsPerRun(2000, set); n != 0 {
+				t.Errorf("Set of changing size allocates %v times", n)
+			}
+			if st := e.Stats(); st.Evicted != 0 {
+				t.Fatalf("evicted %d", st.Evicted)
+			}
+		})
 	}
 }

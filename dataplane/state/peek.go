@@ -64,6 +64,9 @@ func newShardViews(c *bigcache.BigCache) ([]shardView, error) {
 		}
 		off[i] = f.Offset
 	}
+	if err := checkQueueLayout(); err != nil {
+		return nil, err
+	}
 	shards := *(*[]unsafe.Pointer)(unsafe.Pointer(sf.UnsafeAddr()))
 	views := make([]shardView, len(shards))
 	for i, p := range shards {
@@ -114,6 +117,48 @@ func (hashKeyHasher) Sum64(s string) uint64 {
 	}
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// queueLayout mirrors the fields of queue.BytesQueue that canPush reads.
+// BytesQueue.Push returns a freshly allocated error whenever an entry does
+// not fit, and the cleaner asks that many times per write once a queue has
+// wrapped, so it asks canPush first.
+type queueLayout struct {
+	full        bool
+	array       []byte
+	capacity    int
+	maxCapacity int
+	head        int
+	tail        int
+}
+
+func checkQueueLayout() error {
+	bq, ml := reflect.TypeOf(queue.BytesQueue{}), reflect.TypeOf(queueLayout{})
+	for i := range ml.NumField() {
+		m := ml.Field(i)
+		f, ok := bq.FieldByName(m.Name)
+		if !ok || f.Type != m.Type || f.Offset != m.Offset {
+			return fmt.Errorf("%w: BytesQueue.%s", errLayout, m.Name)
+		}
+	}
+	return nil
+}
+
+// canPush reports whether BytesQueue.Push of an entry of need queue bytes
+// (neededSize) would succeed, by the same tests Push makes.
+func (v *shardView) canPush(need int) bool {
+	q := (*queueLayout)(unsafe.Pointer(v.entries))
+	if q.full {
+		return false
+	}
+	if q.tail >= q.head {
+		if q.capacity-q.tail >= need || q.head-1 == need || q.head-1 >= need+queueHeaderMin {
+			return true
+		}
+	} else if q.head-q.tail == need || q.head-q.tail >= need+queueHeaderMin {
+		return true
+	}
+	return !(q.capacity+need >= q.maxCapacity && q.maxCapacity > 0)
 }
 
 // PeekEnabled reports whether reads use the zero-copy path.

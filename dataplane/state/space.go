@@ -168,13 +168,15 @@ func (e *Engine) pushLocked(v *shardView, s *stripe, h uint64, need, old int) er
 		// share of the bound; forced after a full pass that found no room.
 		over := evicts && (v.live-old+need > e.maxShard || pops > pass)
 		if e.pushCarried(v, s) && !(over && pops <= pass) {
-			if idx, err := v.entries.Push(s.wrap); err == nil {
-				if !retiredEarly {
-					v.retire(h)
+			if v.canPush(need) {
+				if idx, err := v.entries.Push(s.wrap); err == nil {
+					if !retiredEarly {
+						v.retire(h)
+					}
+					(*v.hashmap)[h] = uint32(idx)
+					v.live += need
+					return nil
 				}
-				(*v.hashmap)[h] = uint32(idx)
-				v.live += need
-				return nil
 			}
 			if pops > pass && !evicts {
 				if retiredEarly || old == 0 || need > old {
@@ -235,6 +237,10 @@ func (e *Engine) pushCarried(v *shardView, s *stripe) bool {
 	for len(c) > 0 {
 		n := int(binary.LittleEndian.Uint32(c))
 		w := c[4 : 4+n]
+		if !v.canPush(neededSize(n)) {
+			s.carry = s.carry[:copy(s.carry, c)]
+			return false
+		}
 		idx, err := v.entries.Push(w)
 		if err != nil {
 			s.carry = s.carry[:copy(s.carry, c)]
