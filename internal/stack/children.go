@@ -57,7 +57,7 @@ func children(s *config.Stack, configPath string) []child {
 	}
 	for _, n := range s.State.Nodes {
 		args := append([]string{"state", "--listen", n.Listen, "--memory", strconv.FormatInt(int64(s.State.Memory), 10),
-			"--node-id", n.ID, "--metrics", n.Metrics}, common...)
+			"--maxmemory-policy", s.State.MaxMemoryPolicy, "--node-id", n.ID, "--metrics", n.Metrics}, common...)
 		ls := []string{n.Listen, n.Metrics}
 		eps := []endpoint{{"state " + n.ID + " (binary)", n.Listen}}
 		if n.RESP != "" {
