@@ -20,10 +20,10 @@ const mib = 1 << 20
 // preallocate hundreds of megabytes.
 type Config struct {
 	// MemoryBytes bounds the live bytes of stored entries (keys, values,
-	// headers): what Redis calls maxmemory. The shard queues are a quarter
-	// larger (HeadroomDiv), so that the dead copies rewrites leave behind
-	// can be reclaimed; the hash index adds about 20 bytes per key on top.
-	// Minimum 1 MiB.
+	// headers): what Redis calls maxmemory. The shard queues span a quarter
+	// more than their live data (HeadroomDiv), so that the dead copies
+	// rewrites leave behind can be reclaimed; the hash index adds about 20
+	// bytes per key on top. Minimum 1 MiB.
 	MemoryBytes int64
 	// Policy says what happens when live data reaches MemoryBytes; the zero
 	// value is PolicyNoEviction.
@@ -65,7 +65,7 @@ type Engine struct {
 	views    []shardView // nil when peek is unavailable
 	shards   int
 	maxShard int // a shard's share of MemoryBytes: its live bound under an evicting policy
-	queueCap int // bytes of each shard's queue: maxShard plus the reclaim headroom
+	queueCap int // bytes reserved for each shard's queue (ReserveFactor × maxShard); each spans less
 	hasher   bigcache.Hasher
 	now      func() int64
 
@@ -116,35 +116,9 @@ func New(cfg Config) (*Engine, error) {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
-	// The queues are whole MiB in bigcache's configuration, so the
-	// headroom is rounded up.
-	queueMiB := int((cfg.MemoryBytes + cfg.MemoryBytes/HeadroomDiv + mib - 1) / mib)
-	e.queueCap = queueMiB * mib / cfg.Shards
-	bc := bigcache.Config{
-		Shards: cfg.Shards,
-		// Expiry is per key in the record header; bigcache's global window is
-		// set beyond any real uptime so it never expires anything itself.
-		LifeWindow:  100 * 365 * 24 * time.Hour,
-		CleanWindow: 0,
-		// bigcache sizes each queue's first allocation as
-		// MaxEntriesInWindow/Shards × MaxEntrySize, and the hash index as
-		// MaxEntriesInWindow/Shards entries. The queue is given its full
-		// bound at once: pages the kernel has not handed out are not
-		// resident until written, and the queue fills front to back, so
-		// resident memory follows the data, while growing by doubling
-		// would copy every queue several times and leave the old arrays as
-		// garbage (measured: 43 MiB instead of 27 MiB for 100k keys).
-		MaxEntriesInWindow: cfg.InitialEntries * cfg.Shards,
-		MaxEntrySize:       max((e.queueCap+cfg.InitialEntries-1)/cfg.InitialEntries, 1),
-		HardMaxCacheSize:   queueMiB,
-		Hasher:             hashKeyHasher{},
-		OnRemoveWithReason: e.onRemove,
-	}.OnRemoveFilterSet(bigcache.NoSpace, bigcache.Expired)
-	cache, err := bigcache.New(context.Background(), bc)
-	if err != nil {
-		return nil, fmt.Errorf("state: bigcache: %w", err)
+	if err := e.openCache(); err != nil {
+		return nil, err
 	}
-	e.cache = cache
 	if e.now == nil {
 		// Reading the wall clock costs tens of nanoseconds (more on some
 		// virtual machines), and a request may need it several times; TTLs
@@ -154,22 +128,79 @@ func New(cfg Config) (*Engine, error) {
 		e.now = e.clock.Load
 		go e.tick()
 	}
-	if views, err := newShardViews(cache); err == nil && e.selfTest(views) {
-		e.views = views
-	} else if cfg.Policy != PolicyFIFO {
-		// Without the engine's own write path bigcache evicts live keys
-		// behind the queue's dead bytes: only FIFO is honest then.
-		cache.Close()
-		return nil, fmt.Errorf("state: %v needs the engine's write path into bigcache, "+
-			"whose layout check failed (bigcache is not v3.1.0?); only fifo works without it", cfg.Policy)
-	}
-	if cfg.Policy == PolicyLRU {
-		for i := range e.views {
-			e.views[i].touched = make([]uint32, touchBits/32)
-		}
-	}
 	go e.reclaimLoop()
 	return e, nil
+}
+
+// openCache creates the bigcache instance and the shard views. Each
+// shard's queue reserves ReserveFactor times its share of the bound, so
+// that shards which the hash fills unevenly can still hold their keys
+// until the node-wide bound; the engine lets a queue span only what its
+// live data needs plus the reclaim headroom (space.go), and the kernel
+// makes pages resident only where a queue has written, so resident memory
+// follows the live data, not the reservation.
+func (e *Engine) openCache() error {
+	cfg := &e.cfg
+	reserve := int((ReserveFactor*cfg.MemoryBytes + mib - 1) / mib)
+	cache, err := e.newBigcache(reserve)
+	if err != nil {
+		return err
+	}
+	views, err := newShardViews(cache)
+	if err == nil && e.selfTest(cache, views) {
+		e.cache, e.views = cache, views
+		e.queueCap = reserve * mib / cfg.Shards
+		for i := range views {
+			views[i].startSpan(min(minSpan, e.queueCap))
+			if cfg.Policy == PolicyLRU {
+				views[i].touched = make([]uint32, touchBits/32)
+			}
+		}
+		return nil
+	}
+	cache.Close()
+	if cfg.Policy != PolicyFIFO {
+		// Without the engine's own write path bigcache evicts live keys
+		// behind the queue's dead bytes: only FIFO is honest then.
+		return fmt.Errorf("state: %v needs the engine's write path into bigcache, "+
+			"whose layout check failed (bigcache is not v3.1.0?); only fifo works without it", cfg.Policy)
+	}
+	// bigcache fills the whole queue itself: reserve only the bound.
+	reserve = int(cfg.MemoryBytes / mib)
+	e.queueCap = reserve * mib / cfg.Shards
+	e.cache, err = e.newBigcache(reserve)
+	return err
+}
+
+// newBigcache creates a bigcache whose queues total queueMiB MiB.
+func (e *Engine) newBigcache(queueMiB int) (*bigcache.BigCache, error) {
+	cfg := &e.cfg
+	queueCap := queueMiB * mib / cfg.Shards
+	bc := bigcache.Config{
+		Shards: cfg.Shards,
+		// Expiry is per key in the record header; bigcache's global window is
+		// set beyond any real uptime so it never expires anything itself.
+		LifeWindow:  100 * 365 * 24 * time.Hour,
+		CleanWindow: 0,
+		// bigcache sizes each queue's first allocation as
+		// MaxEntriesInWindow/Shards × MaxEntrySize, and the hash index as
+		// MaxEntriesInWindow/Shards entries. The queue is given its full
+		// size at once: pages the kernel has not handed out are not
+		// resident until written, and the queue fills front to back, so
+		// resident memory follows the data, while growing by doubling
+		// would copy every queue several times and leave the old arrays as
+		// garbage (measured: 43 MiB instead of 27 MiB for 100k keys).
+		MaxEntriesInWindow: cfg.InitialEntries * cfg.Shards,
+		MaxEntrySize:       max((queueCap+cfg.InitialEntries-1)/cfg.InitialEntries, 1),
+		HardMaxCacheSize:   queueMiB,
+		Hasher:             hashKeyHasher{},
+		OnRemoveWithReason: e.onRemove,
+	}.OnRemoveFilterSet(bigcache.NoSpace, bigcache.Expired)
+	cache, err := bigcache.New(context.Background(), bc)
+	if err != nil {
+		return nil, fmt.Errorf("state: bigcache: %w", err)
+	}
+	return cache, nil
 }
 
 func (c *Config) fill() error {
@@ -220,15 +251,15 @@ func (c *Config) fill() error {
 }
 
 // selfTest checks the peek path against bigcache's public Get once.
-func (e *Engine) selfTest(views []shardView) bool {
+func (e *Engine) selfTest(cache *bigcache.BigCache, views []shardView) bool {
 	const h = 0x5354_5241_5441_0001
 	var hk [8]byte
 	binary.LittleEndian.PutUint64(hk[:], h)
 	probe := []byte("strata-peek-probe")
-	if err := e.cache.Set(string(hk[:]), probe); err != nil {
+	if err := cache.Set(string(hk[:]), probe); err != nil {
 		return false
 	}
-	defer e.cache.Delete(string(hk[:]))
+	defer cache.Delete(string(hk[:]))
 	got, ok := views[h&uint64(e.shards-1)].appendBucket(nil, h)
 	return ok && string(got) == string(probe)
 }

@@ -119,10 +119,10 @@ func (hashKeyHasher) Sum64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// queueLayout mirrors the fields of queue.BytesQueue that canPush reads.
-// BytesQueue.Push returns a freshly allocated error whenever an entry does
-// not fit, and the cleaner asks that many times per write once a queue has
-// wrapped, so it asks canPush first.
+// queueLayout mirrors the fields of queue.BytesQueue that canPush reads
+// and grow writes. BytesQueue.Push returns a freshly allocated error
+// whenever an entry does not fit, and the cleaner asks that many times per
+// write once a queue has wrapped, so it asks canPush first.
 type queueLayout struct {
 	full        bool
 	array       []byte
@@ -152,13 +152,31 @@ func (v *shardView) canPush(need int) bool {
 		return false
 	}
 	if q.tail >= q.head {
-		if q.capacity-q.tail >= need || q.head-1 == need || q.head-1 >= need+queueHeaderMin {
-			return true
-		}
-	} else if q.head-q.tail == need || q.head-q.tail >= need+queueHeaderMin {
-		return true
+		return q.capacity-q.tail >= need || q.head-1 == need || q.head-1 >= need+queueHeaderMin
 	}
-	return !(q.capacity+need >= q.maxCapacity && q.maxCapacity > 0)
+	// Push would otherwise grow the queue by copying it into a new array
+	// (never wanted: the array is allocated at its full size) or fail.
+	return q.head-q.tail == need || q.head-q.tail >= need+queueHeaderMin
+}
+
+// span is how far into its array the queue may write before its tail
+// wraps: BytesQueue's capacity, which the engine manages (space.go).
+func (v *shardView) span() int { return (*queueLayout)(unsafe.Pointer(v.entries)).capacity }
+
+// grow lets the queue span n bytes of its array (never fewer than now).
+// BytesQueue reads capacity only to decide whether an entry fits after the
+// tail (and to grow, which canPush never lets it do), so raising it at any
+// time only gives the tail more room before it wraps.
+func (v *shardView) grow(n int) {
+	q := (*queueLayout)(unsafe.Pointer(v.entries))
+	q.capacity = max(q.capacity, min(n, len(q.array)))
+}
+
+// startSpan sets the span of a queue that holds no more than n bytes from
+// its start (at start-up, before any write but the self-test's).
+func (v *shardView) startSpan(n int) {
+	q := (*queueLayout)(unsafe.Pointer(v.entries))
+	q.capacity = max(min(n, len(q.array)), q.tail)
 }
 
 // PeekEnabled reports whether reads use the zero-copy path.

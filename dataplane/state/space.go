@@ -17,8 +17,13 @@ import (
 // Here the engine counts live bytes (the queue bytes of entries the index
 // points at) per shard and node-wide, and decides by them alone:
 //
-//   - The queues are HeadroomDiv-th larger than the live bound, so dead
-//     space can always be reclaimed cheaply while live data is under it.
+//   - Each shard's queue reserves ReserveFactor times the shard's share of
+//     the bound (address space only), and the engine sets how much of it
+//     the queue spans before its tail wraps: its live data plus a quarter
+//     (HeadroomDiv), grown as live data grows. Dead space can then always
+//     be reclaimed cheaply, a shard that the hash fills more than others
+//     still has room until the node-wide bound, and resident memory
+//     follows the live data instead of the reservation.
 //   - When a write does not fit, the writer cleans its shard from the head,
 //     like the cleaner of a log-structured store: a dead head entry is
 //     dropped, a live one is moved to the tail. The work is done by the
@@ -28,11 +33,30 @@ import (
 //   - Eviction happens only when live data reaches the bound, and only
 //     under an evicting policy; PolicyNoEviction refuses the write instead.
 
-// HeadroomDiv sizes the reclaim headroom: the shard queues hold
-// MemoryBytes + MemoryBytes/HeadroomDiv. With live data at the bound, the
-// cleaner copies at most about HeadroomDiv bytes of live entries per byte
-// it frees.
+// HeadroomDiv sizes the reclaim headroom: a shard's queue spans its live
+// bytes plus 1/HeadroomDiv of them, so the cleaner copies at most about
+// HeadroomDiv bytes of live entries per byte it frees.
 const HeadroomDiv = 4
+
+// ReserveFactor is the address space each shard's queue reserves, in
+// shares of the bound: live data in one shard may reach this many times
+// its share (nearly: an eighth stays free for the cleaner) before the
+// node-wide bound refuses.
+const ReserveFactor = 2
+
+// minSpan is the span a queue starts with; spanStep rounds its growth.
+const (
+	minSpan  = 64 << 10
+	spanStep = 64 << 10
+)
+
+// spanFor is the span a shard needs for live bytes of live data and the
+// write of need bytes in progress: the reclaim headroom, plus room for the
+// entry at either end of the ring.
+func spanFor(live, need int) int {
+	n := live + live/HeadroomDiv + need + 2*queueHeaderMin
+	return (n + spanStep - 1) / spanStep * spanStep
+}
 
 // queueHeaderMin is bigcache's queue minimumHeaderSize: a gap between tail
 // and head smaller than an entry plus this is unusable.
@@ -127,6 +151,9 @@ func (e *Engine) putBucket(v *shardView, s *stripe, h uint64, bucket []byte) err
 		}
 	}
 	growth := need - old
+	if want := spanFor(v.live+need, need); want > v.span() {
+		v.grow(want)
+	}
 	if e.cfg.Policy == PolicyNoEviction && growth > 0 {
 		// The old version stays live until the new one is in, so the shard
 		// must hold both; an eighth of its queue is kept free for the
