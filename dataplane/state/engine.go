@@ -151,7 +151,7 @@ func (e *Engine) openCache() error {
 		e.cache, e.views = cache, views
 		e.queueCap = reserve * mib / cfg.Shards
 		for i := range views {
-			views[i].startSpan(min(minSpan, e.queueCap))
+			views[i].startSpan(e.maxShard)
 			if cfg.Policy == PolicyLRU {
 				views[i].touched = make([]uint32, touchBits/32)
 			}

@@ -19,11 +19,12 @@ import (
 //
 //   - Each shard's queue reserves ReserveFactor times the shard's share of
 //     the bound (address space only), and the engine sets how much of it
-//     the queue spans before its tail wraps: its live data plus a quarter
-//     (HeadroomDiv), grown as live data grows. Dead space can then always
-//     be reclaimed cheaply, a shard that the hash fills more than others
-//     still has room until the node-wide bound, and resident memory
-//     follows the live data instead of the reservation.
+//     the queue spans before its tail wraps: its share of the bound, or
+//     its live data plus a quarter (HeadroomDiv) when that is more. Dead
+//     space can then always be reclaimed cheaply, a shard that the hash
+//     fills more than others still has room until the node-wide bound, and
+//     resident memory stays within the bound until live data nears it
+//     (then up to a quarter more).
 //   - When a write does not fit, the writer cleans its shard from the head,
 //     like the cleaner of a log-structured store: a dead head entry is
 //     dropped, a live one is moved to the tail. The work is done by the
@@ -44,15 +45,12 @@ const HeadroomDiv = 4
 // node-wide bound refuses.
 const ReserveFactor = 2
 
-// minSpan is the span a queue starts with; spanStep rounds its growth.
-const (
-	minSpan  = 64 << 10
-	spanStep = 64 << 10
-)
+// spanStep rounds the growth of a queue's span.
+const spanStep = 64 << 10
 
 // spanFor is the span a shard needs for live bytes of live data and the
-// write of need bytes in progress: the reclaim headroom, plus room for the
-// entry at either end of the ring.
+// write of need bytes in progress, beyond its share of the bound: the
+// reclaim headroom, plus room for the entry at either end of the ring.
 func spanFor(live, need int) int {
 	n := live + live/HeadroomDiv + need + 2*queueHeaderMin
 	return (n + spanStep - 1) / spanStep * spanStep
