@@ -26,7 +26,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("state", "--listen ADDR [--resp ADDR] [--memory BYTES] [--maxmemory-policy noeviction|fifo|lru] [flags]", env)
 	listen := fs.String("listen", "127.0.0.1:7001", "address of the binary protocol")
 	respAddr := fs.String("resp", "", "address of RESP2 (redis-cli, redis-benchmark, Redis clients); empty: off")
-	memory := fs.String("memory", "256MiB", "bound on live data (maxmemory, what INFO's used_memory counts): bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB); the shard queues span up to a quarter more, to reclaim the space of rewritten values")
+	memory := fs.String("memory", "256MiB", "bound on live data (maxmemory, what INFO's used_memory counts): bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB); near the bound the shard queues span up to about a third more, to reclaim the space of rewritten values")
 	policy := fs.String("maxmemory-policy", "noeviction", "when live data reaches --memory: noeviction refuses writes that would grow it (-OOM / status OutOfMemory; deletes, reads and writes that do not grow still work), fifo evicts the oldest keys, lru evicts approximately least recently used keys (fifo and lru are for pure caching)")
 	data := fs.String("data", "", "reserved for persistence (a later release); must be empty for now")
 	secretFile := fs.String("auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols)")
