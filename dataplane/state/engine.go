@@ -20,10 +20,11 @@ const mib = 1 << 20
 // preallocate hundreds of megabytes.
 type Config struct {
 	// MemoryBytes bounds the live bytes of stored entries (keys, values,
-	// headers): what Redis calls maxmemory. The shard queues span a quarter
-	// more than their live data (HeadroomDiv), so that the dead copies
-	// rewrites leave behind can be reclaimed; the hash index adds about 20
-	// bytes per key on top. Minimum 1 MiB.
+	// headers): what Redis calls maxmemory. Each shard queue spans its
+	// share of it, or its live data plus a quarter (HeadroomDiv) when more,
+	// so that the dead copies rewrites leave behind can be reclaimed (see
+	// space.go); the hash index adds about 20 bytes per key on top.
+	// Minimum 1 MiB.
 	MemoryBytes int64
 	// Policy says what happens when live data reaches MemoryBytes; the zero
 	// value is PolicyNoEviction.

@@ -15,7 +15,7 @@ type Stats struct {
 	Evicted       uint64 // keys removed to make room under the memory bound
 	Refused       uint64 // writes refused with ErrOutOfMemory
 	UsedBytes     int64  // live bytes: what MemoryBytes bounds (Redis's used_memory)
-	CapacityBytes int64  // bytes allocated by the shard queues (MemoryBytes plus the reclaim headroom)
+	CapacityBytes int64  // bytes the shard queues span: at most resident (MemoryBytes, more near the bound)
 	MemoryBytes   int64  // the configured bound
 	Policy        Policy
 }
