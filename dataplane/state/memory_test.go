@@ -367,3 +367,35 @@ func TestCleanerDoesNotAllocate(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedWritesLeaveNoGapInTheFeed fills a node with a change sink
+// until writes are refused: the refused writes publish nothing and take no
+// sequence number, so the feed stays contiguous for its consumers.
+func TestRefusedWritesLeaveNoGapInTheFeed(t *testing.T) {
+	sink := &recordingSink{}
+	e, _ := newTestEngine(t, Config{MemoryBytes: 1 << 20, Sink: sink})
+	val := make([]byte, 1000)
+	refused := 0
+	for i := 0; refused < 20; i++ {
+		if _, err := e.Set([]byte(fmt.Sprint("key:", i)), val, SetOptions{}); errors.Is(err, ErrOutOfMemory) {
+			refused++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			e.Incr([]byte("ctr"), 1)
+		}
+	}
+	e.Delete([]byte("key:0"))
+	if _, err := e.Set([]byte("after"), val, SetOptions{}); err != nil {
+		t.Fatalf("write after a delete: %v", err)
+	}
+	if uint64(len(sink.seqs)) != e.Seq() {
+		t.Fatalf("published %d changes, engine seq %d", len(sink.seqs), e.Seq())
+	}
+	for i, s := range sink.seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("change %d has seq %d: a refused write left a gap", i, s)
+		}
+	}
+}
