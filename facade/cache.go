@@ -85,7 +85,7 @@ func NewCache(store Store, nodeID string, cfg CacheConfig) (*Cache, error) {
 	c := &Cache{store: store, nodeID: []byte(nodeID), cfg: cfg}
 	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "strata_facade_cache_events_total",
-		Help: "Cache-aside events: hit, miss, load, shared, lease_won, lease_lost, lease_wait_hit, state_error.",
+		Help: "Cache-aside events: hit, miss, load, shared, lease_won, lease_lost, lease_wait_hit, state_error, store_full (the state tier refused a write for memory; the value was served, not stored).",
 	}, []string{"event"})
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(vec); err != nil {
@@ -108,10 +108,11 @@ const (
 	evLeaseLost
 	evLeaseWaitHit
 	evStateError
+	evStoreFull
 	numCacheEvents
 )
 
-var cacheEventNames = [numCacheEvents]string{"hit", "miss", "load", "shared", "lease_won", "lease_lost", "lease_wait_hit", "state_error"}
+var cacheEventNames = [numCacheEvents]string{"hit", "miss", "load", "shared", "lease_won", "lease_lost", "lease_wait_hit", "state_error", "store_full"}
 
 // GetOrLoad returns the value of key from the state tier, or loads it,
 // stores it with ttl and returns it. The returned bytes may be shared with
@@ -159,7 +160,9 @@ func (c *Cache) fill(ctx context.Context, key []byte, ttl time.Duration, load Lo
 	lease := append([]byte(LeasePrefix), key...)
 	won, err := c.store.SetNX(ctx, lease, c.nodeID, c.cfg.LeaseTTL)
 	if err != nil {
-		c.events[evStateError].Inc()
+		// A full tier refuses the lease too: load, and do not try to
+		// store what it would refuse as well.
+		c.stateFailed(err)
 		v, err := c.load(ctx, load)
 		return filled{v, SourceLoaded}, err
 	}
@@ -208,10 +211,21 @@ func (c *Cache) loadAndStore(ctx context.Context, key []byte, ttl time.Duration,
 		return nil, err
 	}
 	if err := c.store.Set(ctx, key, v, ttl); err != nil {
-		// The caller still gets the value; the next miss loads again.
-		c.events[evStateError].Inc()
+		// The caller still gets the value; the next miss loads again. A
+		// full tier (noeviction at its bound) is not a failure: the cache
+		// just holds less.
+		c.stateFailed(err)
 	}
 	return v, nil
+}
+
+// stateFailed counts a state tier error, telling a full tier apart.
+func (c *Cache) stateFailed(err error) {
+	if errors.Is(err, ErrStoreFull) {
+		c.events[evStoreFull].Inc()
+		return
+	}
+	c.events[evStateError].Inc()
 }
 
 func (c *Cache) load(ctx context.Context, load Loader) ([]byte, error) {

@@ -3,10 +3,13 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestCacheGetOrLoad(t *testing.T) {
@@ -111,5 +114,52 @@ func TestCacheLoaderErrorIsNotCached(t *testing.T) {
 	}
 	if _, src, _ := c.GetOrLoad(context.Background(), []byte("k"), time.Minute, load); src != SourceState {
 		t.Fatalf("third came from %v, want state", src)
+	}
+}
+
+// TestCacheTreatsFullStateTierAsMiss fills a real state node (noeviction,
+// its default) until it refuses writes: cache-aside must still serve the
+// loaded value, every time, and count store_full rather than fail.
+func TestCacheTreatsFullStateTierAsMiss(t *testing.T) {
+	store, _ := newStateStore(t)
+	ctx := context.Background()
+	// Keys hash to shards: many refusals in a row mean every shard is full.
+	big := make([]byte, 20_000)
+	for i, refused := 0, 0; refused < 200; i++ {
+		err := store.Set(ctx, fmt.Appendf(nil, "session:%d", i), big, 0)
+		switch {
+		case errors.Is(err, ErrStoreFull):
+			refused++
+		case err != nil || i > 10000:
+			t.Fatalf("filling the node, write %d: %v", i, err)
+		default:
+			refused = 0
+		}
+	}
+	reg := prometheus.NewRegistry()
+	c, err := NewCache(store, "node", CacheConfig{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads := 0
+	load := func(context.Context) ([]byte, error) { loads++; return big, nil }
+	for i := range 2 {
+		v, src, err := c.GetOrLoad(ctx, []byte("product:1"), time.Minute, load)
+		if err != nil || len(v) != len(big) || src != SourceLoaded {
+			t.Fatalf("read %d from a full tier: %d bytes from %v, %v", i, len(v), src, err)
+		}
+	}
+	if loads != 2 {
+		t.Fatalf("%d loads, want 2: nothing could be stored", loads)
+	}
+	mfs, _ := reg.Gather()
+	events := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			events[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if events["store_full"] == 0 || events["state_error"] != 0 {
+		t.Fatalf("events %v: a full tier is store_full, not state_error", events)
 	}
 }

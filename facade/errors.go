@@ -21,6 +21,11 @@ var (
 	// finds that the key moved on, and what Sessions.Update returns when it
 	// kept losing that race.
 	ErrConflict = errors.New("facade: concurrent update conflict")
+	// ErrStoreFull is what a Store returns when the state tier refused a
+	// write because its live data is at the memory bound (policy
+	// noeviction). Cache-aside treats it as a miss that is not stored; a
+	// handler that returns it answers 503.
+	ErrStoreFull = errors.New("facade: state tier is full")
 	// ErrNoStore is returned by helpers that need a Store when none is set.
 	ErrNoStore = errors.New("facade: no state store configured")
 )

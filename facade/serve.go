@@ -190,6 +190,8 @@ func (a *App) writeError(c *Ctx, err error) {
 		status, msg = se.Status, se.Msg
 	case errors.Is(err, ErrDeadline), errors.Is(err, context.DeadlineExceeded), errors.Is(err, fasthttp.ErrTimeout):
 		status, msg = fasthttp.StatusGatewayTimeout, "deadline exceeded"
+	case errors.Is(err, ErrStoreFull):
+		status, msg = fasthttp.StatusServiceUnavailable, "state tier full"
 	}
 	body, _ := json.Marshal(struct {
 		Error     string `json:"error"`

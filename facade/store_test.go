@@ -3,6 +3,7 @@ package facade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,6 +22,23 @@ func (s clientStore) Get(ctx context.Context, key []byte) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	return v, err
+}
+
+// Set and SetNX map a full node's refusal as facade/statestore does.
+func (s clientStore) Set(ctx context.Context, key, value []byte, ttl time.Duration) error {
+	return storeFull(s.Client.Set(ctx, key, value, ttl))
+}
+
+func (s clientStore) SetNX(ctx context.Context, key, value []byte, ttl time.Duration) (bool, error) {
+	ok, err := s.Client.SetNX(ctx, key, value, ttl)
+	return ok, storeFull(err)
+}
+
+func storeFull(err error) error {
+	if errors.Is(err, client.ErrOutOfMemory) {
+		return fmt.Errorf("%w: %w", ErrStoreFull, err)
+	}
+	return err
 }
 
 func (s clientStore) GetVersioned(ctx context.Context, key []byte) ([]byte, Version, error) {

@@ -24,10 +24,11 @@ func init() {
 }
 
 func runState(ctx context.Context, args []string, env *environment) error {
-	fs := newFlagSet("state", "--listen ADDR [--resp ADDR] [--memory BYTES] [flags]", env)
+	fs := newFlagSet("state", "--listen ADDR [--resp ADDR] [--memory BYTES] [--maxmemory-policy noeviction|fifo|lru] [flags]", env)
 	listen := fs.String("listen", "127.0.0.1:7001", "address of the binary protocol")
 	respAddr := fs.String("resp", "", "address of RESP2 (redis-cli, redis-benchmark, Redis clients); empty: off")
-	memory := fs.String("memory", "256MiB", "bound on stored entries: bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB)")
+	memory := fs.String("memory", "256MiB", "bound on live data (maxmemory, what INFO's used_memory counts): bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB); near the bound the shard queues span up to about a third more, to reclaim the space of rewritten values")
+	policy := fs.String("maxmemory-policy", "noeviction", "when live data reaches --memory: noeviction refuses writes that would grow it (-OOM / status OutOfMemory; deletes, reads and writes that do not grow still work), fifo evicts the oldest keys, lru evicts approximately least recently used keys (fifo and lru are for pure caching)")
 	data := fs.String("data", "", "reserved for persistence (a later release); must be empty for now")
 	secretFile := fs.String("auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols); "+
 		"required when --listen or --resp is not a loopback address")
@@ -50,6 +51,10 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	mem, err := bytesize.Parse(*memory)
 	if err != nil || mem < 1<<20 {
 		return usagef("--memory: %q is not a size of at least 1MiB (e.g. 268435456, 64MiB, 1GiB)", *memory)
+	}
+	pol, err := state.ParsePolicy(*policy)
+	if err != nil {
+		return usagef("--maxmemory-policy: %q is not noeviction, fifo or lru", *policy)
 	}
 	frame, err := bytesize.Parse(*maxFrame)
 	if err != nil || frame < 1024 || frame > 1<<30 {
@@ -99,7 +104,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 
 	tuneGC()
 	tuneProcs(*procs, *loops)
-	eng, err := state.New(state.Config{MemoryBytes: int64(mem), Epoch: uint32(*epoch)})
+	eng, err := state.New(state.Config{MemoryBytes: int64(mem), Policy: pol, Epoch: uint32(*epoch)})
 	if err != nil {
 		return err
 	}
@@ -128,7 +133,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	}
 	ts.SetReady(true)
 	log.Info("state node serving", "node", *nodeID, "binary", srv.Addr(), "resp", srv.RESPAddr(),
-		"memory", mem, "metrics", ts.Addr())
+		"memory", mem, "maxmemory_policy", pol, "metrics", ts.Addr())
 
 	<-ctx.Done()
 	ts.SetReady(false)

@@ -26,6 +26,7 @@ func TestStateFlagErrors(t *testing.T) {
 	}{
 		{"memory", []string{"--memory", "lots"}},
 		{"memory too small", []string{"--memory", "1KiB"}},
+		{"memory policy", []string{"--maxmemory-policy", "allkeys-random"}},
 		{"frame", []string{"--max-frame", "10"}},
 		{"data", []string{"--data", "/tmp/x"}},
 		{"conns", []string{"--max-conns", "0"}},
@@ -70,6 +71,13 @@ func TestStateServesAndStopsOnCancel(t *testing.T) {
 	buf := make([]byte, 7)
 	if _, err := io.ReadFull(nc, buf); err != nil || string(buf) != "+PONG\r\n" {
 		t.Fatalf("ping: %q %v", buf, err)
+	}
+	// A state node holds sessions and carts: noeviction unless asked.
+	io.WriteString(nc, "CONFIG GET maxmemory-policy\r\n")
+	want := "*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+	buf = make([]byte, len(want))
+	if _, err := io.ReadFull(nc, buf); err != nil || string(buf) != want {
+		t.Fatalf("CONFIG GET maxmemory-policy: %q %v", buf, err)
 	}
 	cancel()
 	select {

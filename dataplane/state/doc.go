@@ -17,9 +17,13 @@
 // bigcache's shard read lock.
 //
 // Dangerous parts: peek.go reads bigcache's shard internals through unsafe
-// pointers so that Get does not allocate (bigcache's own Get copies twice);
-// the layout is verified by reflection when the engine starts and the engine
-// falls back to the public, allocating API if it ever differs. Every write
+// pointers so that Get does not allocate (bigcache's own Get copies twice),
+// and space.go writes into bigcache's shard queues itself: it counts live
+// bytes, reclaims the dead copies that rewrites leave (bigcache would evict
+// live keys behind them) and applies the memory Policy, noeviction by
+// default. The layout is verified by reflection when the engine starts; if
+// it ever differs the engine falls back to the public, allocating API,
+// under PolicyFIFO only. Every write
 // allocates a sequence number and, when a ChangeSink is configured, publishes
 // the change in sequence order: that is the seam replication builds on.
 package state

@@ -19,9 +19,16 @@ const mib = 1 << 20
 // Config sizes an engine explicitly; bigcache's DefaultConfig would
 // preallocate hundreds of megabytes.
 type Config struct {
-	// MemoryBytes bounds the bytes of stored entries (keys, values, headers).
-	// The hash index adds about 20 bytes per key on top. Minimum 1 MiB.
+	// MemoryBytes bounds the live bytes of stored entries (keys, values,
+	// headers): what Redis calls maxmemory. Each shard queue spans its
+	// share of it, or its live data plus a quarter (HeadroomDiv) when more,
+	// so that the dead copies rewrites leave behind can be reclaimed (see
+	// space.go); the hash index adds about 20 bytes per key on top.
+	// Minimum 1 MiB.
 	MemoryBytes int64
+	// Policy says what happens when live data reaches MemoryBytes; the zero
+	// value is PolicyNoEviction.
+	Policy Policy
 	// Shards is the number of bigcache shards, a power of two. 0 picks one
 	// shard per MiB of memory, between 1 and 1024.
 	Shards int
@@ -58,7 +65,8 @@ type Engine struct {
 	cache    *bigcache.BigCache
 	views    []shardView // nil when peek is unavailable
 	shards   int
-	maxShard int // bytes per shard
+	maxShard int // a shard's share of MemoryBytes: its live bound under an evicting policy
+	queueCap int // bytes reserved for each shard's queue (ReserveFactor × maxShard); each spans less
 	hasher   bigcache.Hasher
 	now      func() int64
 
@@ -66,6 +74,7 @@ type Engine struct {
 	stripes    []stripe
 
 	clock  atomic.Int64 // unix ms, kept by tick when Config.Now is unset
+	live   atomic.Int64 // queue bytes of live entries, all shards (space.go)
 	seq    atomic.Uint64
 	feedMu sync.Mutex
 
@@ -79,11 +88,13 @@ type Engine struct {
 // stripe serialises read-modify-write of the buckets whose hash maps to it,
 // and owns scratch buffers that only its holder touches.
 type stripe struct {
-	mu   sync.Mutex
-	hkey [8]byte
-	old  []byte
-	next []byte
-	_    [16]byte // keep neighbouring mutexes off one cache line
+	mu    sync.Mutex
+	hkey  [8]byte
+	old   []byte
+	next  []byte
+	wrap  []byte   // the bigcache entry being written (space.go)
+	carry []byte   // live entries the cleaner is moving (space.go)
+	_     [16]byte // keep neighbouring mutexes off one cache line
 }
 
 type xxHasher struct{}
@@ -106,31 +117,9 @@ func New(cfg Config) (*Engine, error) {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
-	bc := bigcache.Config{
-		Shards: cfg.Shards,
-		// Expiry is per key in the record header; bigcache's global window is
-		// set beyond any real uptime so it never expires anything itself.
-		LifeWindow:  100 * 365 * 24 * time.Hour,
-		CleanWindow: 0,
-		// bigcache sizes each queue's first allocation as
-		// MaxEntriesInWindow/Shards × MaxEntrySize, and the hash index as
-		// MaxEntriesInWindow/Shards entries. The queue is given its full
-		// bound at once: pages the kernel has not handed out are not
-		// resident until written, and the queue fills front to back, so
-		// resident memory follows the data, while growing by doubling
-		// would copy every queue several times and leave the old arrays as
-		// garbage (measured: 43 MiB instead of 27 MiB for 100k keys).
-		MaxEntriesInWindow: cfg.InitialEntries * cfg.Shards,
-		MaxEntrySize:       max(e.maxShard/cfg.InitialEntries, 1),
-		HardMaxCacheSize:   int(cfg.MemoryBytes / mib),
-		Hasher:             hashKeyHasher{},
-		OnRemoveWithReason: e.onRemove,
-	}.OnRemoveFilterSet(bigcache.NoSpace, bigcache.Expired)
-	cache, err := bigcache.New(context.Background(), bc)
-	if err != nil {
-		return nil, fmt.Errorf("state: bigcache: %w", err)
+	if err := e.openCache(); err != nil {
+		return nil, err
 	}
-	e.cache = cache
 	if e.now == nil {
 		// Reading the wall clock costs tens of nanoseconds (more on some
 		// virtual machines), and a request may need it several times; TTLs
@@ -140,11 +129,79 @@ func New(cfg Config) (*Engine, error) {
 		e.now = e.clock.Load
 		go e.tick()
 	}
-	if views, err := newShardViews(cache); err == nil && e.selfTest(views) {
-		e.views = views
-	}
 	go e.reclaimLoop()
 	return e, nil
+}
+
+// openCache creates the bigcache instance and the shard views. Each
+// shard's queue reserves ReserveFactor times its share of the bound, so
+// that shards which the hash fills unevenly can still hold their keys
+// until the node-wide bound; the engine lets a queue span only what its
+// live data needs plus the reclaim headroom (space.go), and the kernel
+// makes pages resident only where a queue has written, so resident memory
+// follows the live data, not the reservation.
+func (e *Engine) openCache() error {
+	cfg := &e.cfg
+	reserve := int((ReserveFactor*cfg.MemoryBytes + mib - 1) / mib)
+	cache, err := e.newBigcache(reserve)
+	if err != nil {
+		return err
+	}
+	views, err := newShardViews(cache)
+	if err == nil && e.selfTest(cache, views) {
+		e.cache, e.views = cache, views
+		e.queueCap = reserve * mib / cfg.Shards
+		for i := range views {
+			views[i].startSpan(e.maxShard)
+			if cfg.Policy == PolicyLRU {
+				views[i].touched = make([]uint32, touchBits/32)
+			}
+		}
+		return nil
+	}
+	cache.Close()
+	if cfg.Policy != PolicyFIFO {
+		// Without the engine's own write path bigcache evicts live keys
+		// behind the queue's dead bytes: only FIFO is honest then.
+		return fmt.Errorf("state: %v needs the engine's write path into bigcache, "+
+			"whose layout check failed (bigcache is not v3.1.0?); only fifo works without it", cfg.Policy)
+	}
+	// bigcache fills the whole queue itself: reserve only the bound.
+	reserve = int(cfg.MemoryBytes / mib)
+	e.queueCap = reserve * mib / cfg.Shards
+	e.cache, err = e.newBigcache(reserve)
+	return err
+}
+
+// newBigcache creates a bigcache whose queues total queueMiB MiB.
+func (e *Engine) newBigcache(queueMiB int) (*bigcache.BigCache, error) {
+	cfg := &e.cfg
+	queueCap := queueMiB * mib / cfg.Shards
+	bc := bigcache.Config{
+		Shards: cfg.Shards,
+		// Expiry is per key in the record header; bigcache's global window is
+		// set beyond any real uptime so it never expires anything itself.
+		LifeWindow:  100 * 365 * 24 * time.Hour,
+		CleanWindow: 0,
+		// bigcache sizes each queue's first allocation as
+		// MaxEntriesInWindow/Shards × MaxEntrySize, and the hash index as
+		// MaxEntriesInWindow/Shards entries. The queue is given its full
+		// size at once: pages the kernel has not handed out are not
+		// resident until written, and the queue fills front to back, so
+		// resident memory follows the data, while growing by doubling
+		// would copy every queue several times and leave the old arrays as
+		// garbage (measured: 43 MiB instead of 27 MiB for 100k keys).
+		MaxEntriesInWindow: cfg.InitialEntries * cfg.Shards,
+		MaxEntrySize:       max((queueCap+cfg.InitialEntries-1)/cfg.InitialEntries, 1),
+		HardMaxCacheSize:   queueMiB,
+		Hasher:             hashKeyHasher{},
+		OnRemoveWithReason: e.onRemove,
+	}.OnRemoveFilterSet(bigcache.NoSpace, bigcache.Expired)
+	cache, err := bigcache.New(context.Background(), bc)
+	if err != nil {
+		return nil, fmt.Errorf("state: bigcache: %w", err)
+	}
+	return cache, nil
 }
 
 func (c *Config) fill() error {
@@ -185,6 +242,9 @@ func (c *Config) fill() error {
 	if c.Hasher == nil {
 		c.Hasher = xxHasher{}
 	}
+	if c.Policy > PolicyLRU {
+		return fmt.Errorf("%w: %d", ErrPolicy, c.Policy)
+	}
 	if c.ReclaimInterval == 0 {
 		c.ReclaimInterval = 100 * time.Millisecond
 	}
@@ -192,15 +252,15 @@ func (c *Config) fill() error {
 }
 
 // selfTest checks the peek path against bigcache's public Get once.
-func (e *Engine) selfTest(views []shardView) bool {
+func (e *Engine) selfTest(cache *bigcache.BigCache, views []shardView) bool {
 	const h = 0x5354_5241_5441_0001
 	var hk [8]byte
 	binary.LittleEndian.PutUint64(hk[:], h)
 	probe := []byte("strata-peek-probe")
-	if err := e.cache.Set(string(hk[:]), probe); err != nil {
+	if err := cache.Set(string(hk[:]), probe); err != nil {
 		return false
 	}
-	defer e.cache.Delete(string(hk[:]))
+	defer cache.Delete(string(hk[:]))
 	got, ok := views[h&uint64(e.shards-1)].appendBucket(nil, h)
 	return ok && string(got) == string(probe)
 }
@@ -308,6 +368,25 @@ func (e *Engine) lockStripe(h uint64) *stripe {
 
 // storeBucket replaces the bucket of the locked stripe s (empty: delete).
 func (e *Engine) storeBucket(s *stripe, bucket []byte) error {
+	if len(bucket)+bcHeaderSize+8+5 > e.maxShard {
+		return ErrNoSpace
+	}
+	if e.views == nil {
+		return e.storeBucketSlow(s, bucket)
+	}
+	h := binary.LittleEndian.Uint64(s.hkey[:])
+	v := &e.views[h&uint64(e.shards-1)]
+	if len(bucket) == 0 {
+		e.removeBucket(v, h)
+		return nil
+	}
+	return e.putBucket(v, s, h, bucket)
+}
+
+// storeBucketSlow is storeBucket through bigcache's public API, used only if
+// peek is unavailable (and then only under PolicyFIFO, see New): bigcache
+// itself evicts, dead bytes included.
+func (e *Engine) storeBucketSlow(s *stripe, bucket []byte) error {
 	hk := unsafeString(s.hkey[:])
 	if len(bucket) == 0 {
 		err := e.cache.Delete(hk)
@@ -315,15 +394,6 @@ func (e *Engine) storeBucket(s *stripe, bucket []byte) error {
 			return fmt.Errorf("state: delete: %w", err)
 		}
 		return nil
-	}
-	if len(bucket)+bcHeaderSize+8+5 > e.maxShard {
-		return ErrNoSpace
-	}
-	if e.views != nil {
-		h := binary.LittleEndian.Uint64(s.hkey[:])
-		if e.views[h&uint64(e.shards-1)].overwrite(h, bucket) {
-			return nil
-		}
 	}
 	if err := e.cache.Set(hk, bucket); err != nil {
 		return fmt.Errorf("state: %w: %v", ErrNoSpace, err)

@@ -264,26 +264,6 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-func TestMemoryBoundEvicts(t *testing.T) {
-	e, _ := newTestEngine(t, Config{MemoryBytes: 2 << 20, Shards: 2})
-	val := make([]byte, 1000)
-	for i := range 10000 { // ~10 MB into a 2 MiB engine
-		if _, err := e.Set([]byte(fmt.Sprint("key", i)), val, SetOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st := e.Stats()
-	if st.CapacityBytes > 2<<20 {
-		t.Fatalf("queues hold %d bytes, bound is %d", st.CapacityBytes, 2<<20)
-	}
-	if st.Evicted == 0 || st.Keys+int(st.Evicted) != 10000 {
-		t.Fatalf("keys %d + evicted %d != 10000", st.Keys, st.Evicted)
-	}
-	if _, ok := mustGet(t, e, "key9999"); !ok {
-		t.Fatal("newest key evicted")
-	}
-}
-
 type recordingSink struct {
 	mu      sync.Mutex
 	seqs    []uint64

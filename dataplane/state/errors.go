@@ -10,5 +10,9 @@ var (
 	ErrNotInteger    = errors.New("state: value is not an integer or out of range")
 	ErrOverflow      = errors.New("state: increment or decrement would overflow")
 	ErrNoSpace       = errors.New("state: entry does not fit in a shard")
-	ErrClosed        = errors.New("state: engine closed")
+	// ErrOutOfMemory refuses a write that would grow live data past the
+	// memory bound under PolicyNoEviction.
+	ErrOutOfMemory = errors.New("state: used memory would exceed the memory bound")
+	ErrPolicy      = errors.New("state: unknown memory policy")
+	ErrClosed      = errors.New("state: engine closed")
 )

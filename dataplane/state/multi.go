@@ -38,6 +38,9 @@ func (e *Engine) SetMany(kv [][]byte, o SetOptions) error {
 		hashes = append(hashes, h)
 		locked = append(locked, h&e.stripeMask)
 	}
+	if err := e.roomFor(kv); err != nil {
+		return err
+	}
 	slices.Sort(locked)
 	locked = slices.Compact(locked)
 	for _, si := range locked {
@@ -54,6 +57,26 @@ func (e *Engine) SetMany(kv [][]byte, o SetOptions) error {
 		if _, err := t.put(kv[2*i+1], nil, m); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// roomFor refuses, under PolicyNoEviction, a multi-key write whose pairs
+// could not all fit in what is left under the bound, before anything is
+// written. It counts every pair as new (conservative, as Redis refuses any
+// MSET once over maxmemory); a single pair that does not fit its shard may
+// still stop the write part-way.
+func (e *Engine) roomFor(kv [][]byte) error {
+	if e.cfg.Policy != PolicyNoEviction || e.views == nil {
+		return nil
+	}
+	need := 0
+	for i := 0; i < len(kv); i += 2 {
+		need += neededSize(bcHeaderSize + 8 + recordSize(len(kv[i]), len(kv[i+1])))
+	}
+	if e.live.Load()+int64(need) > e.cfg.MemoryBytes {
+		e.stats.refused.Add(1)
+		return ErrOutOfMemory
 	}
 	return nil
 }

@@ -34,6 +34,11 @@ type shardView struct {
 	hashmap *map[uint64]uint32
 	entries *queue.BytesQueue
 	lock    *sync.RWMutex
+	// live is the queue bytes of the entries the index points at, under
+	// lock (space.go).
+	live int
+	// touched holds the LRU reference bits (PolicyLRU only; space.go).
+	touched []uint32
 }
 
 func newShardViews(c *bigcache.BigCache) ([]shardView, error) {
@@ -58,6 +63,9 @@ func newShardViews(c *bigcache.BigCache) ([]shardView, error) {
 			return nil, fmt.Errorf("%w: cacheShard.%s", errLayout, w.name)
 		}
 		off[i] = f.Offset
+	}
+	if err := checkQueueLayout(); err != nil {
+		return nil, err
 	}
 	shards := *(*[]unsafe.Pointer)(unsafe.Pointer(sf.UnsafeAddr()))
 	views := make([]shardView, len(shards))
@@ -111,18 +119,76 @@ func (hashKeyHasher) Sum64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// queueLayout mirrors the fields of queue.BytesQueue that canPush reads
+// and grow writes. BytesQueue.Push returns a freshly allocated error
+// whenever an entry does not fit, and the cleaner asks that many times per
+// write once a queue has wrapped, so it asks canPush first.
+type queueLayout struct {
+	full        bool
+	array       []byte
+	capacity    int
+	maxCapacity int
+	head        int
+	tail        int
+}
+
+func checkQueueLayout() error {
+	bq, ml := reflect.TypeOf(queue.BytesQueue{}), reflect.TypeOf(queueLayout{})
+	for i := range ml.NumField() {
+		m := ml.Field(i)
+		f, ok := bq.FieldByName(m.Name)
+		if !ok || f.Type != m.Type || f.Offset != m.Offset {
+			return fmt.Errorf("%w: BytesQueue.%s", errLayout, m.Name)
+		}
+	}
+	return nil
+}
+
+// canPush reports whether BytesQueue.Push of an entry of need queue bytes
+// (neededSize) would succeed, by the same tests Push makes.
+func (v *shardView) canPush(need int) bool {
+	q := (*queueLayout)(unsafe.Pointer(v.entries))
+	if q.full {
+		return false
+	}
+	if q.tail >= q.head {
+		return q.capacity-q.tail >= need || q.head-1 == need || q.head-1 >= need+queueHeaderMin
+	}
+	// Push would otherwise grow the queue by copying it into a new array
+	// (never wanted: the array is allocated at its full size) or fail.
+	return q.head-q.tail == need || q.head-q.tail >= need+queueHeaderMin
+}
+
+// span is how far into its array the queue may write before its tail
+// wraps: BytesQueue's capacity, which the engine manages (space.go).
+func (v *shardView) span() int { return (*queueLayout)(unsafe.Pointer(v.entries)).capacity }
+
+// grow lets the queue span n bytes of its array (never fewer than now).
+// BytesQueue reads capacity only to decide whether an entry fits after the
+// tail (and to grow, which canPush never lets it do), so raising it at any
+// time only gives the tail more room before it wraps.
+func (v *shardView) grow(n int) {
+	q := (*queueLayout)(unsafe.Pointer(v.entries))
+	q.capacity = max(q.capacity, min(n, len(q.array)))
+}
+
+// startSpan sets the span of a queue that holds no more than n bytes from
+// its start (at start-up, before any write but the self-test's).
+func (v *shardView) startSpan(n int) {
+	q := (*queueLayout)(unsafe.Pointer(v.entries))
+	q.capacity = max(min(n, len(q.array)), q.tail)
+}
+
 // PeekEnabled reports whether reads use the zero-copy path.
 func (e *Engine) PeekEnabled() bool { return e.views != nil }
 
-// overwrite replaces the bucket under h in place when the new bucket has
-// the same length, under the shard's write lock, and reports whether it
-// did. Same-size rewrites (a SET of an equally long value, most INCRs,
-// EXPIRE, CAS) then neither grow bigcache's FIFO queue with a dead copy nor
-// make it evict; the caller holds the key's stripe, so no other writer
-// touches this bucket meanwhile.
-func (v *shardView) overwrite(h uint64, bucket []byte) bool {
-	v.lock.Lock()
-	defer v.lock.Unlock()
+// overwriteLocked replaces the bucket under h in place when the new bucket
+// has the same length, and reports whether it did. Same-size rewrites (a
+// SET of an equally long value, most INCRs, EXPIRE, CAS) then neither grow
+// the shard's queue with a dead copy nor change its live bytes; the caller
+// holds the key's stripe and v.lock, so no other writer touches this
+// bucket meanwhile.
+func (v *shardView) overwriteLocked(h uint64, bucket []byte) bool {
 	idx := (*v.hashmap)[h]
 	if idx == 0 {
 		return false

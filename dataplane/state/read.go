@@ -18,6 +18,9 @@ func (e *Engine) Get(dst, key []byte) (out []byte, m Meta, ok bool) {
 	if !found || r.meta.expired(e.now()) {
 		return buf[:start], m, false
 	}
+	if e.cfg.Policy == PolicyLRU {
+		e.views[h&uint64(e.shards-1)].touch(h)
+	}
 	n := copy(buf[start:], r.val)
 	return buf[:start+n], r.meta, true
 }

@@ -5,6 +5,7 @@ import "sync/atomic"
 type counters struct {
 	expired atomic.Uint64
 	evicted atomic.Uint64
+	refused atomic.Uint64
 }
 
 // Stats is a snapshot of the engine's counters and sizes.
@@ -12,8 +13,11 @@ type Stats struct {
 	Keys          int    // buckets stored; equals keys unless hashes collide
 	Expired       uint64 // keys removed because their TTL passed
 	Evicted       uint64 // keys removed to make room under the memory bound
-	CapacityBytes int64  // bytes currently allocated by the shard queues
+	Refused       uint64 // writes refused with ErrOutOfMemory
+	UsedBytes     int64  // live bytes: what MemoryBytes bounds (Redis's used_memory)
+	CapacityBytes int64  // bytes the shard queues span: at most resident (MemoryBytes, more near the bound)
 	MemoryBytes   int64  // the configured bound
+	Policy        Policy
 }
 
 // Stats returns current counters.
@@ -22,8 +26,11 @@ func (e *Engine) Stats() Stats {
 		Keys:          e.cache.Len(),
 		Expired:       e.stats.expired.Load(),
 		Evicted:       e.stats.evicted.Load(),
+		Refused:       e.stats.refused.Load(),
+		UsedBytes:     e.live.Load(),
 		CapacityBytes: int64(e.cache.Capacity()),
 		MemoryBytes:   e.cfg.MemoryBytes,
+		Policy:        e.cfg.Policy,
 	}
 }
 

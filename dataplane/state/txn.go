@@ -99,9 +99,14 @@ func (t *txn) del() error {
 	return nil
 }
 
-// abortSeq releases the feed after a write that failed to store.
+// abortSeq releases the feed after a write that failed to store (a write
+// refused for memory, most often). With a sink, every sequence number is
+// taken under feedMu, so the failed write's number is given back and the
+// feed stays without gaps; without one, gaps are harmless and other writers
+// may already hold later numbers.
 func (e *Engine) abortSeq() {
 	if e.cfg.Sink != nil {
+		e.seq.Add(^uint64(0))
 		e.feedMu.Unlock()
 	}
 }

@@ -252,7 +252,9 @@ func (e *Engine) Persist(key []byte) (bool, error) {
 // Flush removes every key.
 func (e *Engine) Flush() error {
 	seq := e.nextSeq()
-	if err := e.cache.Reset(); err != nil {
+	if e.views != nil {
+		e.flushShards()
+	} else if err := e.cache.Reset(); err != nil {
 		e.abortSeq()
 		return fmt.Errorf("state: flush: %w", err)
 	}

@@ -1,6 +1,7 @@
 // Package statestore adapts the Strata state client
 // (dataplane/state/client) to facade.Store: the same methods, with the
-// client's not-found error mapped to facade.ErrNotFound.
+// client's not-found error mapped to facade.ErrNotFound and its
+// out-of-memory refusal to facade.ErrStoreFull.
 package statestore
 
 import (
@@ -40,12 +41,21 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 
 // Set stores value under key with ttl (0: no expiry).
 func (s *Store) Set(ctx context.Context, key, value []byte, ttl time.Duration) error {
-	return s.c.Set(ctx, key, value, ttl)
+	return full(s.c.Set(ctx, key, value, ttl))
 }
 
 // SetNX stores value if key is absent and reports whether it did.
 func (s *Store) SetNX(ctx context.Context, key, value []byte, ttl time.Duration) (bool, error) {
-	return s.c.SetNX(ctx, key, value, ttl)
+	ok, err := s.c.SetNX(ctx, key, value, ttl)
+	return ok, full(err)
+}
+
+// full maps a node's refusal for memory to facade.ErrStoreFull.
+func full(err error) error {
+	if errors.Is(err, client.ErrOutOfMemory) {
+		return fmt.Errorf("%w: %w", facade.ErrStoreFull, err)
+	}
+	return err
 }
 
 // Delete removes key and reports whether it existed.
@@ -80,7 +90,7 @@ func (s *Store) CompareAndSet(ctx context.Context, key, value []byte, expect fac
 		return facade.Version{}, fmt.Errorf("%w: %w", facade.ErrConflict, err)
 	}
 	if err != nil {
-		return facade.Version{}, err
+		return facade.Version{}, full(err)
 	}
 	return facade.Version{Epoch: v.Epoch, Seq: v.Seq}, nil
 }

@@ -108,8 +108,12 @@ type Origin struct {
 
 // State is the state tier.
 type State struct {
-	Memory bytesize.Size `yaml:"memory"` // per node
-	Nodes  []StateNode   `yaml:"nodes"`
+	Memory bytesize.Size `yaml:"memory"` // per node: the bound on live data
+	// MaxMemoryPolicy is what a node does when live data reaches Memory:
+	// noeviction (default: the nodes hold sessions and carts, so writes are
+	// refused rather than other keys dropped), fifo or lru (pure caching).
+	MaxMemoryPolicy string      `yaml:"maxmemory_policy"`
+	Nodes           []StateNode `yaml:"nodes"`
 }
 
 // StateNode is one state process.

@@ -18,6 +18,9 @@ func TestDefaultsNeedNoFile(t *testing.T) {
 	if len(s.State.Nodes) != 3 || s.State.Nodes[2].Listen != "127.0.0.1:7003" || s.State.Nodes[0].RESP != "127.0.0.1:6381" {
 		t.Fatalf("state defaults: %+v", s.State.Nodes)
 	}
+	if s.State.MaxMemoryPolicy != "noeviction" {
+		t.Fatalf("state nodes hold sessions and carts: policy %q, want noeviction", s.State.MaxMemoryPolicy)
+	}
 	if len(s.Facades.Nodes) != 3 || s.Facades.Nodes[0].Listen != "127.0.0.1:8101" {
 		t.Fatalf("facade defaults: %+v", s.Facades.Nodes)
 	}
@@ -75,6 +78,7 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 		{"duplicate listener", "origin: {listen: '127.0.0.1:8080'}\n", "origin.listen"},
 		{"bad memory", "edge: {memory: lots}\n", "lots"},
 		{"tiny memory", "state: {memory: 1KiB}\n", "state.memory"},
+		{"bad memory policy", "state: {maxmemory_policy: allkeys-random}\n", "state.maxmemory_policy"},
 		{"bad scheduler", "lb:\n  services:\n    - {vip: 127.0.0.1:8000, scheduler: random, backends: [{addr: 127.0.0.1:1}]}\n", "scheduler"},
 		{"bad proto", "lb:\n  services:\n    - {vip: 127.0.0.1:8000, proto: sctp, backends: [{addr: 127.0.0.1:1}]}\n", "proto"},
 		{"bad backend", "lb:\n  services:\n    - {vip: 127.0.0.1:8000, backends: [{addr: nowhere}]}\n", "backends[0].addr"},

@@ -65,6 +65,7 @@ func (s *Stack) ApplyDefaults() {
 	if s.State.Memory == 0 {
 		s.State.Memory = 256 * bytesize.Size(1<<20)
 	}
+	setStr(&s.State.MaxMemoryPolicy, "noeviction")
 
 	if len(s.Facades.Nodes) == 0 {
 		for i := 0; i < DefaultFacades; i++ {

@@ -85,6 +85,11 @@ func (s *Stack) Validate() error {
 	if s.State.Memory < 1<<20 {
 		return &FieldError{Field: "state.memory", Value: s.State.Memory, Allowed: "at least 1MiB"}
 	}
+	// The names of dataplane/state's policies (state.ParsePolicy), listed
+	// here so that configuration does not depend on the engine.
+	if err := oneOf("state.maxmemory_policy", s.State.MaxMemoryPolicy, "noeviction", "fifo", "lru"); err != nil {
+		return err
+	}
 	h := s.LB.Health
 	if h.Check != "tcp" && h.Check != "off" && !strings.HasPrefix(h.Check, "http:/") {
 		return &FieldError{Field: "lb.health.check", Value: strconv.Quote(h.Check), Allowed: "tcp, http:/PATH, off"}

@@ -76,7 +76,7 @@ func children(s *config.Stack, files runFiles) []child {
 	}
 	for _, n := range s.State.Nodes {
 		args := append([]string{"state", "--listen", n.Listen, "--memory", strconv.FormatInt(int64(s.State.Memory), 10),
-			"--node-id", n.ID, "--metrics", n.Metrics, "--auth-secret-file", files.stateSecret}, common...)
+			"--maxmemory-policy", s.State.MaxMemoryPolicy, "--node-id", n.ID, "--metrics", n.Metrics, "--auth-secret-file", files.stateSecret}, common...)
 		ls := []string{n.Listen, n.Metrics}
 		eps := []endpoint{{"state " + n.ID + " (binary)", n.Listen}}
 		if n.RESP != "" {

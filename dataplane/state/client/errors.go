@@ -16,6 +16,10 @@ var (
 	ErrAuth            = errors.New("state: authentication failed")
 	ErrProtocol        = errors.New("state: protocol error")
 	ErrTooLarge        = errors.New("state: request or value too large")
+	// ErrOutOfMemory is a write the node refused because its live data
+	// would pass its memory bound (policy noeviction); a refused single-key
+	// write changed nothing.
+	ErrOutOfMemory = errors.New("state: node out of memory, write refused")
 )
 
 // StatusError is a server status that has no sentinel of its own.
@@ -40,6 +44,8 @@ func statusErr(op wire.Opcode, st wire.Status) error {
 		return ErrNotInteger
 	case wire.StatusTooLarge, wire.StatusKeyTooLong:
 		return fmt.Errorf("%w: %s", ErrTooLarge, st)
+	case wire.StatusOutOfMemory:
+		return ErrOutOfMemory
 	case wire.StatusAuthFailed, wire.StatusAuthRequired:
 		return fmt.Errorf("%w: %s", ErrAuth, st)
 	}

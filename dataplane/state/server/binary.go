@@ -260,6 +260,8 @@ func statusOf(err error) wire.Status {
 		return wire.StatusOverflow
 	case errors.Is(err, state.ErrNoSpace):
 		return wire.StatusNoSpace
+	case errors.Is(err, state.ErrOutOfMemory):
+		return wire.StatusOutOfMemory
 	}
 	return wire.StatusInternal
 }

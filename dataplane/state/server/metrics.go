@@ -16,8 +16,11 @@ var (
 	descExpired  = prometheus.NewDesc("strata_state_expired_keys_total", "Keys removed because their TTL passed.", nil, nil)
 	descEvicted  = prometheus.NewDesc("strata_state_evicted_keys_total", "Keys evicted to stay under the memory bound.", nil, nil)
 	descKeys     = prometheus.NewDesc("strata_state_keys", "Keys stored (including expired ones not yet reclaimed).", nil, nil)
-	descCap      = prometheus.NewDesc("strata_state_memory_allocated_bytes", "Bytes reserved by the engine's shard queues (allocated at the bound up front; resident only as they fill).", nil, nil)
-	descMax      = prometheus.NewDesc("strata_state_memory_limit_bytes", "The configured memory bound.", nil, nil)
+	descCap      = prometheus.NewDesc("strata_state_memory_allocated_bytes", "Bytes reserved by the engine's shard queues: the bound plus the reclaim headroom (allocated up front; resident only as they fill).", nil, nil)
+	descMax      = prometheus.NewDesc("strata_state_memory_limit_bytes", "The configured memory bound on live data (maxmemory).", nil, nil)
+	descUsed     = prometheus.NewDesc("strata_state_memory_used_bytes", "Live bytes of stored entries, what the memory bound limits (used_memory).", nil, nil)
+	descPolicy   = prometheus.NewDesc("strata_state_maxmemory_policy", "The memory policy in force (always 1; the policy is the label).", []string{"policy"}, nil)
+	descRefused  = prometheus.NewDesc("strata_state_oom_refused_writes_total", "Writes refused because live data would pass the memory bound (noeviction).", nil, nil)
 	descBytes    = prometheus.NewDesc("strata_state_network_bytes_total", "Bytes read from and written to clients.", []string{"direction"}, nil)
 	descConns    = prometheus.NewDesc("strata_state_connections", "Open client connections.", nil, nil)
 	descAccepted = prometheus.NewDesc("strata_state_connections_accepted_total", "Connections accepted.", nil, nil)
@@ -29,7 +32,7 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCmds, descHits, descMisses, descExpired, descEvicted, descKeys,
-		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy} {
+		descCap, descMax, descUsed, descPolicy, descRefused, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy} {
 		ch <- d
 	}
 	for _, h := range c.stats.hist {
@@ -61,6 +64,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descKeys, float64(es.Keys))
 	gauge(descCap, float64(es.CapacityBytes))
 	gauge(descMax, float64(es.MemoryBytes))
+	gauge(descUsed, float64(es.UsedBytes))
+	ch <- prometheus.MustNewConstMetric(descPolicy, prometheus.GaugeValue, 1, es.Policy.String())
+	counter(descRefused, es.Refused)
 	counter(descBytes, t.bytesIn, "in")
 	counter(descBytes, t.bytesOut, "out")
 	gauge(descConns, float64(s.conns.Load()))

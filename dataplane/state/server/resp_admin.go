@@ -158,18 +158,19 @@ func (s *Server) respInfo(args [][]byte, out []byte) []byte {
 		fmt.Sprintf("connected_clients:%d", s.conns.Load()),
 		fmt.Sprintf("maxclients:%d", s.cfg.MaxConns),
 		"blocked_clients:0")
-	// The shard queues are allocated at their bound up front but only
-	// become resident as they fill, so the resident set is the honest
-	// figure for used_memory; the Go heap counts the whole bound.
+	// used_memory is the live bytes maxmemory bounds, as in Redis; the
+	// resident set also holds the hash indexes, the runtime and the dead
+	// space of the queues' reclaim headroom.
 	rss := residentBytes()
 	section("memory",
-		fmt.Sprintf("used_memory:%d", rss),
-		fmt.Sprintf("used_memory_human:%.2fM", float64(rss)/(1<<20)),
+		fmt.Sprintf("used_memory:%d", es.UsedBytes),
+		fmt.Sprintf("used_memory_human:%.2fM", float64(es.UsedBytes)/(1<<20)),
 		fmt.Sprintf("used_memory_rss:%d", rss),
 		fmt.Sprintf("strata_go_heap_alloc:%d", ms.HeapAlloc),
 		fmt.Sprintf("strata_engine_allocated:%d", es.CapacityBytes),
 		fmt.Sprintf("maxmemory:%d", es.MemoryBytes),
-		"maxmemory_policy:fifo")
+		fmt.Sprintf("maxmemory_human:%.2fM", float64(es.MemoryBytes)/(1<<20)),
+		"maxmemory_policy:"+es.Policy.String())
 	section("stats",
 		fmt.Sprintf("total_connections_received:%d", s.accepted.Load()),
 		fmt.Sprintf("total_commands_processed:%d", t.commands),
@@ -178,6 +179,7 @@ func (s *Server) respInfo(args [][]byte, out []byte) []byte {
 		fmt.Sprintf("rejected_connections:%d", s.rejected.Load()),
 		fmt.Sprintf("expired_keys:%d", es.Expired),
 		fmt.Sprintf("evicted_keys:%d", es.Evicted),
+		fmt.Sprintf("strata_oom_refused_writes:%d", es.Refused),
 		fmt.Sprintf("keyspace_hits:%d", t.hits),
 		fmt.Sprintf("keyspace_misses:%d", t.misses),
 		fmt.Sprintf("strata_change_seq:%d", s.eng.Seq()))
@@ -282,9 +284,10 @@ func (s *Server) respConfig(args [][]byte, out []byte) []byte {
 	case equalFold(args[1], "GET") && len(args) >= 3:
 		known := map[string]string{
 			"save": "", "appendonly": "no", "databases": "1",
-			"maxmemory":  strconv.FormatInt(s.eng.Stats().MemoryBytes, 10),
-			"maxclients": strconv.Itoa(s.cfg.MaxConns),
-			"timeout":    strconv.FormatInt(int64(s.cfg.IdleTimeout.Seconds()), 10),
+			"maxmemory":        strconv.FormatInt(s.eng.Stats().MemoryBytes, 10),
+			"maxmemory-policy": s.eng.Stats().Policy.String(),
+			"maxclients":       strconv.Itoa(s.cfg.MaxConns),
+			"timeout":          strconv.FormatInt(int64(s.cfg.IdleTimeout.Seconds()), 10),
 		}
 		var pairs []string
 		for _, a := range args[2:] {

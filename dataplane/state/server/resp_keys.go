@@ -126,6 +126,9 @@ func appendEngineErr(out []byte, err error) []byte {
 		return resp.AppendError(out, "ERR string exceeds maximum allowed size")
 	case errors.Is(err, state.ErrNoSpace):
 		return resp.AppendError(out, "OOM entry does not fit in memory")
+	case errors.Is(err, state.ErrOutOfMemory):
+		// Redis's own words, which clients match on.
+		return resp.AppendError(out, "OOM command not allowed when used memory > 'maxmemory'.")
 	}
 	return resp.AppendError(out, "ERR internal error")
 }

@@ -78,12 +78,14 @@ const (
 	StatusInternal        Status = 13
 	StatusOverflow        Status = 14
 	StatusBusy            Status = 15 // connection limit reached; the server closes
+	StatusOutOfMemory     Status = 16 // noeviction: the write would grow live data past the memory bound
 )
 
 var statusText = [...]string{
 	"ok", "not found", "exists", "version mismatch", "not an integer", "too large",
 	"key too long", "bad request", "unknown opcode", "authentication required",
 	"authentication failed", "unsupported", "no space", "internal error", "overflow", "busy",
+	"out of memory",
 }
 
 func (s Status) String() string {
