@@ -208,6 +208,10 @@ func (s *Server) binMGet(ss *session, f *wire.Frame, out []byte) []byte {
 		rest = r
 		v, _, found := s.eng.Get(ss.scratch[:0], key)
 		ss.scratch = v
+		if len(out)-body+len(v)+5 > s.cfg.MaxReply {
+			ss.stats.tooLarge.Add(1)
+			return wire.AppendResponse(out[:start], f.Opcode, f.ID, wire.StatusTooLarge, nil, s.replyTooLarge)
+		}
 		if found {
 			ss.stats.hits.Add(1)
 			out = wire.AppendMGetItem(out, wire.StatusOK, v)

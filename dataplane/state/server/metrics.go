@@ -24,12 +24,13 @@ var (
 	descRejected = prometheus.NewDesc("strata_state_connections_rejected_total", "Connections refused at the connection limit.", nil, nil)
 	descClosed   = prometheus.NewDesc("strata_state_connections_closed_total", "Connections closed by the server, by reason.", []string{"reason"}, nil)
 	descSeq      = prometheus.NewDesc("strata_state_change_seq", "Sequence number of the latest write (the change feed position).", nil, nil)
+	descRefused  = prometheus.NewDesc("strata_state_replies_refused_total", "Replies refused because they would pass the reply limit (--max-reply): MGET and SCAN.", nil, nil)
 	descBusy     = prometheus.NewDesc("strata_state_busy_poll_turns_total", "Event-loop turns spent busy polling after client traffic instead of sleeping (--busy-poll).", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCmds, descHits, descMisses, descExpired, descEvicted, descKeys,
-		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy} {
+		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy, descRefused} {
 		ch <- d
 	}
 	for _, h := range c.stats.hist {
@@ -71,6 +72,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descClosed, s.idleKills.Load(), "idle")
 	gauge(descSeq, float64(s.eng.Seq()))
 	counter(descBusy, s.busyTurns.Load())
+	counter(descRefused, t.tooLarge)
 	for _, h := range s.stats.hist {
 		h.Collect(ch)
 	}

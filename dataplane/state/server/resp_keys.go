@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/strata-dp/strata/dataplane/state"
 	"github.com/strata-dp/strata/dataplane/state/resp"
@@ -229,19 +230,7 @@ func (s *Server) execRESPOther(ss *session, c respCommand, args [][]byte, out []
 	case cmdIncr, cmdDecr, cmdIncrBy, cmdDecrBy:
 		return s.respIncr(c, args, out)
 	case cmdMGet:
-		out = resp.AppendArrayLen(out, len(args)-1)
-		for _, k := range args[1:] {
-			v, _, ok := e.Get(ss.scratch[:0], k)
-			ss.scratch = v
-			if ok {
-				ss.stats.hits.Add(1)
-				out = resp.AppendBulk(out, v)
-			} else {
-				ss.stats.misses.Add(1)
-				out = resp.AppendNull(out)
-			}
-		}
-		return out
+		return s.respMGet(ss, args, out)
 	case cmdMSet:
 		if len(args)%2 != 1 {
 			return appendArity(out, c.name)
@@ -366,4 +355,35 @@ func (s *Server) respAuth(ss *session, args [][]byte, out []byte) []byte {
 	}
 	ss.authed = true
 	return append(out, replyOK...)
+}
+
+// respMGet answers MGET. The client chooses the reply's size (one large
+// key named many times multiplies it), so a reply that would pass MaxReply
+// is refused as soon as that is known, before more is built.
+func (s *Server) respMGet(ss *session, args [][]byte, out []byte) []byte {
+	start := len(out)
+	out = resp.AppendArrayLen(out, len(args)-1)
+	for _, k := range args[1:] {
+		v, _, ok := s.eng.Get(ss.scratch[:0], k)
+		ss.scratch = v
+		if len(out)-start+len(v)+16 > s.cfg.MaxReply {
+			ss.stats.tooLarge.Add(1)
+			return appendReplyTooLarge(out[:start], s.cfg.MaxReply)
+		}
+		if ok {
+			ss.stats.hits.Add(1)
+			out = resp.AppendBulk(out, v)
+		} else {
+			ss.stats.misses.Add(1)
+			out = resp.AppendNull(out)
+		}
+	}
+	return out
+}
+
+// appendReplyTooLarge is the error for a reply over Config.MaxReply.
+func appendReplyTooLarge(out []byte, limit int) []byte {
+	out = append(out, "-ERR reply larger than the limit of "...)
+	out = strconv.AppendInt(out, int64(limit), 10)
+	return append(out, " bytes (max-reply); ask for fewer or smaller keys\r\n"...)
 }

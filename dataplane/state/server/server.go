@@ -49,7 +49,9 @@ type Server struct {
 
 	stats     statsSet
 	listeners []*listener
-	nextID    atomic.Uint64
+
+	replyTooLarge []byte // binary MGET's error text
+	nextID        atomic.Uint64
 }
 
 // listener is one gnet engine serving one protocol.
@@ -74,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, started: time.Now()}
+	s.replyTooLarge = fmt.Appendf(nil, "reply larger than the limit of %d bytes (max-reply)", cfg.MaxReply)
 	s.nowMs.Store(time.Now().UnixMilli())
 	for _, p := range []struct {
 		addr  string
