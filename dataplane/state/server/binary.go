@@ -30,7 +30,11 @@ func wireRefusal() []byte {
 func (s *Server) serveBinary(ss *session, in, out []byte) ([]byte, int, bool) {
 	pos := 0
 	for pos < len(in) && len(out) < batchOutputBudget {
-		f, n, err := wire.Decode(in[pos:], s.cfg.MaxFrame)
+		maxBody := s.cfg.MaxFrame
+		if !ss.authed {
+			maxBody = preAuthInput
+		}
+		f, n, err := wire.Decode(in[pos:], maxBody)
 		if err != nil {
 			s.protoErrs.Add(1)
 			st := wire.StatusBadRequest
@@ -44,6 +48,9 @@ func (s *Server) serveBinary(ss *session, in, out []byte) ([]byte, int, bool) {
 		}
 		pos += n
 		out = s.execBinary(ss, &f, out)
+		if ss.quit {
+			return out, pos, true
+		}
 	}
 	return out, pos, false
 }
@@ -63,6 +70,7 @@ func (s *Server) execBinary(ss *session, f *wire.Frame, out []byte) []byte {
 		return wire.AppendResponse(out, f.Opcode, f.ID, wire.StatusOK, nil, f.Value)
 	case wire.OpAuth:
 		if !s.checkSecret(f.Value) {
+			ss.quit = s.authFailed(ss)
 			return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusAuthFailed)
 		}
 		ss.authed = true

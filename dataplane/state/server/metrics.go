@@ -25,12 +25,14 @@ var (
 	descClosed   = prometheus.NewDesc("strata_state_connections_closed_total", "Connections closed by the server, by reason.", []string{"reason"}, nil)
 	descSeq      = prometheus.NewDesc("strata_state_change_seq", "Sequence number of the latest write (the change feed position).", nil, nil)
 	descRefused  = prometheus.NewDesc("strata_state_replies_refused_total", "Replies refused because they would pass the reply limit (--max-reply): MGET and SCAN.", nil, nil)
+	descBuffered = prometheus.NewDesc("strata_state_buffered_bytes", "Bytes held for all connections: incomplete commands being received and replies not yet sent (bounded by --max-buffered).", nil, nil)
+	descAuthFail = prometheus.NewDesc("strata_state_auth_failures_total", "AUTH attempts with a wrong secret, both protocols.", nil, nil)
 	descBusy     = prometheus.NewDesc("strata_state_busy_poll_turns_total", "Event-loop turns spent busy polling after client traffic instead of sleeping (--busy-poll).", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCmds, descHits, descMisses, descExpired, descEvicted, descKeys,
-		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy, descRefused} {
+		descCap, descMax, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy, descRefused, descBuffered, descAuthFail} {
 		ch <- d
 	}
 	for _, h := range c.stats.hist {
@@ -70,6 +72,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descClosed, s.protoErrs.Load(), "protocol_error")
 	counter(descClosed, s.slowKills.Load(), "slow_client")
 	counter(descClosed, s.idleKills.Load(), "idle")
+	counter(descClosed, s.bufferKills.Load(), "buffer_limit")
+	counter(descClosed, s.authKills.Load(), "auth_failures")
+	gauge(descBuffered, float64(s.buffered.Load()))
+	counter(descAuthFail, s.authFails.Load())
 	gauge(descSeq, float64(s.eng.Seq()))
 	counter(descBusy, s.busyTurns.Load())
 	counter(descRefused, t.tooLarge)

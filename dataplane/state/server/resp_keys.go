@@ -347,10 +347,8 @@ func (s *Server) respAuth(ss *session, args [][]byte, out []byte) []byte {
 		return resp.AppendError(out, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
 	pass := args[len(args)-1]
-	if len(args) == 2 && !equalFold(args[0], "DEFAULT") {
-		return resp.AppendError(out, "WRONGPASS invalid username-password pair or user is disabled.")
-	}
-	if !s.checkSecret(pass) {
+	if !s.checkSecret(pass) || (len(args) == 2 && !equalFold(args[0], "DEFAULT")) {
+		ss.quit = s.authFailed(ss)
 		return resp.AppendError(out, "WRONGPASS invalid username-password pair or user is disabled.")
 	}
 	ss.authed = true

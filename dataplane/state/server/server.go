@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -47,10 +48,17 @@ type Server struct {
 	idleKills atomic.Uint64
 	busyTurns atomic.Uint64
 
+	buffered    atomic.Int64  // bytes held for all connections (buffer.go)
+	bufferKills atomic.Uint64 // connections closed at a buffer bound
+	authFails   atomic.Uint64 // wrong secrets
+	authKills   atomic.Uint64 // connections closed after maxAuthFailures
+	authLog     authLog
+
 	stats     statsSet
 	listeners []*listener
 
-	replyTooLarge []byte // binary MGET's error text
+	replyTooLarge []byte   // binary MGET's error text
+	secretDigest  [32]byte // SHA-256 of cfg.Secret
 	nextID        atomic.Uint64
 }
 
@@ -76,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, started: time.Now()}
+	s.secretDigest = sha256.Sum256(cfg.Secret)
 	s.replyTooLarge = fmt.Appendf(nil, "reply larger than the limit of %d bytes (max-reply)", cfg.MaxReply)
 	s.nowMs.Store(time.Now().UnixMilli())
 	for _, p := range []struct {
@@ -214,8 +223,10 @@ func (l *listener) OnTick() (time.Duration, gnet.Action) {
 			continue
 		}
 		// A connection with unsent replies is woken: its handler then
+		// counts them again (gnet drains them without telling it) and
 		// checks, on its own loop, whether it drained or must go.
-		if since := ss.blockedSince.Load(); since != 0 && now-since > slow {
+		since := ss.blockedSince.Load()
+		if ss.heldOut.Load() != 0 || (since != 0 && now-since > slow) {
 			ss.conn.Wake(nil)
 		}
 	}

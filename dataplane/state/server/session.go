@@ -25,10 +25,16 @@ type session struct {
 	out     []byte   // replies of the current batch
 	args    [][]byte // RESP arguments, aliasing the input
 	scratch []byte   // values read from the engine
-	upper   [24]byte // upper-cased command name
+
+	pending   []byte   // input kept for the next turn (buffer.go)
+	inPending bool     // this turn serves pending, not gnet's read buffer
+	heldIn    int      // cap(pending), counted in Server.buffered
+	authFails int      // wrong secrets on this connection
+	upper     [24]byte // upper-cased command name
 
 	lastActive   atomic.Int64 // unix ms of the last input
 	blockedSince atomic.Int64 // unix ms since replies stayed unsent; 0: none
+	heldOut      atomic.Int64 // unsent reply bytes counted in Server.buffered
 }
 
 const maxKeptBuffer = 1 << 20 // larger per-connection buffers are dropped after use
@@ -98,6 +104,7 @@ func (l *listener) OnClose(c gnet.Conn, _ error) gnet.Action {
 	l.mu.Lock()
 	delete(l.sessions, ss)
 	l.mu.Unlock()
+	l.s.releaseBuffers(ss)
 	l.s.conns.Add(-1)
 	return gnet.None
 }
@@ -127,9 +134,16 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 			return gnet.Close
 		}
 	}
-	in, _ := c.Peek(-1)
-
+	in, ok := s.takeInput(ss, c)
+	if !ok {
+		return gnet.Close
+	}
 	if len(in) == 0 {
+		// A wake-up without input: the ticker asks for the unsent
+		// replies to be counted again.
+		if !s.accountOutput(ss, c) {
+			return gnet.Close
+		}
 		return gnet.None
 	}
 	// Reading the clock again costs more than a GET on some virtual
@@ -145,10 +159,10 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		out, n, closeConn = s.serveBinary(ss, in, out)
 	}
 	if n > 0 {
-		// Discard(0) would drop everything buffered, including an
-		// incomplete command waiting for its remaining bytes.
-		c.Discard(n)
 		ss.stats.bytesIn.Add(uint64(n))
+	}
+	if !closeConn && !s.keepInput(ss, c, in, n) {
+		closeConn = true
 	}
 	if len(out) > 0 {
 		ss.stats.bytesOut.Add(uint64(len(out)))
@@ -172,6 +186,9 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		// Whole commands are left over: come back to them after the
 		// other connections of this loop had their turn.
 		c.Wake(nil)
+	}
+	if !s.accountOutput(ss, c) {
+		return gnet.Close
 	}
 	if ob := c.OutboundBuffered(); ob > 0 {
 		if ob > s.cfg.MaxOutbound {
