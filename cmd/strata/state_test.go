@@ -27,6 +27,8 @@ func TestStateFlagErrors(t *testing.T) {
 		{"memory", []string{"--memory", "lots"}},
 		{"memory too small", []string{"--memory", "1KiB"}},
 		{"frame", []string{"--max-frame", "10"}},
+		{"reply", []string{"--max-reply", "1KiB"}},
+		{"buffered", []string{"--max-buffered", "lots"}},
 		{"data", []string{"--data", "/tmp/x"}},
 		{"conns", []string{"--max-conns", "0"}},
 		{"event loops", []string{"--event-loops", "-1"}},

@@ -205,7 +205,16 @@ func (s *Server) binMGet(ss *session, f *wire.Frame, out []byte) []byte {
 	out = wire.AppendHeader(out, wire.Header{Opcode: f.Opcode, ID: f.ID})
 	body := len(out)
 	rest := f.Value
+	sized := false
 	for {
+		if !sized && len(out)-body > mgetSizeAfter {
+			// A large reply: measure the rest before building it.
+			sized = true
+			if !s.mgetFits(ss, len(out)-body, nil, rest) {
+				ss.stats.tooLarge.Add(1)
+				return wire.AppendResponse(out[:start], f.Opcode, f.ID, wire.StatusTooLarge, nil, s.replyTooLarge)
+			}
+		}
 		key, r, ok, bad := wire.NextMGetKey(rest)
 		if bad {
 			return wire.AppendStatus(out[:start], f.Opcode, f.ID, wire.StatusBadRequest)

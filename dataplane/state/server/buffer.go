@@ -63,6 +63,9 @@ func (s *Server) takeInput(ss *session, c gnet.Conn) (in []byte, ok bool) {
 func (s *Server) keepInput(ss *session, c gnet.Conn, in []byte, n int) bool {
 	rest := len(in) - n
 	if ss.inPending {
+		if n == 0 {
+			return true
+		}
 		copy(ss.pending, in[n:])
 		ss.pending = ss.pending[:rest]
 		s.shrinkPending(ss)

@@ -185,3 +185,34 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// A client that pipelines reads and does not read the replies gets no more
+// commands served once a batch (1 MiB) of replies waits: its commands are
+// held, not turned into replies nobody reads (which grew to 32 MiB per
+// connection before, then closed it). When it reads, every reply arrives,
+// in order.
+func TestSlowReaderPausedThenServedInOrder(t *testing.T) {
+	s := startServer(t, Config{EventLoops: 1})
+	fast := dialRESP(t, s.RESPAddr())
+	big := strings.Repeat("b", 200<<10)
+	fast.send(mb("SET", "big", big))
+	if got := fast.reply(); got != "+OK" {
+		t.Fatalf("SET: %q", got)
+	}
+	const n = 200 // 40 MB of replies
+	slow := dialRESP(t, s.RESPAddr())
+	slow.send(strings.Repeat(mb("GET", "big"), n) + mb("ECHO", "last"))
+	time.Sleep(300 * time.Millisecond)
+	fast.do(mb("PING"), "+PONG")
+	if b := s.Buffered(); b > 4<<20 {
+		t.Fatalf("a client that reads nothing has %d bytes held for it", b)
+	}
+	for i := range n {
+		if got := slow.reply(); len(got) != 1+len(big) {
+			t.Fatalf("reply %d: %d bytes", i, len(got))
+		}
+	}
+	if got := slow.reply(); got != "$last" {
+		t.Fatalf("last reply %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/strata-dp/strata/dataplane/state"
 	"github.com/strata-dp/strata/dataplane/state/resp"
+	"github.com/strata-dp/strata/dataplane/state/wire"
 )
 
 func (s *Server) respGet(ss *session, args [][]byte, out []byte) []byte {
@@ -361,7 +362,16 @@ func (s *Server) respAuth(ss *session, args [][]byte, out []byte) []byte {
 func (s *Server) respMGet(ss *session, args [][]byte, out []byte) []byte {
 	start := len(out)
 	out = resp.AppendArrayLen(out, len(args)-1)
-	for _, k := range args[1:] {
+	sized := false
+	for i, k := range args[1:] {
+		if !sized && len(out)-start > mgetSizeAfter {
+			// A large reply: measure the rest before building it.
+			sized = true
+			if !s.mgetFits(ss, len(out)-start, args[1+i:], nil) {
+				ss.stats.tooLarge.Add(1)
+				return appendReplyTooLarge(out[:start], s.cfg.MaxReply)
+			}
+		}
 		v, _, ok := s.eng.Get(ss.scratch[:0], k)
 		ss.scratch = v
 		if len(out)-start+len(v)+16 > s.cfg.MaxReply {
@@ -384,4 +394,38 @@ func appendReplyTooLarge(out []byte, limit int) []byte {
 	out = append(out, "-ERR reply larger than the limit of "...)
 	out = strconv.AppendInt(out, int64(limit), 10)
 	return append(out, " bytes (max-reply); ask for fewer or smaller keys\r\n"...)
+}
+
+// mgetSizeAfter is the reply size past which MGET measures the values it
+// has left to read before copying them into the reply: a reply refused at
+// MaxReply then costs reading the values once into the session's scratch
+// buffer, not building (and page-faulting) MaxReply bytes of reply. Smaller
+// replies are built in one pass.
+const mgetSizeAfter = 1 << 20
+
+// mgetFits reports whether a reply of size bytes so far, plus the values
+// of keys (RESP) or of the packed keys in rest (binary), stays within
+// MaxReply. It stops reading at the first value that passes it.
+func (s *Server) mgetFits(ss *session, size int, keys [][]byte, rest []byte) bool {
+	add := func(k []byte) bool {
+		v, _, _ := s.eng.Get(ss.scratch[:0], k)
+		ss.scratch = v
+		size += len(v) + 16
+		return size <= s.cfg.MaxReply
+	}
+	for _, k := range keys {
+		if !add(k) {
+			return false
+		}
+	}
+	for {
+		k, r, ok, _ := wire.NextMGetKey(rest)
+		if !ok {
+			return true
+		}
+		rest = r
+		if !add(k) {
+			return false
+		}
+	}
 }

@@ -75,6 +75,8 @@ type listener struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	paused   map[*session]struct{}       // waiting for their client to read
+	swept    int64                       // unix ms of the last sweep (ticker only)
 	spinners map[gnet.EventLoop]*spinner // busy polling, per loop (nil: failed)
 }
 
@@ -98,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 			s: s, proto: p.proto, addr: p.addr,
 			booted: make(chan struct{}), done: make(chan error, 1),
 			sessions: map[*session]struct{}{},
+			paused:   map[*session]struct{}{},
 			spinners: map[gnet.EventLoop]*spinner{},
 		})
 	}
@@ -207,15 +210,40 @@ func sockaddrString(sa unix.Sockaddr, fallback string) string {
 	return fallback
 }
 
-// OnTick keeps the coarse clock and enforces the idle and slow-client
-// timeouts for this listener's connections.
+// Ticks: every sweepInterval the ticker checks every connection's
+// timeouts; every pausedInterval it wakes the connections paused until
+// their client reads (session.go), since gnet does not say when a
+// connection's unsent replies drained.
+const (
+	sweepInterval  = 250 * time.Millisecond
+	pausedInterval = 10 * time.Millisecond
+)
+
+// OnTick keeps the coarse clock, enforces the idle and slow-client
+// timeouts for this listener's connections and wakes paused ones.
 func (l *listener) OnTick() (time.Duration, gnet.Action) {
 	s := l.s
 	now := time.Now().UnixMilli()
 	s.nowMs.Store(now)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ss := range l.paused {
+		ss.conn.Wake(nil)
+	}
+	if now-l.swept >= sweepInterval.Milliseconds() {
+		l.swept = now
+		l.sweep(now)
+	}
+	if len(l.paused) > 0 {
+		return pausedInterval, gnet.None
+	}
+	return sweepInterval, gnet.None
+}
+
+func (l *listener) sweep(now int64) {
+	s := l.s
 	idle := s.cfg.IdleTimeout.Milliseconds()
 	slow := s.cfg.SlowTimeout.Milliseconds()
-	l.mu.Lock()
 	for ss := range l.sessions {
 		if idle > 0 && now-ss.lastActive.Load() > idle {
 			s.idleKills.Add(1)
@@ -230,8 +258,26 @@ func (l *listener) OnTick() (time.Duration, gnet.Action) {
 			ss.conn.Wake(nil)
 		}
 	}
-	l.mu.Unlock()
-	return 250 * time.Millisecond, gnet.None
+}
+
+// pause and resume keep the set of connections that wait for their
+// client to read; only their event loop calls them.
+func (l *listener) pause(ss *session) {
+	if !ss.paused {
+		ss.paused = true
+		l.mu.Lock()
+		l.paused[ss] = struct{}{}
+		l.mu.Unlock()
+	}
+}
+
+func (l *listener) resume(ss *session) {
+	if ss.paused {
+		ss.paused = false
+		l.mu.Lock()
+		delete(l.paused, ss)
+		l.mu.Unlock()
+	}
 }
 
 // Conns is the number of open connections.

@@ -30,6 +30,7 @@ type session struct {
 	inPending bool     // this turn serves pending, not gnet's read buffer
 	heldIn    int      // cap(pending), counted in Server.buffered
 	authFails int      // wrong secrets on this connection
+	paused    bool     // in listener.paused: serving waits for the client to read
 	upper     [24]byte // upper-cased command name
 
 	lastActive   atomic.Int64 // unix ms of the last input
@@ -103,6 +104,7 @@ func (l *listener) OnClose(c gnet.Conn, _ error) gnet.Action {
 	c.SetContext(nil)
 	l.mu.Lock()
 	delete(l.sessions, ss)
+	delete(l.paused, ss)
 	l.mu.Unlock()
 	l.s.releaseBuffers(ss)
 	l.s.conns.Add(-1)
@@ -138,14 +140,23 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	if !ok {
 		return gnet.Close
 	}
-	if len(in) == 0 {
+	if len(in) == 0 || c.OutboundBuffered() >= batchOutputBudget {
 		// A wake-up without input: the ticker asks for the unsent
-		// replies to be counted again.
-		if !s.accountOutput(ss, c) {
+		// replies to be counted again. Or the client has not read a
+		// batch of replies yet: its commands wait, held and counted,
+		// until it does (the ticker wakes it every pausedInterval),
+		// instead of making replies nobody reads.
+		if len(in) > 0 {
+			l.pause(ss)
+		} else if c.OutboundBuffered() < batchOutputBudget {
+			l.resume(ss)
+		}
+		if !s.keepInput(ss, c, in, 0) || !s.accountOutput(ss, c) {
 			return gnet.Close
 		}
 		return gnet.None
 	}
+	l.resume(ss)
 	// Reading the clock again costs more than a GET on some virtual
 	// machines, so one batch in 16 is timed for the latency histogram.
 	ss.batches++
