@@ -140,6 +140,10 @@ func (s *Server) accountOutput(ss *session, c gnet.Conn) bool {
 	}
 	ss.heldOut.Store(ob)
 	if ob < old {
+		// The client reads: the slow timeout counts from its progress.
+		if ob > 0 && ss.blockedSince.Load() != 0 {
+			ss.blockedSince.Store(s.nowMs.Load())
+		}
 		s.buffered.Add(ob - old)
 		return true
 	}

@@ -127,7 +127,10 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	now := wall.UnixMilli()
 	s.eng.SetClock(now)
-	ss.lastActive.Store(now)
+	if c.InboundBuffered() > 0 {
+		// Input, not a wake-up by the ticker or a paused turn.
+		ss.lastActive.Store(now)
+	}
 	if since := ss.blockedSince.Load(); since != 0 {
 		if c.OutboundBuffered() == 0 {
 			ss.blockedSince.Store(0)
