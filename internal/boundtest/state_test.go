@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,8 +40,9 @@ import (
 // docs/STATE.md: peak RSS under 400 MiB (the node idles at about 20 MiB; the
 // bytes held for clients are bounded by --max-buffered, and gnet may hold up
 // to twice those), the good client's p99 under 1 s with no failed call
-// (measured: about 150 MiB and 15-60 ms; on this shared 2-CPU machine one
-// run in ten reached 0.5 s).
+// (measured: about 150 MiB and 10-60 ms; on this shared 2-CPU machine one
+// run in ten reached 0.5 s), and once every client has gone the node holds
+// no bytes for them (strata_state_buffered_bytes is 0 within 5 s).
 // Before the fixes the same attack took the node past 1 GB (three copies of
 // every unfinished value, 32 MiB of replies per slow reader, the MGET reply
 // built whole) and the SCAN held the RESP event loop for seconds.
@@ -52,9 +54,9 @@ func TestStateUnderHostileClients(t *testing.T) {
 			if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			addr, respAddr := FreeAddr(t), FreeAddr(t)
+			addr, respAddr, metricsAddr := FreeAddr(t), FreeAddr(t), FreeAddr(t)
 			p := Start(t, "state", "--listen", addr, "--resp", respAddr, "--memory", "64MiB",
-				"--auth-secret-file", file, "--log-level", "error")
+				"--auth-secret-file", file, "--log-level", "error", "--metrics", metricsAddr)
 			p.WaitTCP(t, addr, 10*time.Second)
 			p.WaitTCP(t, respAddr, 10*time.Second)
 
@@ -95,8 +97,38 @@ func TestStateUnderHostileClients(t *testing.T) {
 				MaxP99:   time.Second,
 				MinCalls: 100,
 			})
+			// Once the attackers are gone, the node holds nothing for them.
+			good.close()
+			var held float64
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if held = metric(t, metricsAddr, "strata_state_buffered_bytes"); held == 0 {
+					break
+				}
+			}
+			if held != 0 {
+				t.Errorf("%.0f bytes still buffered 5 s after every client closed", held)
+			}
+			t.Logf("closed by the node at a buffer bound: %.0f connections", metric(t, metricsAddr, `strata_state_connections_closed_total{reason="buffer_limit"}`))
 		})
 	}
+}
+
+// metric reads one sample of the node's /metrics (-1 when absent).
+func metric(t *testing.T, addr, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
 }
 
 // dialer speaks one protocol to the node, for the good client and attackers.
