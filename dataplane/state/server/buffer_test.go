@@ -32,7 +32,22 @@ func TestUnauthenticatedInputBounded(t *testing.T) {
 	t.Run("resp-inline", func(t *testing.T) {
 		nc := dialRaw(t, s.RESPAddr())
 		io.WriteString(nc, "SET k "+strings.Repeat("x", 8000))
-		if got := string(expectClosed(t, nc)); !strings.HasPrefix(got, "-ERR Protocol error: unauthenticated") {
+		if got := string(expectClosed(t, nc)); got != "-ERR Protocol error: unauthenticated inline request too big\r\n" {
+			t.Fatalf("reply %q", got)
+		}
+	})
+	t.Run("resp-args", func(t *testing.T) {
+		nc := dialRaw(t, s.RESPAddr())
+		io.WriteString(nc, "*11\r\n")
+		if got := string(expectClosed(t, nc)); got != "-ERR Protocol error: unauthenticated multibulk length\r\n" {
+			t.Fatalf("reply %q", got)
+		}
+	})
+	t.Run("resp-total", func(t *testing.T) {
+		// Bulks each under 4 KiB, together over it.
+		nc := dialRaw(t, s.RESPAddr())
+		io.WriteString(nc, "*5\r\n$3\r\nSET\r\n"+strings.Repeat("$3000\r\n"+strings.Repeat("x", 3000)+"\r\n", 2))
+		if got := string(expectClosed(t, nc)); got != "-ERR Protocol error: unauthenticated command larger than 4096 bytes\r\n" {
 			t.Fatalf("reply %q", got)
 		}
 	})

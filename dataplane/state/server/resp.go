@@ -62,8 +62,10 @@ func (s *Server) serveRESP(ss *session, in, out []byte) ([]byte, int, bool) {
 			switch {
 			case !authed && err == resp.ErrBulkLen:
 				msg = "Protocol error: unauthenticated bulk length"
-			case !authed && (err == resp.ErrMultibulkLen || err == resp.ErrInlineTooBig):
+			case !authed && err == resp.ErrMultibulkLen:
 				msg = "Protocol error: unauthenticated multibulk length"
+			case !authed && err == resp.ErrInlineTooBig:
+				msg = "Protocol error: unauthenticated inline request too big"
 			}
 			out = append(out, "-ERR "...)
 			out = append(out, msg...)
