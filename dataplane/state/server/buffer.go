@@ -9,8 +9,8 @@ import "github.com/panjf2000/gnet/v2"
 // when the connection closed. So the handler consumes everything gnet read,
 // every time: whole commands are answered from gnet's read buffer without a
 // copy, and only an incomplete tail (or commands left for a later turn) is
-// copied once into the session's pending buffer, which grows as bytes
-// arrive, never ahead of them.
+// copied once into the session's pending buffer, which grows (doubling)
+// only as bytes arrive, never ahead of them to an announced length.
 //
 // Every byte held for a connection, pending input and replies gnet has not
 // sent yet, counts against Config.MaxBuffered over the whole server; a
