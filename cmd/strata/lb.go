@@ -264,16 +264,10 @@ func resolveMode(want mode.Mode, iface string) (mode.Mode, string, error) {
 	}
 	r := mode.Detect(iface)
 	if want == mode.Auto {
-		if r.Choice.IsXDP() && !xdpBuilt {
-			return mode.Userspace, r.Reason + "; this build has no XDP data path", nil
-		}
 		return r.Choice, r.Reason, nil
 	}
 	if iface == "" {
 		return "", "", usagef("--iface is required for --mode %s", want)
-	}
-	if !xdpBuilt {
-		return "", "", usagef("--mode %s: this build has no XDP data path (use userspace or auto)", want)
 	}
 	if (want == mode.XDPNative && !r.Native) || (want == mode.XDPGeneric && !r.Generic) {
 		return "", "", fmt.Errorf("lb: --mode %s not possible here: %s", want, r.Reason)

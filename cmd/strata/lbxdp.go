@@ -12,9 +12,6 @@ import (
 	"github.com/strata-dp/strata/dataplane/lb/xdp"
 )
 
-// xdpBuilt reports whether this binary carries the XDP data path.
-const xdpBuilt = true
-
 // startXDP loads and attaches the XDP balancer. Health in the xdp modes is
 // the active checks only: the program's per-backend counters are exported
 // as metrics (strata_lb_xdp_*), not fed back.

@@ -50,6 +50,6 @@ func buildLookup(svc lb.Service) (lookuper, []netip.AddrPort, error) {
 }
 
 // flowHash is the hash XDP mode computes in BPF for the same 5-tuple.
-func flowHash(src, dst netip.Addr, sport, dport uint16, proto uint8) uint32 {
-	return flowhash.Hash(src, dst, sport, dport, proto)
+func flowHash(src, dst netip.Addr, sport, dport uint16, proto lb.Proto) uint32 {
+	return flowhash.Hash(src, dst, sport, dport, uint8(proto))
 }

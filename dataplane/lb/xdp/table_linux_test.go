@@ -314,7 +314,7 @@ func TestSameBackendAsGo(t *testing.T) {
 		frame := tcp(src.String(), "198.18.0.10:80").Bytes()
 		_, out := h.run(t, frame)
 		got := h.backendID(web4, out)
-		want := tab.LookupID(flowhash.Hash(src.Addr(), netip.MustParseAddr("198.18.0.10"), src.Port(), 80, 6))
+		want := tab.LookupID(flowhash.Hash(src.Addr(), netip.MustParseAddr("198.18.0.10"), src.Port(), 80, uint8(lb.TCP)))
 		if got != want {
 			t.Fatalf("flow %v: program chose %s, Go chose %s", src, got, want)
 		}
