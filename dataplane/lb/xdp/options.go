@@ -65,6 +65,9 @@ type Options struct {
 	// UnpinOnClose removes the pinned maps on Close, dropping tracked
 	// flows. Off by default so that a restart keeps existing connections.
 	UnpinOnClose bool
+	// NoPin pins nothing: a private instance that a restarted manager does
+	// not find (tests, BPF_PROG_TEST_RUN measurements). PinDir is unused.
+	NoPin bool
 	// EgressIface, when set, sends balanced packets out of this interface
 	// with bpf_redirect instead of XDP_TX out of Iface.
 	EgressIface string
