@@ -187,8 +187,8 @@ func loadPrograms(b *xdp.Balancer) (*measurePrograms, error) {
 const (
 	xdpPassAction = 2
 	xdpTXAction   = 3
-	tcpFlagSYN  = 0x02
-	tcpFlagACK  = 0x10
+	tcpFlagSYN    = 0x02
+	tcpFlagACK    = 0x10
 )
 
 func expect(p *ebpf.Program, in []byte, repeat int, want uint32) error {
