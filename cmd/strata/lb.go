@@ -304,7 +304,7 @@ type observerHook struct {
 
 func (o *observerHook) set(c *health.Checker) { o.c.Store(c) }
 
-func (o *observerHook) ObservePassive(b netip.AddrPort, s userspace.Signal) {
+func (o *observerHook) ObservePassive(b netip.AddrPort, s lb.Signal) {
 	if c := o.c.Load(); c != nil {
 		c.ObservePassive(b, s)
 	}

@@ -171,9 +171,9 @@ func TestOptionsValidate(t *testing.T) {
 // must make, so a flow gets the same backend in either mode.
 func sameChoice(t *testing.T, bed *Bed) {
 	t.Helper()
-	var in []maglev.Backend
+	var in []lb.Weighted
 	for _, b := range bed.Backends {
-		in = append(in, maglev.Backend{ID: b.String(), Weight: 1})
+		in = append(in, lb.Weighted{ID: b.String(), Weight: 1})
 	}
 	table, _, err := maglev.Build(in, 0)
 	if err != nil {

@@ -182,7 +182,7 @@ func TestParseSpec(t *testing.T) {
 func TestPassiveSignalsEject(t *testing.T) {
 	bs, c := setup(t, 4, Options{Kind: Off})
 	for i := 0; i < 2; i++ {
-		c.ObservePassive(bs[0].addr, userspace.SignalReset)
+		c.ObservePassive(bs[0].addr, lb.SignalReset)
 	}
 	waitFor(t, time.Second, "passive failures eject", func() bool { return weight(c, bs[0].addr) == 0 })
 }

@@ -45,7 +45,7 @@ type Options struct {
 	// (default 5 s; negative disables).
 	SlowStart time.Duration
 	// Outliers is how many consecutive sessions a backend may leave
-	// unanswered (userspace.SignalNoResponse) before it is ejected as an
+	// unanswered (lb.SignalNoResponse) before it is ejected as an
 	// outlier (default 3; negative disables). Only the userspace mode
 	// reports such sessions.
 	Outliers int

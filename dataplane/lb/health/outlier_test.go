@@ -52,7 +52,7 @@ func hangingBackend(t *testing.T) netip.AddrPort {
 // observerHook lets the proxy, created first, report to the checker.
 type observerHook struct{ c atomic.Pointer[Checker] }
 
-func (o *observerHook) ObservePassive(b netip.AddrPort, s userspace.Signal) {
+func (o *observerHook) ObservePassive(b netip.AddrPort, s lb.Signal) {
 	if c := o.c.Load(); c != nil {
 		c.ObservePassive(b, s)
 	}
@@ -137,13 +137,13 @@ func TestOutlierEjectionGrows(t *testing.T) {
 	}
 	up := func() bool { return c.Statuses()[0].Up }
 	silent := func(n int) {
-		c.ObservePassive(b, userspace.SignalResponded) // the pool answers others
+		c.ObservePassive(b, lb.SignalResponded) // the pool answers others
 		for range n {
-			c.ObservePassive(a, userspace.SignalNoResponse)
+			c.ObservePassive(a, lb.SignalNoResponse)
 		}
 	}
 	silent(2)
-	c.ObservePassive(a, userspace.SignalResponded) // an answer clears the streak
+	c.ObservePassive(a, lb.SignalResponded) // an answer clears the streak
 	answeredAgo(c, a, time.Hour)
 	silent(2)
 	if !up() {
@@ -214,10 +214,10 @@ func TestOutlierNeedsAnOutlier(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, x := range tt.answered {
-				c.ObservePassive(x, userspace.SignalResponded)
+				c.ObservePassive(x, lb.SignalResponded)
 			}
 			for range 10 {
-				c.ObservePassive(a, userspace.SignalNoResponse)
+				c.ObservePassive(a, lb.SignalNoResponse)
 			}
 			if got := !c.Statuses()[0].Up; got != tt.want {
 				t.Fatalf("a ejected = %v, want %v", got, tt.want)

@@ -207,7 +207,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		}
 	}
 	if !isClient && !sess.closing && isReset(err) {
-		h.svc.observe(sess.addr, SignalReset)
+		h.svc.observe(sess.addr, lb.SignalReset)
 	}
 	if sess.halfOpen && isReset(err) {
 		sess.resetDups()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 
+	"github.com/strata-dp/strata/dataplane/lb"
 	"github.com/strata-dp/strata/dataplane/lb/maglev"
 )
 
@@ -97,7 +98,7 @@ func (o *Options) setDefaults() error {
 	if o.TableSize == 0 {
 		o.TableSize = DefaultTableSize
 	}
-	if _, _, err := maglev.Build([]maglev.Backend{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
+	if _, _, err := maglev.Build([]lb.Weighted{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
 		return fmt.Errorf("%w: table size %d: %w", ErrBadOption, o.TableSize, err)
 	}
 	if o.ConntrackSize == 0 {

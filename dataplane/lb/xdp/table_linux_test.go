@@ -300,9 +300,9 @@ func TestSameBackendAsGo(t *testing.T) {
 	h := newHarness(t)
 	cfg := tableConfig()
 	h.apply(cfg)
-	var mb []maglev.Backend
+	var mb []lb.Weighted
 	for _, b := range cfg.Services[0].Backends {
-		mb = append(mb, maglev.Backend{ID: b.ID(), Weight: b.Weight})
+		mb = append(mb, b.Weighted())
 	}
 	tab, _, err := maglev.Build(mb, DefaultTableSize)
 	if err != nil {
@@ -330,7 +330,7 @@ func TestWRRSequence(t *testing.T) {
 	h := newHarness(t)
 	cfg := tableConfig()
 	h.apply(cfg)
-	ring, err := wrr.Build([]maglev.Backend{{ID: "198.18.3.1:80", Weight: 3}, {ID: "198.18.3.2:80", Weight: 1}}, 0)
+	ring, err := wrr.Build([]lb.Weighted{{ID: "198.18.3.1:80", Weight: 3}, {ID: "198.18.3.2:80", Weight: 1}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
