@@ -37,24 +37,36 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Defaults of Options.
+// Defaults of Options; the flags of `strata lb` start from them too.
 const (
-	DefaultMaxBuffered      = 256 << 10
+	DefaultConnectTimeout   = time.Second
+	DefaultIdleTimeout      = 5 * time.Minute
 	DefaultFirstByteTimeout = time.Second
+	DefaultMaxConns         = 50_000
+	DefaultMaxBuffered      = 256 << 10
+)
+
+// Bounds of Options that a caller is refused beyond (package balancer
+// validates them): MaxBuffered within [MinMaxBuffered, MaxMaxBuffered],
+// Loops at most MaxLoops.
+const (
+	MinMaxBuffered = 4 << 10
+	MaxMaxBuffered = 64 << 20
+	MaxLoops       = 1024
 )
 
 func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = time.Second
+		o.ConnectTimeout = DefaultConnectTimeout
 	}
 	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 5 * time.Minute
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	if o.FirstByteTimeout == 0 {
 		o.FirstByteTimeout = DefaultFirstByteTimeout
 	}
 	if o.MaxConns <= 0 {
-		o.MaxConns = 50_000
+		o.MaxConns = DefaultMaxConns
 	}
 	if o.MaxBuffered <= 0 {
 		o.MaxBuffered = DefaultMaxBuffered
