@@ -194,6 +194,7 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	if err := node.Register(ts.Registry); err != nil {
+		node.Shutdown(context.Background())
 		return err
 	}
 	metricsCtx, cancel := context.WithCancel(context.Background())

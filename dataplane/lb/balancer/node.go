@@ -101,6 +101,10 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
+// Shutdown stops the data path of a node that never ran: Run does it
+// itself when its context ends.
+func (n *Node) Shutdown(ctx context.Context) error { return n.path.Shutdown(ctx) }
+
 // Applied is the configuration last applied to the data path, weights as
 // health rewrote them.
 func (n *Node) Applied() lb.Config { return n.checker.Applied() }
