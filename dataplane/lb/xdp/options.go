@@ -14,7 +14,7 @@ import (
 const (
 	MaxServices      = 256
 	MaxBackends      = 4096
-	DefaultTableSize = 65537
+	DefaultTableSize = lb.DefaultTableSize
 	DefaultConntrack = 262144
 	MaxConntrack     = 1 << 24
 	generations      = 2
