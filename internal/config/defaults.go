@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strata-dp/strata/dataplane/edge"
+	"github.com/strata-dp/strata/dataplane/lb/health"
+	"github.com/strata-dp/strata/dataplane/lb/userspace"
+	"github.com/strata-dp/strata/facade"
 	"github.com/strata-dp/strata/internal/bytesize"
 )
 
@@ -46,9 +50,17 @@ func (s *Stack) ApplyDefaults() {
 
 	setStr(&s.Edge.Listen, at(PortEdge))
 	setStr(&s.Edge.Metrics, at(PortEdgeMetrics))
-	if s.Edge.Memory == 0 {
-		s.Edge.Memory = 256 * bytesize.Size(1<<20)
-	}
+	e := &s.Edge
+	setSize(&e.Memory, edge.DefaultMemoryBytes)
+	setSize(&e.MaxObject, edge.DefaultMaxObjectBytes)
+	setPtr(&e.Keep, edge.DefaultKeep)
+	setDur(&e.OriginTimeout, edge.DefaultOriginTimeout)
+	setPtr(&e.OriginRetryBudget, edge.DefaultOriginRetryRatio)
+	setInt(&e.OriginMaxConns, edge.DefaultOriginMaxConns)
+	setInt(&e.MaxConns, edge.DefaultMaxConns)
+	setPtr(&e.MaxConnsPerIP, edge.DefaultMaxConnsPerIP)
+	setDur(&e.IdleTimeout, edge.DefaultIdleTimeout)
+	setDur(&e.HeaderTimeout, edge.DefaultHeaderTimeout)
 
 	if len(s.State.Nodes) == 0 {
 		for i := 0; i < DefaultStateNodes; i++ {
@@ -78,9 +90,13 @@ func (s *Stack) ApplyDefaults() {
 		setStr(&n.Listen, at(PortFacadeFirst+i))
 		setStr(&n.Metrics, at(PortFacadeMetrics1+i))
 	}
-	if s.Facades.MaxInflight == 0 {
-		s.Facades.MaxInflight = 512
-	}
+	f := &s.Facades
+	setInt(&f.MaxInflight, facade.DefaultMaxInflight)
+	setInt(&f.QueueLen, facade.DefaultQueueLen)
+	setDur(&f.MaxQueueTime, facade.DefaultMaxQueueTime)
+	setDur(&f.RequestTimeout, facade.DefaultRequestTimeout)
+	setPtr(&f.DrainDelay, facade.DefaultDrainDelay)
+	setDur(&f.DrainTimeout, facade.DefaultDrainTimeout)
 
 	setStr(&s.Origin.Listen, at(PortOrigin))
 	setStr(&s.Origin.Metrics, at(PortOriginMetrics))
@@ -113,21 +129,18 @@ func (s *Stack) ApplyDefaults() {
 	}
 	h := &s.LB.Health
 	setStr(&h.Check, "http:/readyz")
-	if h.Interval == 0 {
-		h.Interval = 250 * time.Millisecond
-	}
-	if h.Timeout == 0 {
-		h.Timeout = 200 * time.Millisecond
-	}
-	if h.Rise == 0 {
-		h.Rise = 2
-	}
-	if h.Fall == 0 {
-		h.Fall = 2
-	}
+	setDur(&h.Interval, health.DefaultInterval)
+	setDur(&h.Timeout, health.DefaultTimeout)
+	setInt(&h.Rise, health.DefaultRise)
+	setInt(&h.Fall, health.DefaultFall)
 	if h.MaxEjected == 0 {
-		h.MaxEjected = 0.5
+		h.MaxEjected = health.DefaultMaxEjectedShare
 	}
+	setPtr(&h.SlowStart, health.DefaultSlowStart)
+	setSize(&s.LB.MaxBuffered, userspace.DefaultMaxBuffered)
+	setPtr(&s.LB.FirstByteTimeout, userspace.DefaultFirstByteTimeout)
+	setPtr(&s.LB.Outliers, health.DefaultOutliers)
+	setDur(&s.LB.OutlierEjection, health.DefaultOutlierEjection)
 
 	r := &s.Restart
 	if r.InitialBackoff == 0 {
@@ -138,5 +151,31 @@ func (s *Stack) ApplyDefaults() {
 	}
 	if r.StableAfter == 0 {
 		r.StableAfter = 30 * time.Second
+	}
+}
+
+func setInt(p *int, v int) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setDur(p *time.Duration, v time.Duration) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setSize(p *bytesize.Size, v int64) {
+	if *p == 0 {
+		*p = bytesize.Size(v)
+	}
+}
+
+// setPtr fills a field whose zero value is a setting of its own (keep: 0
+// keeps nothing), so only its absence takes the default.
+func setPtr[T any](p **T, v T) {
+	if *p == nil {
+		*p = &v
 	}
 }

@@ -17,8 +17,16 @@ const (
 	Off  Kind = "off"
 )
 
-// Outlier detection defaults (Options.Outliers, Options.OutlierEjection).
+// Defaults of Options: `strata lb`'s flags and the stack configuration's
+// lb.health take them from here, so the two cannot disagree. A check's
+// timeout is at most its interval, or checks of one backend overlap.
 const (
+	DefaultInterval        = 250 * time.Millisecond
+	DefaultTimeout         = 200 * time.Millisecond
+	DefaultRise            = 2
+	DefaultFall            = 2
+	DefaultSlowStart       = 5 * time.Second
+	DefaultMaxEjectedShare = 0.5
 	DefaultOutliers        = 3
 	DefaultOutlierEjection = 10 * time.Second
 	maxEjectionMultiplier  = 10
@@ -33,9 +41,9 @@ type Options struct {
 	Kind Kind
 	// Path is the HTTP check's request path.
 	Path string
-	// Interval between checks of one backend (default 200 ms).
+	// Interval between checks of one backend (default 250 ms).
 	Interval time.Duration
-	// Timeout of one check (default 250 ms).
+	// Timeout of one check (default 200 ms).
 	Timeout time.Duration
 	// Rise consecutive successes bring a backend back (default 2).
 	Rise int
@@ -83,19 +91,19 @@ func (o Options) withDefaults() Options {
 		o.Path = "/"
 	}
 	if o.Interval <= 0 {
-		o.Interval = 200 * time.Millisecond
+		o.Interval = DefaultInterval
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 250 * time.Millisecond
+		o.Timeout = DefaultTimeout
 	}
 	if o.Rise <= 0 {
-		o.Rise = 2
+		o.Rise = DefaultRise
 	}
 	if o.Fall <= 0 {
-		o.Fall = 2
+		o.Fall = DefaultFall
 	}
 	if o.SlowStart == 0 {
-		o.SlowStart = 5 * time.Second
+		o.SlowStart = DefaultSlowStart
 	}
 	if o.Outliers == 0 {
 		o.Outliers = DefaultOutliers
@@ -104,7 +112,7 @@ func (o Options) withDefaults() Options {
 		o.OutlierEjection = DefaultOutlierEjection
 	}
 	if o.MaxEjectedShare <= 0 || o.MaxEjectedShare > 1 {
-		o.MaxEjectedShare = 0.5
+		o.MaxEjectedShare = DefaultMaxEjectedShare
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
