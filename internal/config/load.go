@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 
 	"go.yaml.in/yaml/v3"
@@ -31,7 +32,21 @@ func Load(path string) (*Stack, error) {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
 	}
-	return Parse(data)
+	s, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	// A file a stack file names is found beside it, wherever strata runs.
+	for _, p := range []*string{&s.State.AuthSecretFile, &s.Edge.PurgeTokenFile} {
+		if *p != "" && !filepath.IsAbs(*p) && path != "" {
+			abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), *p))
+			if err != nil {
+				return nil, fmt.Errorf("config: %s: %w", path, err)
+			}
+			*p = abs
+		}
+	}
+	return s, nil
 }
 
 // Parse decodes YAML strictly (unknown fields are errors), applies defaults
