@@ -26,6 +26,11 @@ type Stack struct {
 	State   State      `yaml:"state"`
 	Control Control    `yaml:"control"`
 	Restart RestartPol `yaml:"restart"`
+
+	// derived are the values ApplyDefaults computed from other fields
+	// (addresses from host, the first pool from the facade nodes), by
+	// YAML path; Marshal leaves them out so they are computed again.
+	derived map[string]derivedValue
 }
 
 // Log configures every process of the stack.

@@ -38,18 +38,29 @@ func (s *Stack) ApplyDefaults() {
 	if s.Host == "" {
 		s.Host = DefaultHost
 	}
+	if s.derived == nil {
+		s.derived = map[string]derivedValue{}
+	}
 	at := func(port int) string { return net.JoinHostPort(s.Host, strconv.Itoa(port)) }
 	setStr := func(p *string, v string) {
 		if *p == "" {
 			*p = v
 		}
 	}
+	// fromHost fills an address that follows host (and, for a node, its
+	// place in the list), and marks it derived for Marshal.
+	fromHost := func(path string, p *string, port int) {
+		if *p == "" {
+			*p = at(port)
+			s.derive(path, *p, "host")
+		}
+	}
 	setStr(&s.Mode, "userspace")
 	setStr(&s.Log.Format, "text")
 	setStr(&s.Log.Level, "info")
 
-	setStr(&s.Edge.Listen, at(PortEdge))
-	setStr(&s.Edge.Metrics, at(PortEdgeMetrics))
+	fromHost("edge.listen", &s.Edge.Listen, PortEdge)
+	fromHost("edge.metrics", &s.Edge.Metrics, PortEdgeMetrics)
 	e := &s.Edge
 	setSize(&e.Memory, edge.DefaultMemoryBytes)
 	setSize(&e.MaxObject, edge.DefaultMaxObjectBytes)
@@ -70,9 +81,10 @@ func (s *Stack) ApplyDefaults() {
 	for i := range s.State.Nodes {
 		n := &s.State.Nodes[i]
 		setStr(&n.ID, fmt.Sprintf("state-%d", i+1))
-		setStr(&n.Listen, at(PortStateFirst+i))
-		setStr(&n.RESP, at(PortRESPFirst+i))
-		setStr(&n.Metrics, at(PortStateMetrics1+i))
+		p := fmt.Sprintf("state.nodes[%d].", i)
+		fromHost(p+"listen", &n.Listen, PortStateFirst+i)
+		fromHost(p+"resp", &n.RESP, PortRESPFirst+i)
+		fromHost(p+"metrics", &n.Metrics, PortStateMetrics1+i)
 	}
 	if s.State.Memory == 0 {
 		s.State.Memory = 256 * bytesize.Size(1<<20)
@@ -87,8 +99,9 @@ func (s *Stack) ApplyDefaults() {
 	for i := range s.Facades.Nodes {
 		n := &s.Facades.Nodes[i]
 		setStr(&n.ID, fmt.Sprintf("facade-%d", i+1))
-		setStr(&n.Listen, at(PortFacadeFirst+i))
-		setStr(&n.Metrics, at(PortFacadeMetrics1+i))
+		p := fmt.Sprintf("facades.nodes[%d].", i)
+		fromHost(p+"listen", &n.Listen, PortFacadeFirst+i)
+		fromHost(p+"metrics", &n.Metrics, PortFacadeMetrics1+i)
 	}
 	f := &s.Facades
 	setInt(&f.MaxInflight, facade.DefaultMaxInflight)
@@ -98,33 +111,40 @@ func (s *Stack) ApplyDefaults() {
 	setPtr(&f.DrainDelay, facade.DefaultDrainDelay)
 	setDur(&f.DrainTimeout, facade.DefaultDrainTimeout)
 
-	setStr(&s.Origin.Listen, at(PortOrigin))
-	setStr(&s.Origin.Metrics, at(PortOriginMetrics))
+	fromHost("origin.listen", &s.Origin.Listen, PortOrigin)
+	fromHost("origin.metrics", &s.Origin.Metrics, PortOriginMetrics)
 	setStr(&s.Origin.Latency, "1ms")
 
-	setStr(&s.Control.Listen, at(PortControl))
+	fromHost("control.listen", &s.Control.Listen, PortControl)
 
-	setStr(&s.LB.Metrics, at(PortLBMetrics))
+	fromHost("lb.metrics", &s.LB.Metrics, PortLBMetrics)
 	if len(s.LB.Services) == 0 {
-		s.LB.Services = []Service{{Name: "facades", VIP: at(PortVIP)}}
+		s.LB.Services = []Service{{Name: "facades"}}
 	}
+	// The first service is the one the edge sends to: its VIP follows host.
+	fromHost("lb.services[0].vip", &s.LB.Services[0].VIP, PortVIP)
 	for i := range s.LB.Services {
 		svc := &s.LB.Services[i]
 		setStr(&svc.Name, fmt.Sprintf("service-%d", i+1))
 		setStr(&svc.Proto, "tcp")
 		setStr(&svc.Scheduler, "maglev")
 		setStr(&svc.Forwarding, "l2")
+		pooled := false
 		if len(svc.Backends) == 0 && i == 0 {
 			// The first service fronts the facade nodes unless told otherwise.
 			for _, n := range s.Facades.Nodes {
 				svc.Backends = append(svc.Backends, Backend{Addr: n.Listen})
 			}
+			pooled = true
 		}
 		for j := range svc.Backends {
 			if svc.Backends[j].Weight == nil {
 				one := uint32(1)
 				svc.Backends[j].Weight = &one
 			}
+		}
+		if pooled {
+			s.derive(fmt.Sprintf("lb.services[%d].backends", i), svc.Backends, "facades.nodes (every facade, weight 1)")
 		}
 	}
 	h := &s.LB.Health

@@ -87,17 +87,3 @@ func Parse(data []byte) (*Stack, error) {
 	}
 	return s, nil
 }
-
-// Marshal prints the configuration as YAML, the form --print-config shows.
-func (s *Stack) Marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(s); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}

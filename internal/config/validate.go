@@ -219,3 +219,21 @@ func (s *Stack) LBConfig() (lb.Config, error) {
 	}
 	return out, nil
 }
+
+// UnpooledFacades names the facade nodes no service sends traffic to: a
+// pool written out in the file that a facade added later is not in.
+func (s *Stack) UnpooledFacades() []string {
+	pooled := map[string]bool{}
+	for _, svc := range s.LB.Services {
+		for _, b := range svc.Backends {
+			pooled[b.Addr] = true
+		}
+	}
+	var out []string
+	for _, n := range s.Facades.Nodes {
+		if !pooled[n.Listen] {
+			out = append(out, n.ID)
+		}
+	}
+	return out
+}

@@ -82,6 +82,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := preflight(opts.Config); err != nil {
 		return nil, err
 	}
+	if idle := opts.Config.UnpooledFacades(); len(idle) > 0 {
+		opts.Log.Warn("facades in no lb.services[].backends: they start but get no traffic "+
+			"(leave lb.services[0].backends out to pool every facade)", "facades", idle)
+	}
 	if err := st.prepareRunDir(); err != nil {
 		return nil, err
 	}
