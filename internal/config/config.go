@@ -62,6 +62,8 @@ type Edge struct {
 	// PurgeFrom are the networks allowed to purge (empty: loopback).
 	PurgeFrom      []string `yaml:"purge_from,omitempty"`
 	PurgeTokenFile string   `yaml:"purge_token_file,omitempty"`
+	// MaxConnsPerIPExempt are networks max_conns_per_ip does not apply to.
+	MaxConnsPerIPExempt []string `yaml:"max_conns_per_ip_exempt,omitempty"`
 }
 
 // LB is the load balancer and its virtual services.
@@ -77,6 +79,12 @@ type LB struct {
 	FirstByteTimeout *time.Duration `yaml:"first_byte_timeout"` // 0: off
 	Outliers         *int           `yaml:"outliers"`           // 0: off
 	OutlierEjection  time.Duration  `yaml:"outlier_ejection"`
+	// The fields below are omitted (0) to keep strata lb's own default
+	// (strata lb --connect-timeout, --idle-timeout, --max-conns, --loops).
+	ConnectTimeout time.Duration `yaml:"connect_timeout,omitempty"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout,omitempty"`
+	MaxConns       int           `yaml:"max_conns,omitempty"`
+	Loops          int           `yaml:"loops,omitempty"` // 0: GOMAXPROCS
 }
 
 // Service is one virtual service (VIP:port/proto) and its pool.

@@ -36,6 +36,10 @@ func (s *Stack) validateRoles() error {
 		positive("facades.request_timeout", f.RequestTimeout),
 		notNegative("facades.drain_delay", deref(f.DrainDelay)),
 		positive("facades.drain_timeout", f.DrainTimeout),
+		notNegative("lb.connect_timeout", s.LB.ConnectTimeout),
+		notNegative("lb.idle_timeout", s.LB.IdleTimeout),
+		atLeast("lb.max_conns", s.LB.MaxConns, 0),
+		atLeast("lb.loops", s.LB.Loops, 0),
 		atLeast("state.max_conns", st.MaxConns, 0),
 		notNegative("state.idle_timeout", st.IdleTimeout),
 		notNegative("state.slow_timeout", st.SlowTimeout),
@@ -50,10 +54,15 @@ func (s *Stack) validateRoles() error {
 	if e.HeaderTimeout > e.IdleTimeout {
 		return &FieldError{Field: "edge.header_timeout", Value: e.HeaderTimeout, Allowed: "at most edge.idle_timeout"}
 	}
-	for i, p := range e.PurgeFrom {
-		if _, err := netip.ParsePrefix(p); err != nil {
-			return &FieldError{Field: "edge.purge_from[" + strconv.Itoa(i) + "]", Value: strconv.Quote(p), Allowed: "a CIDR prefix such as 127.0.0.0/8"}
+	for field, list := range map[string][]string{"edge.purge_from": e.PurgeFrom, "edge.max_conns_per_ip_exempt": e.MaxConnsPerIPExempt} {
+		for i, p := range list {
+			if _, err := netip.ParsePrefix(p); err != nil {
+				return &FieldError{Field: field + "[" + strconv.Itoa(i) + "]", Value: strconv.Quote(p), Allowed: "a CIDR prefix such as 127.0.0.0/8"}
+			}
 		}
+	}
+	if s.LB.Loops > 1024 {
+		return &FieldError{Field: "lb.loops", Value: s.LB.Loops, Allowed: "0..1024"}
 	}
 	if st.MaxFrame != 0 && (st.MaxFrame < 1<<10 || st.MaxFrame > 1<<30) {
 		return &FieldError{Field: "state.max_frame", Value: st.MaxFrame, Allowed: "1KiB..1GiB, or 0 for strata state's default"}

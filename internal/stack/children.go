@@ -127,6 +127,20 @@ func children(s *config.Stack, files runFiles) []child {
 		"--slow-start", s.LB.Health.SlowStart.String(), "--max-buffered", strconv.FormatInt(int64(s.LB.MaxBuffered), 10),
 		"--first-byte-timeout", s.LB.FirstByteTimeout.String(), "--outliers", strconv.Itoa(*s.LB.Outliers),
 		"--outlier-ejection", s.LB.OutlierEjection.String()}
+	for _, o := range []struct {
+		flag string
+		set  bool
+		v    string
+	}{
+		{"--connect-timeout", s.LB.ConnectTimeout != 0, s.LB.ConnectTimeout.String()},
+		{"--idle-timeout", s.LB.IdleTimeout != 0, s.LB.IdleTimeout.String()},
+		{"--max-conns", s.LB.MaxConns != 0, strconv.Itoa(s.LB.MaxConns)},
+		{"--loops", s.LB.Loops != 0, strconv.Itoa(s.LB.Loops)},
+	} {
+		if o.set {
+			lbArgs = append(lbArgs, o.flag, o.v)
+		}
+	}
 	if s.LB.Iface != "" {
 		lbArgs = append(lbArgs, "--iface", s.LB.Iface)
 	}
@@ -161,6 +175,9 @@ func edgeTuning(e config.Edge) []string {
 		"--store-set-cookie=" + strconv.FormatBool(e.StoreSetCookie)}
 	if len(e.PurgeFrom) > 0 {
 		args = append(args, "--purge-from", strings.Join(e.PurgeFrom, ","))
+	}
+	if len(e.MaxConnsPerIPExempt) > 0 {
+		args = append(args, "--max-conns-per-ip-exempt", strings.Join(e.MaxConnsPerIPExempt, ","))
 	}
 	if e.PurgeTokenFile != "" {
 		args = append(args, "--purge-token-file", e.PurgeTokenFile)

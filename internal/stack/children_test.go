@@ -81,7 +81,7 @@ func TestChildrenAuthenticateToTheStateTier(t *testing.T) {
 // values that mean "off" included.
 func TestEveryRoleSettingReachesItsFlag(t *testing.T) {
 	c, err := config.Parse([]byte(`edge: {grace: 30s, keep: 0s, max_object: 1MiB, max_conns_per_ip: 0, store_set_cookie: true, purge_from: [10.0.0.0/8]}
-lb: {health: {slow_start: 0s}, max_buffered: 64KiB, first_byte_timeout: 0s, outliers: 0, outlier_ejection: 3s}
+lb: {health: {slow_start: 0s}, max_buffered: 64KiB, first_byte_timeout: 0s, outliers: 0, outlier_ejection: 3s, max_conns: 77, loops: 2}
 facades: {queue_len: 7, fixed_limit: true, drain_delay: 0s}
 state: {max_conns: 9, max_frame: 8KiB, busy_poll: 50us}
 `))
@@ -92,7 +92,7 @@ state: {max_conns: 9, max_frame: 8KiB, busy_poll: 50us}
 		tierEdge: {"--grace": "30s", "--keep": "0s", "--max-object": "1048576", "--max-conns-per-ip": "0",
 			"--store-set-cookie=true": "", "--purge-from": "10.0.0.0/8", "--origin-timeout": "10s"},
 		tierLB: {"--slow-start": "0s", "--max-buffered": "65536", "--first-byte-timeout": "0s", "--outliers": "0",
-			"--outlier-ejection": "3s"},
+			"--outlier-ejection": "3s", "--max-conns": "77", "--loops": "2"},
 		tierFacade: {"--queue-len": "7", "--fixed-limit=true": "", "--drain-delay": "0s", "--request-timeout": "2s"},
 		tierState:  {"--max-conns": "9", "--max-frame": "8192", "--busy-poll": "50µs", "--epoch": "1"},
 	}
