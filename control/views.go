@@ -117,7 +117,7 @@ func (cp *Plane) stateView() StateView {
 	for i, n := range cp.cfg.State.Nodes {
 		st, _ := cp.inv.Get(n.ID)
 		v.Nodes = append(v.Nodes, StateNodeView{ID: n.ID, Addr: n.Listen, RESP: n.RESP, Ready: st.Ready,
-			Role: "primary", SlotRanges: [][2]int{ranges[i]}, Replicas: []string{}})
+			Role: "primary", Epoch: config.FirstEpoch, SlotRanges: [][2]int{ranges[i]}, Replicas: []string{}})
 	}
 	return v
 }

@@ -32,13 +32,14 @@ func runCtl(ctx context.Context, args []string, env *environment) error {
 		"default: the STRATA_TOKEN environment variable, else none")
 	asJSON := fs.Bool("json", false, "print the API's JSON instead of a table")
 	timeout := fs.Duration("timeout", 5*time.Second, "request timeout")
-	if err := parseFlags(fs, args, true); err != nil {
+	pos, err := parseFlagsAnywhere(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usagef("want exactly one of %s", strings.Join(ctlViews, ", "))
 	}
-	view := fs.Arg(0)
+	view := pos[0]
 	known := false
 	for _, v := range ctlViews {
 		known = known || v == view
@@ -63,7 +64,7 @@ func runCtl(ctx context.Context, args []string, env *environment) error {
 		_, err = env.stdout.Write(body)
 		return err
 	}
-	return printCtlView(env.stdout, view, body)
+	return printCtlView(env.stdout, view, body, time.Now())
 }
 
 func ctlGet(ctx context.Context, url string, token []byte) ([]byte, error) {
@@ -94,7 +95,9 @@ func ctlGet(ctx context.Context, url string, token []byte) ([]byte, error) {
 	return body, nil
 }
 
-func printCtlView(out io.Writer, view string, body []byte) error {
+// printCtlView prints a view as a table; times are relative to now ("3m
+// ago"), as the raw RFC 3339 stays in --json.
+func printCtlView(out io.Writer, view string, body []byte, now time.Time) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	defer w.Flush()
 	switch view {
@@ -131,17 +134,44 @@ func printCtlView(out io.Writer, view string, body []byte) error {
 		}
 		fmt.Fprintf(w, "enabled: %v\ncurrent: %d\nready: %d\ntarget: %d\ndecisions: %d\n", v.Enabled, v.Current, v.Ready, v.Target, len(v.Decisions))
 		for _, d := range v.Decisions {
-			fmt.Fprintf(w, "  %s\t%d -> %d\t%s\n", d.At, d.From, d.To, d.Reason)
+			at := d.At
+			if t, err := time.Parse(time.RFC3339Nano, d.At); err == nil {
+				at = ago(now, t)
+			}
+			fmt.Fprintf(w, "  %s\t%d -> %d\t%s\n", at, d.From, d.To, d.Reason)
 		}
 	case "components":
 		var v []control.Status
 		if err := json.Unmarshal(body, &v); err != nil {
 			return err
 		}
-		fmt.Fprintln(w, "NAME\tTIER\tREADY\tSINCE\tERROR")
+		fmt.Fprintln(w, "NAME\tTIER\tREADY\tSINCE\tCHECKED\tERROR")
 		for _, s := range v {
-			fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", s.Name, s.Tier, s.Ready, s.Since.Format(time.RFC3339), s.Error)
+			fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\n", s.Name, s.Tier, s.Ready, ago(now, s.Since), ago(now, s.LastCheck), s.Error)
 		}
 	}
 	return nil
+}
+
+// ago prints t relative to now at a precision a reader needs: "4s ago",
+// "3m ago", "2h5m ago", "3d ago"; "never" for the zero time.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	if d < 0 {
+		return "just now" // the control plane's clock is ahead of ours
+	}
+	switch {
+	case d < time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm ago", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
 }

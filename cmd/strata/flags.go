@@ -19,6 +19,9 @@ func newFlagSet(name, synopsis string, env *environment) *flag.FlagSet {
 	// The flag package calls Usage on every parse error; only --help should
 	// print it, so the real printer is kept aside for parseFlags.
 	fs.Usage = func() {}
+	if onFlagSet != nil {
+		onFlagSet(fs)
+	}
 	usagePrinters[fs] = func() {
 		w := env.stdout
 		fmt.Fprintf(w, "Usage: strata %s %s\n\nFlags:\n", name, synopsis)
@@ -30,6 +33,32 @@ func newFlagSet(name, synopsis string, env *environment) *flag.FlagSet {
 }
 
 var usagePrinters = map[*flag.FlagSet]func(){}
+
+// onFlagSet, when set, sees every flag set a subcommand makes: strata
+// completion runs each subcommand with --help to list its flags, so the
+// completion script cannot fall behind the flags themselves.
+var onFlagSet func(*flag.FlagSet)
+
+// parseFlagsAnywhere parses flags before, between and after positional
+// arguments (strata ctl services --json), and returns the positional
+// ones. After "--" everything is positional.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args, true); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
 
 // parseFlags parses args and turns every flag error into a usage error.
 // Positional arguments are rejected unless allowArgs is set.

@@ -53,7 +53,7 @@ func runUp(ctx context.Context, args []string, env *environment) error {
 	}
 	err = stack.Run(ctx, stack.Options{Config: cfg, Bin: bin, RunDir: *runDir, ReadyTimeout: *readyTimeout,
 		Log: log, Stdout: env.stdout})
-	if errors.Is(err, stack.ErrPortInUse) {
+	if errors.Is(err, stack.ErrPortInUse) || errors.Is(err, stack.ErrPreflight) {
 		return usagef("%v", err)
 	}
 	if err == nil {

@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strata-dp/strata/dataplane/edge"
+	"github.com/strata-dp/strata/dataplane/lb/health"
+	"github.com/strata-dp/strata/dataplane/lb/userspace"
+	"github.com/strata-dp/strata/facade"
 	"github.com/strata-dp/strata/internal/bytesize"
 )
 
@@ -34,21 +38,40 @@ func (s *Stack) ApplyDefaults() {
 	if s.Host == "" {
 		s.Host = DefaultHost
 	}
+	if s.derived == nil {
+		s.derived = map[string]derivedValue{}
+	}
 	at := func(port int) string { return net.JoinHostPort(s.Host, strconv.Itoa(port)) }
 	setStr := func(p *string, v string) {
 		if *p == "" {
 			*p = v
 		}
 	}
+	// fromHost fills an address that follows host (and, for a node, its
+	// place in the list), and marks it derived for Marshal.
+	fromHost := func(path string, p *string, port int) {
+		if *p == "" {
+			*p = at(port)
+			s.derive(path, *p, "host")
+		}
+	}
 	setStr(&s.Mode, "userspace")
 	setStr(&s.Log.Format, "text")
 	setStr(&s.Log.Level, "info")
 
-	setStr(&s.Edge.Listen, at(PortEdge))
-	setStr(&s.Edge.Metrics, at(PortEdgeMetrics))
-	if s.Edge.Memory == 0 {
-		s.Edge.Memory = 256 * bytesize.Size(1<<20)
-	}
+	fromHost("edge.listen", &s.Edge.Listen, PortEdge)
+	fromHost("edge.metrics", &s.Edge.Metrics, PortEdgeMetrics)
+	e := &s.Edge
+	setSize(&e.Memory, edge.DefaultMemoryBytes)
+	setSize(&e.MaxObject, edge.DefaultMaxObjectBytes)
+	setPtr(&e.Keep, edge.DefaultKeep)
+	setDur(&e.OriginTimeout, edge.DefaultOriginTimeout)
+	setPtr(&e.OriginRetryBudget, edge.DefaultOriginRetryRatio)
+	setInt(&e.OriginMaxConns, edge.DefaultOriginMaxConns)
+	setInt(&e.MaxConns, edge.DefaultMaxConns)
+	setPtr(&e.MaxConnsPerIP, edge.DefaultMaxConnsPerIP)
+	setDur(&e.IdleTimeout, edge.DefaultIdleTimeout)
+	setDur(&e.HeaderTimeout, edge.DefaultHeaderTimeout)
 
 	if len(s.State.Nodes) == 0 {
 		for i := 0; i < DefaultStateNodes; i++ {
@@ -58,9 +81,10 @@ func (s *Stack) ApplyDefaults() {
 	for i := range s.State.Nodes {
 		n := &s.State.Nodes[i]
 		setStr(&n.ID, fmt.Sprintf("state-%d", i+1))
-		setStr(&n.Listen, at(PortStateFirst+i))
-		setStr(&n.RESP, at(PortRESPFirst+i))
-		setStr(&n.Metrics, at(PortStateMetrics1+i))
+		p := fmt.Sprintf("state.nodes[%d].", i)
+		fromHost(p+"listen", &n.Listen, PortStateFirst+i)
+		fromHost(p+"resp", &n.RESP, PortRESPFirst+i)
+		fromHost(p+"metrics", &n.Metrics, PortStateMetrics1+i)
 	}
 	if s.State.Memory == 0 {
 		s.State.Memory = 256 * bytesize.Size(1<<20)
@@ -75,34 +99,43 @@ func (s *Stack) ApplyDefaults() {
 	for i := range s.Facades.Nodes {
 		n := &s.Facades.Nodes[i]
 		setStr(&n.ID, fmt.Sprintf("facade-%d", i+1))
-		setStr(&n.Listen, at(PortFacadeFirst+i))
-		setStr(&n.Metrics, at(PortFacadeMetrics1+i))
+		p := fmt.Sprintf("facades.nodes[%d].", i)
+		fromHost(p+"listen", &n.Listen, PortFacadeFirst+i)
+		fromHost(p+"metrics", &n.Metrics, PortFacadeMetrics1+i)
 	}
-	if s.Facades.MaxInflight == 0 {
-		s.Facades.MaxInflight = 512
-	}
+	f := &s.Facades
+	setInt(&f.MaxInflight, facade.DefaultMaxInflight)
+	setInt(&f.QueueLen, facade.DefaultQueueLen)
+	setDur(&f.MaxQueueTime, facade.DefaultMaxQueueTime)
+	setDur(&f.RequestTimeout, facade.DefaultRequestTimeout)
+	setPtr(&f.DrainDelay, facade.DefaultDrainDelay)
+	setDur(&f.DrainTimeout, facade.DefaultDrainTimeout)
 
-	setStr(&s.Origin.Listen, at(PortOrigin))
-	setStr(&s.Origin.Metrics, at(PortOriginMetrics))
+	fromHost("origin.listen", &s.Origin.Listen, PortOrigin)
+	fromHost("origin.metrics", &s.Origin.Metrics, PortOriginMetrics)
 	setStr(&s.Origin.Latency, "1ms")
 
-	setStr(&s.Control.Listen, at(PortControl))
+	fromHost("control.listen", &s.Control.Listen, PortControl)
 
-	setStr(&s.LB.Metrics, at(PortLBMetrics))
+	fromHost("lb.metrics", &s.LB.Metrics, PortLBMetrics)
 	if len(s.LB.Services) == 0 {
-		s.LB.Services = []Service{{Name: "facades", VIP: at(PortVIP)}}
+		s.LB.Services = []Service{{Name: "facades"}}
 	}
+	// The first service is the one the edge sends to: its VIP follows host.
+	fromHost("lb.services[0].vip", &s.LB.Services[0].VIP, PortVIP)
 	for i := range s.LB.Services {
 		svc := &s.LB.Services[i]
 		setStr(&svc.Name, fmt.Sprintf("service-%d", i+1))
 		setStr(&svc.Proto, "tcp")
 		setStr(&svc.Scheduler, "maglev")
 		setStr(&svc.Forwarding, "l2")
+		pooled := false
 		if len(svc.Backends) == 0 && i == 0 {
 			// The first service fronts the facade nodes unless told otherwise.
 			for _, n := range s.Facades.Nodes {
 				svc.Backends = append(svc.Backends, Backend{Addr: n.Listen})
 			}
+			pooled = true
 		}
 		for j := range svc.Backends {
 			if svc.Backends[j].Weight == nil {
@@ -110,24 +143,24 @@ func (s *Stack) ApplyDefaults() {
 				svc.Backends[j].Weight = &one
 			}
 		}
+		if pooled {
+			s.derive(fmt.Sprintf("lb.services[%d].backends", i), svc.Backends, "facades.nodes (every facade, weight 1)")
+		}
 	}
 	h := &s.LB.Health
 	setStr(&h.Check, "http:/readyz")
-	if h.Interval == 0 {
-		h.Interval = 250 * time.Millisecond
-	}
-	if h.Timeout == 0 {
-		h.Timeout = 200 * time.Millisecond
-	}
-	if h.Rise == 0 {
-		h.Rise = 2
-	}
-	if h.Fall == 0 {
-		h.Fall = 2
-	}
+	setDur(&h.Interval, health.DefaultInterval)
+	setDur(&h.Timeout, health.DefaultTimeout)
+	setInt(&h.Rise, health.DefaultRise)
+	setInt(&h.Fall, health.DefaultFall)
 	if h.MaxEjected == 0 {
-		h.MaxEjected = 0.5
+		h.MaxEjected = health.DefaultMaxEjectedShare
 	}
+	setPtr(&h.SlowStart, health.DefaultSlowStart)
+	setSize(&s.LB.MaxBuffered, userspace.DefaultMaxBuffered)
+	setPtr(&s.LB.FirstByteTimeout, userspace.DefaultFirstByteTimeout)
+	setPtr(&s.LB.Outliers, health.DefaultOutliers)
+	setDur(&s.LB.OutlierEjection, health.DefaultOutlierEjection)
 
 	r := &s.Restart
 	if r.InitialBackoff == 0 {
@@ -138,5 +171,31 @@ func (s *Stack) ApplyDefaults() {
 	}
 	if r.StableAfter == 0 {
 		r.StableAfter = 30 * time.Second
+	}
+}
+
+func setInt(p *int, v int) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setDur(p *time.Duration, v time.Duration) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setSize(p *bytesize.Size, v int64) {
+	if *p == 0 {
+		*p = bytesize.Size(v)
+	}
+}
+
+// setPtr fills a field whose zero value is a setting of its own (keep: 0
+// keeps nothing), so only its absence takes the default.
+func setPtr[T any](p **T, v T) {
+	if *p == nil {
+		*p = &v
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"path/filepath"
+	"reflect"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -31,58 +32,58 @@ func Load(path string) (*Stack, error) {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
 	}
-	return Parse(data)
+	s, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	// A file a stack file names is found beside it, wherever strata runs.
+	for _, p := range []*string{&s.State.AuthSecretFile, &s.Edge.PurgeTokenFile} {
+		if *p != "" && !filepath.IsAbs(*p) && path != "" {
+			abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), *p))
+			if err != nil {
+				return nil, fmt.Errorf("config: %s: %w", path, err)
+			}
+			*p = abs
+		}
+	}
+	return s, nil
 }
 
 // Parse decodes YAML strictly (unknown fields are errors), applies defaults
-// and validates the result.
+// and validates the result. Every error is a *FieldError naming the YAML
+// path and, where the file gave it, the line.
 func Parse(data []byte) (*Stack, error) {
 	if len(data) > MaxFileSize {
 		return nil, ErrTooLarge
 	}
 	s := &Stack{}
+	d := &decoder{lines: map[string]int{}}
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("config: %s", oneLine(err))
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+			return nil, syntaxError(err)
 		}
-		var extra any
+		var extra yaml.Node
 		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-			return nil, errors.New("config: more than one YAML document; want exactly one")
+			if err != nil {
+				return nil, syntaxError(err)
+			}
+			return nil, &FieldError{Field: "YAML syntax", Line: extra.Line, Problem: "more than one YAML document; want exactly one"}
+		}
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+			if err := d.decode(doc.Content[0], "", reflect.ValueOf(s).Elem()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.Line == 0 {
+			fe.Line = d.lineOf(fe.Field)
+		}
 		return nil, err
 	}
 	return s, nil
-}
-
-// oneLine flattens yaml's multi-line error lists ("unmarshal errors:\n line
-// 2: field lissen not found") into one line, as the CLI prints one line.
-func oneLine(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		parts := make([]string, len(te.Errors))
-		for i, e := range te.Errors {
-			parts[i] = strings.TrimSpace(e)
-		}
-		return strings.Join(parts, "; ")
-	}
-	return strings.ReplaceAll(err.Error(), "\n", " ")
-}
-
-// Marshal prints the configuration as YAML, the form --print-config shows.
-func (s *Stack) Marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(s); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -11,15 +11,37 @@ import (
 	"github.com/strata-dp/strata/dataplane/lb"
 )
 
-// FieldError names the field that is wrong and what it may be.
+// FieldError names the field that is wrong by its YAML path, the line it
+// is on when the file gave it, and what it may be.
 type FieldError struct {
-	Field   string
-	Value   any
+	Field string // YAML path: edge.memory, lb.services[0].backends[1].addr
+	Line  int    // 1-based; 0 when the value is a default or derived
+	Value any
+	// Allowed lists what the field accepts.
 	Allowed string
+	// Problem, when set, replaces "VALUE is invalid" (decoding errors:
+	// unknown field, not a size, duplicate key).
+	Problem string
 }
 
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("config: %s: %v is invalid (allowed: %s)", e.Field, e.Value, e.Allowed)
+	var b strings.Builder
+	b.WriteString("config: ")
+	b.WriteString(e.Field)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " (line %d)", e.Line)
+	}
+	b.WriteString(": ")
+	switch {
+	case e.Problem != "":
+		b.WriteString(e.Problem)
+		if e.Allowed != "" {
+			b.WriteString("; " + e.Allowed)
+		}
+	default:
+		fmt.Fprintf(&b, "%v is invalid (allowed: %s)", e.Value, e.Allowed)
+	}
+	return b.String()
 }
 
 func oneOf(field, value string, allowed ...string) error {
@@ -94,14 +116,20 @@ func (s *Stack) Validate() error {
 	if h.Check != "tcp" && h.Check != "off" && !strings.HasPrefix(h.Check, "http:/") {
 		return &FieldError{Field: "lb.health.check", Value: strconv.Quote(h.Check), Allowed: "tcp, http:/PATH, off"}
 	}
-	if h.Rise < 1 || h.Fall < 1 {
-		return &FieldError{Field: "lb.health.rise/fall", Value: fmt.Sprintf("%d/%d", h.Rise, h.Fall), Allowed: "integers >= 1"}
+	if h.Rise < 1 {
+		return &FieldError{Field: "lb.health.rise", Value: h.Rise, Allowed: "an integer >= 1"}
+	}
+	if h.Fall < 1 {
+		return &FieldError{Field: "lb.health.fall", Value: h.Fall, Allowed: "an integer >= 1"}
 	}
 	if h.MaxEjected <= 0 || h.MaxEjected > 1 {
 		return &FieldError{Field: "lb.health.max_ejected", Value: h.MaxEjected, Allowed: "a share in (0, 1]"}
 	}
 	if h.Timeout > h.Interval {
 		return &FieldError{Field: "lb.health.timeout", Value: h.Timeout, Allowed: "at most lb.health.interval"}
+	}
+	if err := s.validateRoles(); err != nil {
+		return err
 	}
 	if err := s.validateListeners(); err != nil {
 		return err
@@ -190,4 +218,22 @@ func (s *Stack) LBConfig() (lb.Config, error) {
 		return out, fmt.Errorf("config: lb.services: %w", err)
 	}
 	return out, nil
+}
+
+// UnpooledFacades names the facade nodes no service sends traffic to: a
+// pool written out in the file that a facade added later is not in.
+func (s *Stack) UnpooledFacades() []string {
+	pooled := map[string]bool{}
+	for _, svc := range s.LB.Services {
+		for _, b := range svc.Backends {
+			pooled[b.Addr] = true
+		}
+	}
+	var out []string
+	for _, n := range s.Facades.Nodes {
+		if !pooled[n.Listen] {
+			out = append(out, n.ID)
+		}
+	}
+	return out
 }

@@ -76,7 +76,9 @@ func children(s *config.Stack, files runFiles) []child {
 	}
 	for _, n := range s.State.Nodes {
 		args := append([]string{"state", "--listen", n.Listen, "--memory", strconv.FormatInt(int64(s.State.Memory), 10),
-			"--maxmemory-policy", s.State.MaxMemoryPolicy, "--node-id", n.ID, "--metrics", n.Metrics, "--auth-secret-file", files.stateSecret}, common...)
+			"--maxmemory-policy", s.State.MaxMemoryPolicy, "--node-id", n.ID, "--metrics", n.Metrics, "--auth-secret-file", files.stateSecret,
+			"--epoch", strconv.Itoa(config.FirstEpoch)}, common...)
+		args = append(args, stateTuning(s.State)...)
 		ls := []string{n.Listen, n.Metrics}
 		eps := []endpoint{{"state " + n.ID + " (binary)", n.Listen}}
 		if n.RESP != "" {
@@ -112,13 +114,33 @@ func children(s *config.Stack, files runFiles) []child {
 				"--origin", "http://" + s.Origin.Listen, "--node-id", n.ID,
 				"--max-inflight", strconv.Itoa(s.Facades.MaxInflight), "--metrics", n.Metrics,
 				"--state-secret-file", files.stateSecret,
-				"--trust-priority-from", "127.0.0.0/8,::1/128"}, common...),
+				"--trust-priority-from", "127.0.0.0/8,::1/128",
+				"--fixed-limit=" + strconv.FormatBool(s.Facades.FixedLimit), "--queue-len", strconv.Itoa(s.Facades.QueueLen),
+				"--max-queue-time", s.Facades.MaxQueueTime.String(), "--request-timeout", s.Facades.RequestTimeout.String(),
+				"--drain-delay", s.Facades.DrainDelay.String(), "--drain-timeout", s.Facades.DrainTimeout.String()}, common...),
 			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics},
 			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
 	}
 	// The LB serves every service of the stack file with its health policy;
 	// its drain fits inside its stop grace.
-	lbArgs := []string{"lb", "--mode", s.Mode, "--config", files.config, "--metrics", s.LB.Metrics, "--drain", "800ms"}
+	lbArgs := []string{"lb", "--mode", s.Mode, "--config", files.config, "--metrics", s.LB.Metrics, "--drain", "800ms",
+		"--slow-start", s.LB.Health.SlowStart.String(), "--max-buffered", strconv.FormatInt(int64(s.LB.MaxBuffered), 10),
+		"--first-byte-timeout", s.LB.FirstByteTimeout.String(), "--outliers", strconv.Itoa(*s.LB.Outliers),
+		"--outlier-ejection", s.LB.OutlierEjection.String()}
+	for _, o := range []struct {
+		flag string
+		set  bool
+		v    string
+	}{
+		{"--connect-timeout", s.LB.ConnectTimeout != 0, s.LB.ConnectTimeout.String()},
+		{"--idle-timeout", s.LB.IdleTimeout != 0, s.LB.IdleTimeout.String()},
+		{"--max-conns", s.LB.MaxConns != 0, strconv.Itoa(s.LB.MaxConns)},
+		{"--loops", s.LB.Loops != 0, strconv.Itoa(s.LB.Loops)},
+	} {
+		if o.set {
+			lbArgs = append(lbArgs, o.flag, o.v)
+		}
+	}
 	if s.LB.Iface != "" {
 		lbArgs = append(lbArgs, "--iface", s.LB.Iface)
 	}
@@ -132,11 +154,52 @@ func children(s *config.Stack, files runFiles) []child {
 		ready: probe(s.LB.Metrics), listens: append(lbListens, s.LB.Metrics), endpoints: lbEndpoints,
 		stopAfter: time.Second})
 	out = append(out, child{name: "edge", tier: tierEdge,
-		args: append([]string{"edge", "--listen", s.Edge.Listen, "--origin", "http://" + s.LB.Services[0].VIP,
-			"--memory", strconv.FormatInt(int64(s.Edge.Memory), 10), "--metrics", s.Edge.Metrics}, common...),
+		args: append(append([]string{"edge", "--listen", s.Edge.Listen, "--origin", "http://" + s.LB.Services[0].VIP,
+			"--memory", strconv.FormatInt(int64(s.Edge.Memory), 10), "--metrics", s.Edge.Metrics}, edgeTuning(s.Edge)...), common...),
 		ready: probe(s.Edge.Metrics), listens: []string{s.Edge.Listen, s.Edge.Metrics},
 		endpoints: []endpoint{{"edge (clients start here)", "http://" + s.Edge.Listen}}, stopAfter: 2 * time.Second})
 	return out
 }
 
 func probe(addr string) string { return fmt.Sprintf("http://%s/readyz", addr) }
+
+// edgeTuning is every edge setting of the stack file as strata edge's flags.
+func edgeTuning(e config.Edge) []string {
+	args := []string{"--max-object", strconv.FormatInt(int64(e.MaxObject), 10),
+		"--grace", e.Grace.String(), "--keep", e.Keep.String(),
+		"--origin-timeout", e.OriginTimeout.String(),
+		"--origin-retry-budget", strconv.FormatFloat(*e.OriginRetryBudget, 'f', -1, 64),
+		"--origin-max-conns", strconv.Itoa(e.OriginMaxConns), "--max-conns", strconv.Itoa(e.MaxConns),
+		"--max-conns-per-ip", strconv.Itoa(*e.MaxConnsPerIP),
+		"--idle-timeout", e.IdleTimeout.String(), "--header-timeout", e.HeaderTimeout.String(),
+		"--store-set-cookie=" + strconv.FormatBool(e.StoreSetCookie)}
+	if len(e.PurgeFrom) > 0 {
+		args = append(args, "--purge-from", strings.Join(e.PurgeFrom, ","))
+	}
+	if len(e.MaxConnsPerIPExempt) > 0 {
+		args = append(args, "--max-conns-per-ip-exempt", strings.Join(e.MaxConnsPerIPExempt, ","))
+	}
+	if e.PurgeTokenFile != "" {
+		args = append(args, "--purge-token-file", e.PurgeTokenFile)
+	}
+	return args
+}
+
+// stateTuning is the state settings the stack file gives; the ones it
+// leaves at 0 keep strata state's own defaults.
+func stateTuning(st config.State) []string {
+	var args []string
+	add := func(flag string, set bool, v string) {
+		if set {
+			args = append(args, flag, v)
+		}
+	}
+	add("--max-conns", st.MaxConns != 0, strconv.Itoa(st.MaxConns))
+	add("--max-frame", st.MaxFrame != 0, strconv.FormatInt(int64(st.MaxFrame), 10))
+	add("--idle-timeout", st.IdleTimeout != 0, st.IdleTimeout.String())
+	add("--slow-timeout", st.SlowTimeout != 0, st.SlowTimeout.String())
+	add("--event-loops", st.EventLoops != 0, strconv.Itoa(st.EventLoops))
+	add("--busy-poll", st.BusyPoll != 0, st.BusyPoll.String())
+	add("--procs", st.Procs != 0, strconv.Itoa(st.Procs))
+	return args
+}

@@ -76,3 +76,44 @@ func TestChildrenAuthenticateToTheStateTier(t *testing.T) {
 		})
 	}
 }
+
+// Every role setting of the stack file reaches the role's flags, zero
+// values that mean "off" included.
+func TestEveryRoleSettingReachesItsFlag(t *testing.T) {
+	c, err := config.Parse([]byte(`edge: {grace: 30s, keep: 0s, max_object: 1MiB, max_conns_per_ip: 0, store_set_cookie: true, purge_from: [10.0.0.0/8]}
+lb: {health: {slow_start: 0s}, max_buffered: 64KiB, first_byte_timeout: 0s, outliers: 0, outlier_ejection: 3s, max_conns: 77, loops: 2}
+facades: {queue_len: 7, fixed_limit: true, drain_delay: 0s}
+state: {max_conns: 9, max_frame: 8KiB, busy_poll: 50us}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[tier]map[string]string{
+		tierEdge: {"--grace": "30s", "--keep": "0s", "--max-object": "1048576", "--max-conns-per-ip": "0",
+			"--store-set-cookie=true": "", "--purge-from": "10.0.0.0/8", "--origin-timeout": "10s"},
+		tierLB: {"--slow-start": "0s", "--max-buffered": "65536", "--first-byte-timeout": "0s", "--outliers": "0",
+			"--outlier-ejection": "3s", "--max-conns": "77", "--loops": "2"},
+		tierFacade: {"--queue-len": "7", "--fixed-limit=true": "", "--drain-delay": "0s", "--request-timeout": "2s"},
+		tierState:  {"--max-conns": "9", "--max-frame": "8192", "--busy-poll": "50µs", "--epoch": "1"},
+	}
+	for _, ch := range children(c, runFiles{config: "stack.yaml", stateSecret: "state.secret"}) {
+		for flag, v := range want[ch.tier] {
+			if v == "" {
+				if !slices.Contains(ch.args, flag) {
+					t.Errorf("%s: no %s in %v", ch.name, flag, ch.args)
+				}
+				continue
+			}
+			if got, _ := flagValue(ch.args, flag); got != v {
+				t.Errorf("%s: %s %q, want %q", ch.name, flag, got, v)
+			}
+		}
+	}
+	// What the file leaves out of state keeps strata state's defaults.
+	d, _ := config.Parse(nil)
+	for _, ch := range children(d, runFiles{}) {
+		if ch.tier == tierState && slices.Contains(ch.args, "--max-conns") {
+			t.Errorf("%s: --max-conns given though the file has none: %v", ch.name, ch.args)
+		}
+	}
+}

@@ -79,6 +79,13 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := checkPortsFree(st.childrenFor(plan, runFiles{})); err != nil {
 		return nil, err
 	}
+	if err := preflight(opts.Config); err != nil {
+		return nil, err
+	}
+	if idle := opts.Config.UnpooledFacades(); len(idle) > 0 {
+		opts.Log.Warn("facades in no lb.services[].backends: they start but get no traffic "+
+			"(leave lb.services[0].backends out to pool every facade)", "facades", idle)
+	}
 	if err := st.prepareRunDir(); err != nil {
 		return nil, err
 	}
@@ -129,9 +136,13 @@ func (st *Stack) prepareRunDir() error {
 }
 
 func (st *Stack) runFiles() runFiles {
-	return runFiles{config: filepath.Join(st.runDir, "stack.yaml"),
+	f := runFiles{config: filepath.Join(st.runDir, "stack.yaml"),
 		stateSecret:  filepath.Join(st.runDir, stateSecretFile),
 		controlToken: filepath.Join(st.runDir, controlTokenFile)}
+	if p := st.opts.Config.State.AuthSecretFile; p != "" {
+		f.stateSecret = p // checked readable by preflight
+	}
+	return f
 }
 
 // writeSecrets generates this run's secrets: fresh each start, so a run
@@ -140,8 +151,11 @@ func (st *Stack) runFiles() runFiles {
 // namespaces read the same files: `ip netns exec` changes the network,
 // not the filesystem.
 func (st *Stack) writeSecrets() error {
-	f := st.runFiles()
-	for _, path := range []string{f.stateSecret, f.controlToken} {
+	paths := []string{filepath.Join(st.runDir, controlTokenFile)}
+	if st.opts.Config.State.AuthSecretFile == "" {
+		paths = append(paths, filepath.Join(st.runDir, stateSecretFile))
+	}
+	for _, path := range paths {
 		if _, err := secret.Generate(path); err != nil {
 			return fmt.Errorf("run dir: %w", err)
 		}

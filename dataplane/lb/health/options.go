@@ -17,12 +17,13 @@ const (
 	Off  Kind = "off"
 )
 
-// Defaults of Options, which remove a dead backend well within a second;
-// the flags of `strata lb` start from them too.
+// Defaults of Options: `strata lb`'s flags and the stack configuration's
+// lb.health take them from here, so the two cannot disagree. A check's
+// timeout is at most its interval, or checks of one backend overlap.
 const (
 	DefaultKind            = TCP
-	DefaultInterval        = 200 * time.Millisecond
-	DefaultTimeout         = 250 * time.Millisecond
+	DefaultInterval        = 250 * time.Millisecond
+	DefaultTimeout         = 200 * time.Millisecond
 	DefaultRise            = 2
 	DefaultFall            = 2
 	DefaultSlowStart       = 5 * time.Second
@@ -41,9 +42,9 @@ type Options struct {
 	Kind Kind
 	// Path is the HTTP check's request path.
 	Path string
-	// Interval between checks of one backend (default 200 ms).
+	// Interval between checks of one backend (default 250 ms).
 	Interval time.Duration
-	// Timeout of one check (default 250 ms).
+	// Timeout of one check (default 200 ms).
 	Timeout time.Duration
 	// Rise consecutive successes bring a backend back (default 2).
 	Rise int
