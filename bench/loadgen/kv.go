@@ -137,7 +137,7 @@ func GoRedisWorker(addr string, set bool, valueSize int) func() (KVBatch, func()
 			}
 			return misses, nil
 		}
-		return batch, func() { c.Close() }, nil
+		return batch, func() { _ = c.Close() }, nil
 	}
 }
 
@@ -145,7 +145,7 @@ func GoRedisWorker(addr string, set bool, valueSize int) func() (KVBatch, func()
 // pipelined, and returns how many keys the server then reports (DBSIZE).
 func LoadRESP(ctx context.Context, addr string, n, size int) (int64, error) {
 	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 4, Protocol: 2, DisableIdentity: true, ReadTimeout: 30 * time.Second})
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	value := make([]byte, size)
 	for i := range value {
 		value[i] = 'v'

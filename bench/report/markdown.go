@@ -165,7 +165,7 @@ func WriteReportFile(dir string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	if err := WriteMarkdown(out, files); err != nil {
-		out.Close()
+		_ = out.Close()
 		return err
 	}
 	if err := out.Close(); err != nil {

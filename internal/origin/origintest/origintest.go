@@ -30,7 +30,7 @@ func Start(tb testing.TB, cfg origin.Config) (*origin.Server, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-		<-done
+		_ = <-done // wait for Serve to return; the test is over
 	})
 	return srv, "http://" + ln.Addr().String()
 }
