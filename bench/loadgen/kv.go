@@ -43,12 +43,18 @@ func (l *KVLoad) RunKV(ctx context.Context, newWorker func() (KVBatch, func(), e
 		return nil, fmt.Errorf("%w: kv load %+v", ErrBadLoad, *l)
 	}
 	workers := make([]KVBatch, l.Clients)
+	closers := make([]func(), 0, l.Clients)
+	defer func() {
+		for _, closeFn := range closers {
+			closeFn()
+		}
+	}()
 	for i := range workers {
 		b, closeFn, err := newWorker()
 		if err != nil {
 			return nil, fmt.Errorf("kv worker %d: %w", i, err)
 		}
-		defer closeFn()
+		closers = append(closers, closeFn)
 		workers[i] = b
 	}
 	var ops, misses atomic.Uint64

@@ -171,7 +171,7 @@ func NewPassRestore(frames [][]byte, burst int, next *ebpf.Program) (*PassRestor
 			asm.LoadMapPtr(asm.R1, tm.FD()),
 			asm.FnMapLookupElem.Call(),
 			asm.JEq.Imm(asm.R0, 0, "pass"),
-			// bpf_xdp_store_bytes(ctx, 0, template, size)
+			// Restore the frame: bpf_xdp_store_bytes with ctx, offset 0, the template and its size.
 			asm.Mov.Reg(asm.R1, asm.R6),
 			asm.Mov.Imm(asm.R2, 0),
 			asm.Mov.Reg(asm.R3, asm.R0),

@@ -142,7 +142,7 @@ func joinMap(m map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s `%s`", k, m[k]))
+		parts = append(parts, k+" `"+m[k]+"`")
 	}
 	return strings.Join(parts, ", ")
 }

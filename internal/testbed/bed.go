@@ -120,8 +120,11 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// stateRoot holds the state directory of every bed.
+const stateRoot = "/run/strata-testbed"
+
 // StateDir is where a bed with this prefix keeps its pids and logs.
-func StateDir(prefix string) string { return filepath.Join("/run/strata-testbed", prefix) }
+func StateDir(prefix string) string { return filepath.Join(stateRoot, prefix) }
 
 func (o Options) ns(host string) string { return o.Prefix + "-" + host }
 
@@ -191,7 +194,8 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := bed.processes(); err != nil {
 		return bed, err
 	}
-	return bed, bed.waitServing(ctx)
+	err = bed.waitServing(ctx)
+	return bed, err
 }
 
 // hosts lists every namespace with its address.
