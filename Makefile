@@ -22,10 +22,11 @@ build: ## build bin/strata
 run: build ## build and run the whole stack on this host (strata up)
 	./$(BIN) up
 
-vet: ## go vet and gofmt check
+vet: ## gofmt check, go vet, then golangci-lint (.golangci.yml: the architecture's import rules)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_bpfel.go$$')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool golangci-lint run ./...
 
 test: build vet generate-check ## the whole test suite (root-only tests skip without root)
 	STRATA_BIN=$(CURDIR)/$(BIN) $(GO) test $(TEST_FLAGS) ./...

@@ -45,7 +45,7 @@ func (r *RawFacade) Serve(ctx context.Context, addrs []string) error {
 		if state, err = client.Dial(ctx, []string{r.State}, client.Options{}); err != nil {
 			return fmt.Errorf("raw facade: %w", err)
 		}
-		defer state.Close()
+		defer func() { _ = state.Close() }()
 	}
 	origin := &fasthttp.Client{MaxConnsPerHost: 512, ReadTimeout: 2 * time.Second}
 	return serveAll(ctx, addrs, func(rc *fasthttp.RequestCtx) {

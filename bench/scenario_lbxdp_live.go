@@ -53,9 +53,15 @@ func (h *Harness) testbedPPSLive(ctx context.Context, beds map[string]*testbed.B
 	h.Condition("testbed_pps_live", fmt.Sprintf("BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES in the LB namespace, ingress = its eth0: %d TCP ACK frames (%d bytes, client %d source ports -> %s), in bursts of %d, %d rounds (%d frames per run, one test run); both through one BPF program that restores the frame from its template (live mode reuses buffers without resetting them) and counts it; strata: it tail-calls the balancer's attached XDP program (XDP_TX, L2 DSR); nftables: it returns XDP_PASS, then the stack's DNAT (numgen) and forwarding; backends drop the frames in raw prerouting after eth0 counts them; packets_per_sec counts what the 4 backends' eth0 received over the run's wall time, injected_per_sec what was injected",
 		liveFlows, len(firstFrame(frames)), liveFlows, testbed.VIP, repeat, rounds, liveFlows*repeat*rounds))
 	sunk := live[:0:0]
+	var undos []func()
+	defer func() {
+		for _, undo := range undos {
+			undo()
+		}
+	}()
 	for _, sys := range live {
 		undo, err := sinkLiveFlows(beds[sys])
-		defer undo()
+		undos = append(undos, undo)
 		if err != nil {
 			h.Skip(sys, "testbed-pps-live", err)
 			continue

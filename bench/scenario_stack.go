@@ -44,7 +44,7 @@ func MoveToFreePorts(config string) (string, map[string]string, error) {
 	var held []net.Listener
 	defer func() {
 		for _, l := range held {
-			l.Close()
+			_ = l.Close()
 		}
 	}()
 	for _, old := range olds {

@@ -48,6 +48,6 @@ func strataClientWorker(addr string) func() (loadgen.KVBatch, func(), error) {
 			}
 			return misses, nil
 		}
-		return batch, func() { c.Close() }, nil
+		return batch, func() { _ = c.Close() }, nil
 	}
 }

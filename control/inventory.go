@@ -87,8 +87,8 @@ func (inv *Inventory) check(ctx context.Context, url string) (bool, string) {
 	if err != nil {
 		return false, err.Error()
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-	resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return false, resp.Status
 	}

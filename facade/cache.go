@@ -129,7 +129,7 @@ func (c *Cache) GetOrLoad(ctx context.Context, key []byte, ttl time.Duration, lo
 		c.events[evStateError].Inc()
 	}
 	stateUp := err == nil || errors.Is(err, ErrNotFound)
-	src := SourceLoaded
+	var src Source
 	res, err, shared := c.group.Do(string(key), func() (any, error) {
 		return c.fill(ctx, key, ttl, load, stateUp)
 	})

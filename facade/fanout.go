@@ -101,7 +101,7 @@ func NewFanOut(cfg FanOutConfig) (*FanOut, error) {
 			MaxResponseBodySize:       cfg.MaxBodySize,
 			MaxIdleConnDuration:       30 * time.Second,
 			MaxConnWaitTimeout:        time.Second,
-			RetryIf:                   func(*fasthttp.Request) bool { return false },
+			RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 		}
 	}
 	if cfg.Budget == nil {

@@ -137,9 +137,9 @@ func encodeAnswer(sum [32]byte, r *fasthttp.Response) []byte {
 	var hdrs [][2][]byte
 	for _, name := range replayHeaders {
 		if name == fasthttp.HeaderSetCookie {
-			r.Header.VisitAllCookie(func(_, v []byte) {
+			for _, v := range r.Header.Cookies() {
 				hdrs = append(hdrs, [2][]byte{[]byte(name), append([]byte(nil), v...)})
-			})
+			}
 			continue
 		}
 		if v := r.Header.Peek(name); len(v) > 0 {

@@ -66,7 +66,9 @@ func TestIdempotency(t *testing.T) {
 			}
 			if tc.wantReplayed {
 				var cookie string
-				hdr.VisitAllCookie(func(_, v []byte) { cookie = string(v) })
+				for _, v := range hdr.Cookies() {
+					cookie = string(v)
+				}
 				if !strings.HasPrefix(cookie, "k=v") || string(hdr.Peek("Cache-Control")) != "private, no-store" {
 					t.Fatalf("replay lost headers: cookie %q cache-control %q", cookie, hdr.Peek("Cache-Control"))
 				}

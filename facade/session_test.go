@@ -67,7 +67,9 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("first POST: %d %q", status, body)
 	}
 	var setCookie string
-	hdr.VisitAllCookie(func(_, v []byte) { setCookie = string(v) })
+	for _, v := range hdr.Cookies() {
+		setCookie = string(v)
+	}
 	for _, attr := range []string{"HttpOnly", "Path=/", "SameSite=Lax", "max-age=60"} {
 		if !strings.Contains(strings.ToLower(setCookie), strings.ToLower(attr)) {
 			t.Fatalf("cookie %q lacks %s", setCookie, attr)
@@ -104,7 +106,9 @@ func TestSessionExpiresAndTouchKeepsIt(t *testing.T) {
 	base := sessionApp(t, store, 3*time.Second)
 	_, hdr, _ := do(t, "POST", base+"/s", nil, nil)
 	var setCookie string
-	hdr.VisitAllCookie(func(_, v []byte) { setCookie = string(v) })
+	for _, v := range hdr.Cookies() {
+		setCookie = string(v)
+	}
 	cookie := map[string]string{"Cookie": cookieOf(t, setCookie)}
 	// Reads more often than the TTL keep the session alive past it.
 	for i := 0; i < 4; i++ {
@@ -160,7 +164,9 @@ func TestSessionUpdateLosesNothing(t *testing.T) {
 			nodes := []string{node(), node()}
 			_, hdr, _ := do(t, "POST", nodes[0]+"/inc", nil, nil)
 			var setCookie string
-			hdr.VisitAllCookie(func(_, v []byte) { setCookie = string(v) })
+			for _, v := range hdr.Cookies() {
+				setCookie = string(v)
+			}
 			cookie := map[string]string{"Cookie": cookieOf(t, setCookie)}
 			const n = 20
 			errs := make(chan string, n)

@@ -42,7 +42,7 @@ func storeFull(err error) error {
 }
 
 func (s clientStore) GetVersioned(ctx context.Context, key []byte) ([]byte, Version, error) {
-	it, err := s.Client.GetItem(ctx, key)
+	it, err := s.GetItem(ctx, key)
 	if errors.Is(err, client.ErrNotFound) {
 		return nil, Version{}, ErrNotFound
 	}

@@ -43,12 +43,18 @@ func (l *KVLoad) RunKV(ctx context.Context, newWorker func() (KVBatch, func(), e
 		return nil, fmt.Errorf("%w: kv load %+v", ErrBadLoad, *l)
 	}
 	workers := make([]KVBatch, l.Clients)
+	closers := make([]func(), 0, l.Clients)
+	defer func() {
+		for _, closeFn := range closers {
+			closeFn()
+		}
+	}()
 	for i := range workers {
 		b, closeFn, err := newWorker()
 		if err != nil {
 			return nil, fmt.Errorf("kv worker %d: %w", i, err)
 		}
-		defer closeFn()
+		closers = append(closers, closeFn)
 		workers[i] = b
 	}
 	var ops, misses atomic.Uint64
@@ -137,7 +143,7 @@ func GoRedisWorker(addr string, set bool, valueSize int) func() (KVBatch, func()
 			}
 			return misses, nil
 		}
-		return batch, func() { c.Close() }, nil
+		return batch, func() { _ = c.Close() }, nil
 	}
 }
 
@@ -145,7 +151,7 @@ func GoRedisWorker(addr string, set bool, valueSize int) func() (KVBatch, func()
 // pipelined, and returns how many keys the server then reports (DBSIZE).
 func LoadRESP(ctx context.Context, addr string, n, size int) (int64, error) {
 	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 4, Protocol: 2, DisableIdentity: true, ReadTimeout: 30 * time.Second})
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	value := make([]byte, size)
 	for i := range value {
 		value[i] = 'v'

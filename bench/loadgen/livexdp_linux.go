@@ -35,7 +35,7 @@ func (l LiveXDP) Run(ctx context.Context) (LiveResult, error) {
 		if next, err = attachedXDP(l.NS, l.Iface); err != nil {
 			return LiveResult{}, err
 		}
-		defer next.Close()
+		defer func() { _ = next.Close() }()
 	}
 	return l.runPass(ctx, total, next)
 }
@@ -46,7 +46,7 @@ func (l LiveXDP) runPass(ctx context.Context, total int, next *ebpf.Program) (Li
 	if err != nil {
 		return LiveResult{}, err
 	}
-	defer p.Close()
+	defer func() { _ = p.Close() }()
 	var res LiveResult
 	err = l.inNS(func(ifindex int) error {
 		if err := ctx.Err(); err != nil {
@@ -121,24 +121,24 @@ func NewPassRestore(frames [][]byte, burst int, next *ebpf.Program) (*PassRestor
 	}
 	cm, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1})
 	if err != nil {
-		tm.Close()
+		_ = tm.Close()
 		return nil, fmt.Errorf("live xdp: counter map: %w", err)
 	}
 	p := &PassRestore{templates: tm, counter: cm}
 	for i, f := range frames {
 		if err := tm.Put(uint32(i), f); err != nil {
-			p.Close()
+			_ = p.Close()
 			return nil, fmt.Errorf("live xdp: template: %w", err)
 		}
 	}
 	// The tail call's target, or nothing (the call then falls through).
 	if p.next, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 1}); err != nil {
-		p.Close()
+		_ = p.Close()
 		return nil, fmt.Errorf("live xdp: program array: %w", err)
 	}
 	if next != nil {
 		if err := p.next.Put(uint32(0), next); err != nil {
-			p.Close()
+			_ = p.Close()
 			return nil, fmt.Errorf("live xdp: program array: %w", err)
 		}
 	}
@@ -171,7 +171,7 @@ func NewPassRestore(frames [][]byte, burst int, next *ebpf.Program) (*PassRestor
 			asm.LoadMapPtr(asm.R1, tm.FD()),
 			asm.FnMapLookupElem.Call(),
 			asm.JEq.Imm(asm.R0, 0, "pass"),
-			// bpf_xdp_store_bytes(ctx, 0, template, size)
+			// Restore the frame: bpf_xdp_store_bytes with ctx, offset 0, the template and its size.
 			asm.Mov.Reg(asm.R1, asm.R6),
 			asm.Mov.Imm(asm.R2, 0),
 			asm.Mov.Reg(asm.R3, asm.R0),
@@ -187,7 +187,7 @@ func NewPassRestore(frames [][]byte, burst int, next *ebpf.Program) (*PassRestor
 		},
 	})
 	if err != nil {
-		p.Close()
+		_ = p.Close()
 		return nil, fmt.Errorf("live xdp: load pass program: %w", err)
 	}
 	return p, nil

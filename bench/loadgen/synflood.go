@@ -43,7 +43,7 @@ func SynFlood(ctx context.Context, dst netip.AddrPort, flows, workers int, d tim
 		wg.Add(1)
 		go func(fd, w int) {
 			defer wg.Done()
-			defer syscall.Close(fd)
+			defer func() { _ = syscall.Close(fd) }()
 			var n uint64
 			for i := w; ctx.Err() == nil; i++ {
 				// Check the clock only now and then; sendto is the hot path.
@@ -75,7 +75,7 @@ func sourceFor(dst netip.AddrPort) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("route to %v: %w", dst, err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
 

@@ -142,7 +142,7 @@ func joinMap(m map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s `%s`", k, m[k]))
+		parts = append(parts, k+" `"+m[k]+"`")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -165,7 +165,7 @@ func WriteReportFile(dir string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	if err := WriteMarkdown(out, files); err != nil {
-		out.Close()
+		_ = out.Close()
 		return err
 	}
 	if err := out.Close(); err != nil {

@@ -154,7 +154,7 @@ func WriteChartFile(path string, f *result.File) error {
 		return fmt.Errorf("chart: %w", err)
 	}
 	if err := WriteChart(out, f); err != nil {
-		out.Close()
+		_ = out.Close()
 		return err
 	}
 	if err := out.Close(); err != nil {

@@ -79,7 +79,7 @@ func ctlGet(ctx context.Context, url string, token []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control plane unreachable: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return nil, err
@@ -97,9 +97,13 @@ func ctlGet(ctx context.Context, url string, token []byte) ([]byte, error) {
 
 // printCtlView prints a view as a table; times are relative to now ("3m
 // ago"), as the raw RFC 3339 stays in --json.
-func printCtlView(out io.Writer, view string, body []byte, now time.Time) error {
+func printCtlView(out io.Writer, view string, body []byte, now time.Time) (err error) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	defer w.Flush()
+	defer func() {
+		if ferr := w.Flush(); err == nil {
+			err = ferr
+		}
+	}()
 	switch view {
 	case "services":
 		var v control.ServicesView

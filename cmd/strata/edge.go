@@ -143,19 +143,19 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	if *admin != "" {
 		aln, err := net.Listen("tcp", *admin)
 		if err != nil {
-			ln.Close()
+			_ = ln.Close()
 			return fmt.Errorf("edge admin listener: %w", err)
 		}
 		amux := http.NewServeMux()
 		amux.Handle("/purge", e.AdminHandler())
 		adminSrv = &http.Server{Handler: amux, ReadHeaderTimeout: 5 * time.Second}
-		go adminSrv.Serve(aln)
+		go func() { _ = adminSrv.Serve(aln) }()
 	} else {
 		mux.Handle("/purge", e.AdminHandler())
 	}
 	tctx, stopTelemetry := context.WithCancel(context.Background())
 	defer stopTelemetry()
-	go ts.Serve(tctx, mux)
+	go func() { _ = ts.Serve(tctx, mux) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- e.Serve(ln) }()
@@ -174,7 +174,7 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 		err = fmt.Errorf("edge shutdown: %w", serr)
 	}
 	if adminSrv != nil {
-		adminSrv.Shutdown(shutCtx)
+		_ = adminSrv.Shutdown(shutCtx)
 	}
 	return err
 }

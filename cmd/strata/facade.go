@@ -97,7 +97,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *listen, err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	ts := telemetry.NewServer()
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
 		return err
@@ -106,7 +106,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return fmt.Errorf("state tier %v: %w", []string(stateAddrs), err)
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }()
 
 	app, err := facade.New(facade.Config{
 		NodeID:            id,
@@ -134,7 +134,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	mux.Handle("/load", app.LoadHandler())
 	tctx, stopTelemetry := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopTelemetry()
-	go ts.Serve(tctx, mux)
+	go func() { _ = ts.Serve(tctx, mux) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- app.Serve(ln) }()

@@ -92,12 +92,12 @@ func runOrigin(ctx context.Context, args []string, env *environment) error {
 		return fmt.Errorf("listen %s: %w", *listen, err)
 	}
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return err
 	}
 	tctx, stopTelemetry := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopTelemetry()
-	go ts.Serve(tctx, nil)
+	go func() { _ = ts.Serve(tctx, nil) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -21,8 +21,7 @@ func runTestbed(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 {
 		return usagef("want one of: up, down")
 	}
-	switch args[0] {
-	case "backend":
+	if args[0] == "backend" {
 		return runTestbedBackend(ctx, args[1:], env)
 	}
 	return runTestbedBed(ctx, args, env)
@@ -46,7 +45,7 @@ func runTestbedBackend(ctx context.Context, args []string, env *environment) err
 		if err != nil {
 			return err
 		}
-		defer d.Close()
+		defer func() { _ = d.Close() }()
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

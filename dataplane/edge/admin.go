@@ -48,7 +48,7 @@ func (e *Edge) AdminHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(struct {
+		_ = json.NewEncoder(w).Encode(struct {
 			Purged int  `json:"purged"`
 			Soft   bool `json:"soft"`
 		}{n, soft})

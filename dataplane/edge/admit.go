@@ -131,7 +131,7 @@ func (e *Edge) shedLocked() bool {
 func (e *Edge) dropLocked(v *conn) {
 	v.shed.Store(true)
 	e.releaseLocked(v)
-	v.nc.Close()
+	_ = v.nc.Close()
 }
 
 // releaseLocked gives back c's slot and per-address count, once.

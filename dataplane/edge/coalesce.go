@@ -59,16 +59,15 @@ func (e *Edge) fetchCoalesced(c *conn, rcc *cachecontrol.Directives, headOnly bo
 		e.fetch(c, nil, rcc, headOnly, stale, fwd)
 		return
 	}
-	var fk []byte
 	switch {
 	case stale != nil:
-		fk = append(c.scratch[:0], stale.key...)
+		c.scratch = append(c.scratch[:0], stale.key...)
 	case fwd == "vary-miss":
-		fk = append(c.scratch[:0], c.vkey...)
+		c.scratch = append(c.scratch[:0], c.vkey...)
 	default:
-		fk = append(c.scratch[:0], c.key...)
+		c.scratch = append(c.scratch[:0], c.key...)
 	}
-	key := string(fk)
+	key := string(c.scratch)
 	f, leader := e.flights.join([]byte(key))
 	if leader {
 		o := e.fetch(c, f, rcc, headOnly, stale, fwd)

@@ -66,7 +66,7 @@ func newConn(e *Edge, nc net.Conn) *conn {
 // one busy with a request finishes it and then hangs up (it sees shutting).
 func (c *conn) wakeIfIdle() {
 	if c.idle.Load() {
-		c.nc.SetReadDeadline(time.Unix(1, 0))
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }
 
@@ -74,7 +74,7 @@ func (c *conn) serve() {
 	e := c.e
 	e.m.conns.Inc()
 	defer func() {
-		c.nc.Close()
+		_ = c.nc.Close()
 		e.m.conns.Dec()
 		e.forget(c)
 	}()
@@ -84,8 +84,8 @@ func (c *conn) serve() {
 	c.bw = bufio.NewWriterSize(c.nc, 16<<10)
 	// The first head is due HeaderTimeout after accept: a connection that
 	// never sends a byte is a slowloris too. Admission listed it already.
-	c.nc.SetWriteDeadline(time.Now().Add(e.cfg.IdleTimeout))
-	c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(e.cfg.IdleTimeout))
+	_ = c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
 	c.headArmed = true
 	for {
 		c.idle.Store(true)
@@ -128,7 +128,7 @@ func (c *conn) awaitHead() bool {
 		// Re-arming a deadline costs a timer update; once a second is
 		// precise enough for an idle timeout counted in seconds.
 		if now := e.now(); now != c.armedAt {
-			c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
+			_ = c.nc.SetDeadline(time.Now().Add(e.cfg.IdleTimeout))
 			c.armedAt = now
 		}
 	}
@@ -144,14 +144,14 @@ func (c *conn) awaitHead() bool {
 		for n < len(buf) && (buf[n] == '\r' || buf[n] == '\n') {
 			n++
 		}
-		c.br.Discard(n)
+		_, _ = c.br.Discard(n)
 		if n < len(buf) {
 			if c.headArmed || bytes.Contains(buf[n:], crlfcrlf) {
 				return true // already under the header deadline, or complete
 			}
 		}
 		if !c.headArmed {
-			c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
+			_ = c.nc.SetReadDeadline(time.Now().Add(e.cfg.HeaderTimeout))
 			c.headArmed = true
 			e.headStarted(c)
 		}
@@ -173,7 +173,7 @@ func (c *conn) headRead() {
 	}
 	c.headArmed = false
 	c.e.headEnded(c)
-	c.nc.SetDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
+	_ = c.nc.SetDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
 	c.armedAt = c.e.now()
 }
 
@@ -197,8 +197,8 @@ func (c *conn) lingerClose() {
 	}
 	c.idleSince.Store(0)
 	c.idle.Store(true)
-	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
-	io.CopyN(io.Discard, c.nc, lingerBytes)
+	_ = c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c.nc, lingerBytes)
 }
 
 func isTimeout(err error) bool {
@@ -223,7 +223,7 @@ func (c *conn) readRequest() bool {
 			// RFC 9110 section 15.5.9; a short write deadline, since a
 			// client this slow may not read either.
 			e.m.headerTimeouts.Inc()
-			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 			c.writeError(fasthttp.StatusRequestTimeout, csDetail("header-timeout"))
 			return false
 		}
@@ -255,7 +255,7 @@ func (c *conn) readRequest() bool {
 	}
 	if c.req.MayContinue() {
 		c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
-		c.bw.Flush()
+		_ = c.bw.Flush()
 	}
 	if err := c.req.ContinueReadBody(c.br, e.cfg.MaxBodyBytes, false); err != nil {
 		e.m.badRequests.Inc()

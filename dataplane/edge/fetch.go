@@ -22,7 +22,7 @@ func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly 
 	resp := fasthttp.AcquireResponse()
 	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
 	defer func() {
-		resp.CloseBodyStream()
+		_ = resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
 		fasthttp.ReleaseRequest(oreq)
 	}()
@@ -244,7 +244,7 @@ func (e *Edge) stream(c *conn, resp *fasthttp.Response, p *parsed, prefix []byte
 		buf := make([]byte, 32<<10)
 		defer func() { c.armedAt = 0 }() // the idle deadline must be set again
 		for {
-			c.nc.SetWriteDeadline(time.Now().Add(e.cfg.OriginTimeout))
+			_ = c.nc.SetWriteDeadline(time.Now().Add(e.cfg.OriginTimeout))
 			n, err := bs.Read(buf)
 			if werr := write(buf[:n]); werr != nil {
 				c.closeAfter = true

@@ -69,7 +69,7 @@ func (t *connTracker) dial(addr string, timeout time.Duration) (net.Conn, error)
 		err := tc.HandshakeContext(ctx)
 		cancel()
 		if err != nil {
-			nc.Close()
+			_ = nc.Close()
 			return nil, err
 		}
 		c.Conn, c.tls = tc, tc

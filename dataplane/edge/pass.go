@@ -17,7 +17,7 @@ func (e *Edge) handlePass(c *conn) {
 	resp := fasthttp.AcquireResponse()
 	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type
 	defer func() {
-		resp.CloseBodyStream()
+		_ = resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
 		fasthttp.ReleaseRequest(oreq)
 	}()

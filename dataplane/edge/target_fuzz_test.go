@@ -23,7 +23,8 @@ var (
 // refValidHost is the reference validHost is fuzzed against: the grammar
 // written as regular expressions, IPv6 by net/netip.
 func refValidHost(s string) bool {
-	host, port, hasPort := s, "", false
+	var port string
+	hasPort := false
 	if strings.HasPrefix(s, "[") {
 		i := strings.IndexByte(s, ']')
 		if i < 0 {
@@ -41,6 +42,7 @@ func refValidHost(s string) bool {
 			port, hasPort = rest[1:], true
 		}
 	} else {
+		var host string
 		host, port, hasPort = strings.Cut(s, ":")
 		if !refRegName.MatchString(host) {
 			return false

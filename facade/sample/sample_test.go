@@ -127,7 +127,9 @@ func TestCartIdempotentPost(t *testing.T) {
 		t.Fatalf("retry: %d %q (first %q), replayed %q", status, b2, b1, h2.Peek("Idempotent-Replayed"))
 	}
 	cookie := func(h *fasthttp.ResponseHeader) (c string) {
-		h.VisitAllCookie(func(_, v []byte) { c, _, _ = strings.Cut(string(v), ";") })
+		for _, v := range h.Cookies() {
+			c, _, _ = strings.Cut(string(v), ";")
+		}
 		return c
 	}
 	if cookie(h1) == "" || cookie(h1) != cookie(h2) {
@@ -175,7 +177,9 @@ func TestCartConcurrentAddsAllLand(t *testing.T) {
 	base, _ := start(t, origin.Config{})
 	_, h, _ := do(t, "POST", base+"/api/cart", `{"product_id": "4", "quantity": 1}`, nil)
 	var cookie string
-	h.VisitAllCookie(func(_, v []byte) { cookie, _, _ = strings.Cut(string(v), ";") })
+	for _, v := range h.Cookies() {
+		cookie, _, _ = strings.Cut(string(v), ";")
+	}
 	const n = 16
 	done := make(chan int, n)
 	for i := 0; i < n; i++ {

@@ -27,7 +27,7 @@ func Load(path string) (*Stack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		if data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1)); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}

@@ -37,7 +37,7 @@ func NewDialer(ns string) (*Dialer, error) {
 		h, err := vnetns.GetFromName(ns)
 		if err == nil {
 			err = vnetns.Set(h)
-			h.Close()
+			_ = h.Close()
 		}
 		ready <- err
 		if err != nil {

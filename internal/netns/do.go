@@ -18,13 +18,13 @@ func Do(ns string, fn func() error) error {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("netns: current namespace: %w", err)
 	}
-	defer orig.Close()
+	defer func() { _ = orig.Close() }()
 	target, err := vnetns.GetFromName(ns)
 	if err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("netns: %s: %w", ns, err)
 	}
-	defer target.Close()
+	defer func() { _ = target.Close() }()
 	if err := vnetns.Set(target); err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("netns: enter %s: %w", ns, err)

@@ -13,14 +13,14 @@ const catalogSize = 10
 
 func (s *Server) serve(rc *fasthttp.RequestCtx) {
 	path := string(rc.Path())
-	switch {
-	case path == "/stats":
+	switch path {
+	case "/stats":
 		s.serveStats(rc)
 		return
-	case path == "/healthz":
+	case "/healthz":
 		rc.SetBodyString("ok\n")
 		return
-	case path == "/admin/shape":
+	case "/admin/shape":
 		s.serveShape(rc)
 		return
 	}

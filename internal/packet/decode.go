@@ -82,7 +82,8 @@ func Decode(frame []byte) (*Decoded, error) {
 		d.IP = append(d.IP, h)
 		rest = payload
 		if h.Fragment || (h.Proto != ProtoIPIP && h.Proto != ProtoIPv6) {
-			return d, d.decodeL4(h, rest)
+			err := d.decodeL4(h, rest)
+			return d, err
 		}
 	}
 	return nil, fmt.Errorf("%w: more than %d nested IP headers", ErrMalformed, maxNesting)

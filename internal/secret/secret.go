@@ -41,11 +41,11 @@ func Generate(path string) ([]byte, error) {
 	_, werr := f.Write(append(s, '\n'))
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 		return nil, fmt.Errorf("write secret %s: %w", path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 		return nil, fmt.Errorf("write secret %s: %w", path, err)
 	}
 	return s, nil

@@ -181,7 +181,7 @@ func checkPortsFree(cs []child) error {
 			if err != nil {
 				return fmt.Errorf("%s needs %s: %w", c.name, addr, ErrPortInUse)
 			}
-			ln.Close()
+			_ = ln.Close()
 		}
 	}
 	return nil
@@ -274,8 +274,8 @@ func httpOK(ctx context.Context, client *http.Client, url string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return false, fmt.Errorf("%s: %s", url, resp.Status)
 	}
@@ -349,7 +349,7 @@ func (st *Stack) printEndpoints() {
 			fmt.Fprintf(w, "%s\t%s%s\n", e.what, e.addr, nsLabel(c.ns))
 		}
 	}
-	w.Flush()
+	_ = w.Flush()
 	fmt.Fprintf(st.opts.Stdout, "\nStrata is up (%d processes). Try: curl http://%s/api/products/1\n", len(st.procs), st.opts.Config.Edge.Listen)
 	fmt.Fprintf(st.opts.Stdout, "Logs and state: %s. Ctrl-C stops the stack.\n", st.runDir)
 	fmt.Fprintf(st.opts.Stdout, "The state tier requires AUTH: redis-cli -p PORT -a \"$(cat %s)\"\n", st.runFiles().stateSecret)
@@ -382,7 +382,7 @@ func (st *Stack) Stop() error {
 		wg.Wait()
 	}
 	for _, f := range st.logs {
-		f.Close()
+		_ = f.Close()
 	}
 	if st.net != nil {
 		if err := st.net.down(); err != nil {

@@ -29,11 +29,11 @@ func Start(tb testing.TB) *Node {
 	}
 	srv, err := server.New(server.Config{Engine: eng, Listen: "127.0.0.1:0", EventLoops: 1})
 	if err != nil {
-		eng.Close()
+		_ = eng.Close()
 		tb.Fatal(err)
 	}
 	if err := srv.Start(); err != nil {
-		eng.Close()
+		_ = eng.Close()
 		tb.Fatal(err)
 	}
 	n := &Node{Addr: srv.Addr(), srv: srv, eng: eng}
@@ -63,6 +63,6 @@ func (n *Node) Dial(tb testing.TB) *client.Client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { c.Close() })
+	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }

@@ -110,10 +110,10 @@ func writeProbe(w http.ResponseWriter, ok bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "not ready\n")
+		_, _ = io.WriteString(w, "not ready\n")
 		return
 	}
-	io.WriteString(w, "ok\n")
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 // Listen binds addr now, so that a port already in use fails start-up before

@@ -120,8 +120,11 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// stateRoot holds the state directory of every bed.
+const stateRoot = "/run/strata-testbed"
+
 // StateDir is where a bed with this prefix keeps its pids and logs.
-func StateDir(prefix string) string { return filepath.Join("/run/strata-testbed", prefix) }
+func StateDir(prefix string) string { return filepath.Join(stateRoot, prefix) }
 
 func (o Options) ns(host string) string { return o.Prefix + "-" + host }
 
@@ -164,7 +167,7 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	bed = &Bed{Opts: opts, VIP: VIP, ClientNS: opts.ns("client"), LBNS: opts.ns("lb"), pids: map[string]int{}}
 	defer func() {
 		if err != nil {
-			bed.Down()
+			_ = bed.Down()
 			bed = nil
 		}
 	}()
@@ -191,7 +194,8 @@ func Up(ctx context.Context, opts Options) (bed *Bed, err error) {
 	if err := bed.processes(); err != nil {
 		return bed, err
 	}
-	return bed, bed.waitServing(ctx)
+	err = bed.waitServing(ctx)
+	return bed, err
 }
 
 // hosts lists every namespace with its address.
@@ -346,7 +350,7 @@ func (b *Bed) start(ns, name string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("testbed: %w", err)
 	}
-	defer logf.Close()
+	defer func() { _ = logf.Close() }()
 	cmd := netns.Command(ns, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -355,11 +359,11 @@ func (b *Bed) start(ns, name string, args []string) error {
 	}
 	// `ip netns exec` execs the command, so this pid is the process.
 	if err := appendLine(filepath.Join(b.Opts.StateDir, "pids"), strconv.Itoa(cmd.Process.Pid)); err != nil {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		return err
 	}
 	b.pids[name] = cmd.Process.Pid
-	go cmd.Wait() // reap it if it ends while we still run
+	go func() { _ = cmd.Wait() }() // reap it if it ends while we still run
 	return nil
 }
 
@@ -400,9 +404,11 @@ func appendLine(path, line string) error {
 	if err != nil {
 		return fmt.Errorf("testbed: %w", err)
 	}
-	defer f.Close()
-	_, err = fmt.Fprintln(f, line)
-	return err
+	if _, err := fmt.Fprintln(f, line); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("testbed: %w", err)
+	}
+	return f.Close()
 }
 
 // logTails returns the last lines of every process log, so a bed that
@@ -429,7 +435,7 @@ func (b *Bed) waitTCP(ns string, addr netip.AddrPort) error {
 		err := netns.Do(ns, func() error {
 			c, err := net.DialTimeout("tcp", addr.String(), 200*time.Millisecond)
 			if err == nil {
-				c.Close()
+				_ = c.Close()
 			}
 			return err
 		})

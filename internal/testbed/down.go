@@ -28,7 +28,7 @@ func Down(prefix, stateDir string) error {
 	pids := readLines(filepath.Join(stateDir, "pids"))
 	for _, p := range pids {
 		if pid, err := strconv.Atoi(p); err == nil {
-			syscall.Kill(pid, syscall.SIGTERM)
+			_ = syscall.Kill(pid, syscall.SIGTERM)
 		}
 	}
 	deadline := time.Now().Add(3 * time.Second)
@@ -41,7 +41,7 @@ func Down(prefix, stateDir string) error {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if syscall.Kill(pid, 0) == nil {
-			syscall.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 	names := readLines(filepath.Join(stateDir, "netns"))

@@ -67,7 +67,7 @@ func RunLoad(ctx context.Context, o LoadOptions) *LoadResult {
 				var body []byte
 				if err == nil {
 					body, err = io.ReadAll(resp.Body)
-					resp.Body.Close()
+					_ = resp.Body.Close()
 				}
 				mu.Lock()
 				failedConns := conns

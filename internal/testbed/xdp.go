@@ -21,7 +21,7 @@ func attachPass(ns, iface string) error {
 	if err != nil {
 		return err
 	}
-	defer prog.Close()
+	defer func() { _ = prog.Close() }()
 	return netns.Do(ns, func() error {
 		l, err := netlink.LinkByName(iface)
 		if err != nil {

@@ -72,7 +72,7 @@ func Dial(ctx context.Context, addrs []string, opts Options) (*Client, error) {
 		n := &node{addr: a, opts: &c.opts, conns: make([]*conn, opts.PoolSize)}
 		c.nodes = append(c.nodes, n)
 		if _, err := n.conn(ctx, 0); err != nil {
-			c.Close()
+			_ = c.Close()
 			return nil, err
 		}
 	}

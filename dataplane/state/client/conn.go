@@ -274,7 +274,7 @@ func (c *conn) fail(err error) {
 		}
 	}
 	c.mu.Unlock()
-	c.nc.Close()
+	_ = c.nc.Close()
 }
 
 func (c *conn) broken() bool {

@@ -30,7 +30,9 @@ func Start(tb testing.TB, cfg origin.Config) (*origin.Server, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-		<-done
+		if err := <-done; err != nil {
+			tb.Log("origin:", err)
+		}
 	})
 	return srv, "http://" + ln.Addr().String()
 }
