@@ -64,7 +64,9 @@ func Owner(s uint16, n int) int {
 	return int(s) * n / Count
 }
 
-// Range returns the first and last slot node i of n owns.
+// Range returns the first and last slot node i of n owns: exactly the slots
+// s with Owner(s, n) == i (node i's range starts at ceil(i*Count/n)). n must
+// be at least 1 and at most Count.
 func Range(i, n int) (first, last uint16) {
 	lo := (i*Count + n - 1) / n
 	hi := ((i+1)*Count+n-1)/n - 1
