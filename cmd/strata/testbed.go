@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 
@@ -24,6 +25,11 @@ func runTestbed(ctx context.Context, args []string, env *environment) error {
 	switch args[0] {
 	case "backend":
 		return runTestbedBackend(ctx, args[1:], env)
+	case "-h", "-help", "--help", "help":
+		_ = runTestbedBed(ctx, []string{"up", "--help"}, env)
+		fmt.Fprintln(env.stdout)
+		_ = runTestbedBed(ctx, []string{"down", "--help"}, env)
+		return flag.ErrHelp
 	}
 	return runTestbedBed(ctx, args, env)
 }
