@@ -4,7 +4,7 @@
 //
 // It decides and reports; it never carries user traffic. Later issues add the
 // load-aware weights, the autoscaler and the placement of state partitions
-// (coordination in etcd); the API shapes here are the ones INTERFACES.md
+// (coordination in etcd); the API shapes here are the ones docs/INTERFACES.md
 // promises, and fields for what does not exist yet say so rather than
 // inventing values.
 //

@@ -34,7 +34,7 @@ const benchSynopsis = `NAME [--json FILE] [--quick] [--runs N] [--label TEXT]
 
 Scenarios run Strata and the peer a user would pick instead (Redis, Varnish,
 nginx, HAProxy, nftables) side by side on loopback, alternating runs, and
-write JSON (INTERFACES.md, "Benchmark results"). 'all' also writes
+write JSON (docs/INTERFACES.md, "Benchmark results"). 'all' also writes
 DIR/REPORT.md and one SVG chart per scenario; 'report' rewrites the part of
 README.md between <!-- bench:start --> and <!-- bench:end -->.
 Peers found missing are skipped and named in the JSON's "skipped" list.`
