@@ -10,7 +10,7 @@
 //
 // What is dangerous: the API lays the whole topology out, so its listener
 // is guarded (access.go: Host allow-list against DNS rebinding, a bearer
-// token beyond loopback) and bounded (server.go: timeouts, header size,
+// token beyond loopback) and bounded (internal/httpserve: timeouts, header size,
 // connection count); a route added to the mux is behind both without
 // further work, and one that must be open says so in Access's open list.
 package control

@@ -1,7 +1,9 @@
 // Package slot maps keys to the 16384 hash slots of Redis Cluster (CRC16
 // XMODEM of the key, or of its {hash tag}), and slots to nodes. The state
-// client uses it to spread keys over nodes today; the RESP server will use
-// it for CLUSTER SLOTS and MOVED when the state tier is clustered.
+// client uses it to spread keys over nodes (Owner) and the control plane to
+// show which node holds which slots (Range): both must come from here, or
+// an operator looks for a key where no client put it. The RESP server will
+// use it for CLUSTER SLOTS and MOVED when the state tier is clustered.
 package slot
 
 // Count is the number of hash slots.
