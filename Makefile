@@ -34,12 +34,12 @@ test-unit: ## unit tests only (-short), no processes or namespaces
 	$(GO) test -short $(TEST_FLAGS) ./...
 
 generate: ## regenerate BPF objects and Go bindings (needs clang)
-	$(GO) generate ./dataplane/lb/...
+	$(GO) generate ./dataplane/lb/... ./bench/xdpmeasure
 
 generate-check: ## fail if 'make generate' would change committed files
 	@if ls dataplane/lb/*/gen.go >/dev/null 2>&1 && command -v $(CLANG) >/dev/null; then \
 	  $(MAKE) --no-print-directory generate && \
-	  git diff --exit-code --stat -- bpf dataplane/lb || { echo "generated BPF files are stale: run 'make generate' and commit"; exit 1; }; \
+	  git diff --exit-code --stat -- bpf dataplane/lb bench/xdpmeasure || { echo "generated BPF files are stale: run 'make generate' and commit"; exit 1; }; \
 	else echo "generate-check: skipped (no BPF packages or no clang)"; fi
 
 bench: build bench-peers ## the side-by-side benchmark suite; results under bench/results/

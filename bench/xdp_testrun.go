@@ -3,7 +3,7 @@ package bench
 import (
 	"context"
 
-	"github.com/strata-dp/strata/dataplane/lb/xdp"
+	"github.com/strata-dp/strata/bench/xdpmeasure"
 )
 
 // Links the XDP program's BPF_PROG_RUN measurement into the lb-xdp
@@ -13,7 +13,7 @@ import (
 // inserts a flow into the connection table (the floor of "new-flow").
 func init() {
 	XDPTestRun = func(ctx context.Context, repeat int) (map[string]float64, error) {
-		res, err := xdp.MeasureTestRun(ctx, xdp.TestRunOptions{Repeat: repeat, Samples: 1})
+		res, err := xdpmeasure.Run(ctx, xdpmeasure.Options{Repeat: repeat, Samples: 1})
 		if err != nil {
 			return nil, err
 		}

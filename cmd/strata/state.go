@@ -36,6 +36,8 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		"reads and overwrites every key (only for a network that nothing else can reach)")
 	maxConns := fs.Int("max-conns", 20000, "maximum open client connections over both listeners")
 	maxFrame := fs.String("max-frame", "4MiB", "largest binary frame body or RESP command")
+	maxReply := fs.String("max-reply", "16MiB", "largest reply whose size the client chooses (MGET, SCAN); larger ones are refused with an error")
+	maxBuffered := fs.String("max-buffered", "", "bound on bytes held for all connections together (incomplete commands, unsent replies); past it the connection that grows is closed (default: a quarter of --memory, at least 64MiB, at most 1GiB)")
 	idle := fs.Duration("idle-timeout", 0, "close connections idle this long (0: never)")
 	slow := fs.Duration("slow-timeout", 10*time.Second, "close connections whose replies stay unsent this long")
 	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
@@ -59,6 +61,16 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	frame, err := bytesize.Parse(*maxFrame)
 	if err != nil || frame < 1024 || frame > 1<<30 {
 		return usagef("--max-frame: %q is not a size between 1KiB and 1GiB", *maxFrame)
+	}
+	reply, err := bytesize.Parse(*maxReply)
+	if err != nil || reply < 64<<10 || reply > 1<<30 {
+		return usagef("--max-reply: %q is not a size between 64KiB and 1GiB", *maxReply)
+	}
+	buffered := defaultMaxBuffered(mem)
+	if *maxBuffered != "" {
+		if buffered, err = bytesize.Parse(*maxBuffered); err != nil || buffered < 1<<20 {
+			return usagef("--max-buffered: %q is not a size of at least 1MiB", *maxBuffered)
+		}
 	}
 	if *data != "" {
 		return usagef("--data: persistence is not available yet; leave --data empty")
@@ -115,6 +127,7 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	srv, err := server.New(server.Config{
 		Engine: eng, Logger: log, Listen: *listen, RESP: *respAddr, NodeID: *nodeID,
 		Secret: secret, MaxConns: *maxConns, MaxFrame: int(frame),
+		MaxReply: int(reply), MaxBuffered: int64(buffered),
 		IdleTimeout: *idle, SlowTimeout: *slow, EventLoops: *loops, BusyPoll: *busyPoll,
 	})
 	if err != nil {
@@ -144,6 +157,14 @@ func runState(ctx context.Context, args []string, env *environment) error {
 		log.Warn("shutdown incomplete", "err", err)
 	}
 	return nil
+}
+
+// defaultMaxBuffered is --max-buffered's default: a quarter of --memory,
+// within 64 MiB and 1 GiB. Buffered bytes sit outside --memory, in gnet's
+// buffers, which may round a write up to twice its size, so the node's
+// resident set can grow by up to twice the bound under attack.
+func defaultMaxBuffered(mem bytesize.Size) bytesize.Size {
+	return min(max(mem/4, 64<<20), 1<<30)
 }
 
 // tuneGC keeps garbage from holding memory: the engine's data lives in a

@@ -28,6 +28,8 @@ func TestStateFlagErrors(t *testing.T) {
 		{"memory too small", []string{"--memory", "1KiB"}},
 		{"memory policy", []string{"--maxmemory-policy", "allkeys-random"}},
 		{"frame", []string{"--max-frame", "10"}},
+		{"reply", []string{"--max-reply", "1KiB"}},
+		{"buffered", []string{"--max-buffered", "lots"}},
 		{"data", []string{"--data", "/tmp/x"}},
 		{"conns", []string{"--max-conns", "0"}},
 		{"event loops", []string{"--event-loops", "-1"}},

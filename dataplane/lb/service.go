@@ -1,8 +1,3 @@
-// Package lb holds the vocabulary shared by both load-balancer modes (XDP and
-// userspace): virtual services, their backends and weights, and the whole
-// configuration that is applied as one generation. The control plane drives a
-// running balancer only through the Applier interface defined here, so the
-// data path never imports the control plane.
 package lb
 
 import (
@@ -40,7 +35,7 @@ func ParseProto(s string) (Proto, error) {
 	case "udp":
 		return UDP, nil
 	}
-	return 0, fmt.Errorf("protocol %q is not one of tcp, udp", s)
+	return 0, fmt.Errorf("%w: %q (allowed: tcp, udp)", ErrBadProto, s)
 }
 
 // Scheduler picks how new flows are spread over a service's backends.
@@ -100,16 +95,29 @@ type Config struct {
 	Services []Service
 }
 
-// Errors returned by Validate.
+// ErrConfig is the error of every invalid load-balancer configuration: each
+// error below wraps it, and so does every error of the node's own
+// configuration (package balancer), with the field it is about.
+var ErrConfig = errors.New("lb: invalid configuration")
+
+// Errors returned by Validate and ParseBackend; each wraps ErrConfig.
 var (
-	ErrNoServices     = errors.New("lb: no virtual services")
-	ErrDuplicateVIP   = errors.New("lb: duplicate virtual service")
-	ErrNoBackends     = errors.New("lb: service has no backends")
-	ErrBadWeight      = errors.New("lb: backend weight out of range")
-	ErrDuplicateAddr  = errors.New("lb: duplicate backend")
-	ErrBadScheduler   = errors.New("lb: unknown scheduler")
-	ErrBadForwarding  = errors.New("lb: unknown forwarding")
-	ErrInvalidAddress = errors.New("lb: invalid address")
+	ErrNoServices     = fmt.Errorf("%w: no virtual services", ErrConfig)
+	ErrDuplicateVIP   = fmt.Errorf("%w: duplicate virtual service", ErrConfig)
+	ErrNoBackends     = fmt.Errorf("%w: service has no backends", ErrConfig)
+	ErrBadWeight      = fmt.Errorf("%w: backend weight out of range", ErrConfig)
+	ErrDuplicateAddr  = fmt.Errorf("%w: duplicate backend", ErrConfig)
+	ErrBadScheduler   = fmt.Errorf("%w: unknown scheduler", ErrConfig)
+	ErrBadForwarding  = fmt.Errorf("%w: unknown forwarding", ErrConfig)
+	ErrInvalidAddress = fmt.Errorf("%w: invalid address", ErrConfig)
+	ErrBadProto       = fmt.Errorf("%w: unknown protocol", ErrConfig)
+)
+
+// Defaults of a service, the values the flags of `strata lb` start from.
+const (
+	DefaultProto      = TCP
+	DefaultScheduler  = Maglev
+	DefaultForwarding = L2
 )
 
 // Validate checks the configuration as a whole; an invalid configuration is
@@ -130,12 +138,12 @@ func (c Config) Validate() error {
 		switch s.Scheduler {
 		case Maglev, RoundRobin, "":
 		default:
-			return fmt.Errorf("%w: %q (allowed: maglev, wrr)", ErrBadScheduler, s.Scheduler)
+			return fmt.Errorf("%w: service %q scheduler %q (allowed: maglev, wrr)", ErrBadScheduler, s.Name, s.Scheduler)
 		}
 		switch s.Forwarding {
 		case L2, IPIP, "":
 		default:
-			return fmt.Errorf("%w: %q (allowed: l2, ipip)", ErrBadForwarding, s.Forwarding)
+			return fmt.Errorf("%w: service %q forwarding %q (allowed: l2, ipip)", ErrBadForwarding, s.Name, s.Forwarding)
 		}
 		if len(s.Backends) == 0 {
 			return fmt.Errorf("%w: %s", ErrNoBackends, s.Key())
@@ -169,16 +177,16 @@ func ParseBackend(s string) (Backend, error) {
 	addr, weight, hasWeight := strings.Cut(s, "=")
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
-		return Backend{}, fmt.Errorf("backend %q: want ADDR:PORT[=WEIGHT]: %w", s, err)
+		return Backend{}, fmt.Errorf("%w: backend %q: want ADDR:PORT[=WEIGHT]: %v", ErrInvalidAddress, s, err)
 	}
 	b := Backend{Addr: ap, Weight: 1}
 	if hasWeight {
 		var w uint32
 		if _, err := fmt.Sscanf(weight, "%d", &w); err != nil || fmt.Sprint(w) != weight {
-			return Backend{}, fmt.Errorf("backend %q: weight %q is not an integer 0..%d", s, weight, MaxWeight)
+			return Backend{}, fmt.Errorf("%w: backend %q: weight %q is not an integer 0..%d", ErrBadWeight, s, weight, MaxWeight)
 		}
 		if w > MaxWeight {
-			return Backend{}, fmt.Errorf("backend %q: weight %d out of range 0..%d", s, w, MaxWeight)
+			return Backend{}, fmt.Errorf("%w: backend %q: weight %d out of range 0..%d", ErrBadWeight, s, w, MaxWeight)
 		}
 		b.Weight = w
 	}

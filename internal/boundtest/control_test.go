@@ -190,4 +190,3 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 		t.Fatalf("a new connection after the attack: %s", resp.Status)
 	}
 }
-

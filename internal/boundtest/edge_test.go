@@ -174,7 +174,6 @@ func dialFrom(ctx context.Context, addr string, host int) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-
 // slowloris sends a request head one byte every 500 ms, on a new
 // connection a second after the edge closes the last one.
 func slowloris(ctx context.Context, addr string, host int) {

@@ -5,7 +5,8 @@
 // Decode verifies them, so a test can assert that a program's output is a
 // valid packet and not just the bytes it expected.
 //
-// It is test tooling, not a data-path parser: it allocates freely and favours
+// It is test and measurement tooling (bench/xdpmeasure builds its packets
+// here), never imported by the data path, and not a data-path parser: it allocates freely and favours
 // clear errors over speed. Decode is still fuzzed, because it reads whatever
 // a program under test emits.
 package packet

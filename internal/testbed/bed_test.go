@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-dp/strata/dataplane/lb"
 	"github.com/strata-dp/strata/dataplane/lb/flowhash"
 	"github.com/strata-dp/strata/dataplane/lb/maglev"
 	"github.com/strata-dp/strata/internal/netns"
@@ -170,9 +171,9 @@ func TestOptionsValidate(t *testing.T) {
 // must make, so a flow gets the same backend in either mode.
 func sameChoice(t *testing.T, bed *Bed) {
 	t.Helper()
-	var in []maglev.Backend
+	var in []lb.Weighted
 	for _, b := range bed.Backends {
-		in = append(in, maglev.Backend{ID: b.String(), Weight: 1})
+		in = append(in, lb.Weighted{ID: b.String(), Weight: 1})
 	}
 	table, _, err := maglev.Build(in, 0)
 	if err != nil {
@@ -184,7 +185,7 @@ func sameChoice(t *testing.T, bed *Bed) {
 	}
 	// Below the ephemeral range, so no earlier connection holds the port.
 	for sport := uint16(20000); sport < 20024; sport++ {
-		h := flowhash.Hash(clientIP, VIP.Addr(), sport, VIP.Port(), 6)
+		h := flowhash.Hash(clientIP, VIP.Addr(), sport, VIP.Port(), uint8(lb.TCP))
 		want := ids[table.LookupID(h)]
 		out, err := exec.Command("ip", "netns", "exec", bed.ClientNS, "curl", "-sf", "--max-time", "2",
 			"--local-port", fmt.Sprint(sport), "http://"+VIP.String()+"/whoami").Output()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/lb"
-	"github.com/strata-dp/strata/dataplane/lb/userspace"
 )
 
 // backendState is the verdict on one backend address, shared by every
@@ -21,7 +20,7 @@ type backendState struct {
 	downSince  time.Time
 	stop       context.CancelFunc
 	// Outlier detection: silent counts consecutive sessions the backend
-	// left unanswered (userspace.SignalNoResponse); ejections is the
+	// left unanswered (lb.SignalNoResponse); ejections is the
 	// multiplier of the ejection time, and until a backend ejected that way
 	// is kept out even if its checks pass (outlier.go).
 	silent     int
@@ -46,7 +45,7 @@ type Checker struct {
 	checkEjections, outlierEjections atomic.Uint64
 }
 
-var _ userspace.Observer = (*Checker)(nil)
+var _ lb.Observer = (*Checker)(nil)
 
 // New returns a checker that will apply cfg's services with health-adjusted
 // weights to applier. Backends start healthy, so traffic flows at once; a
@@ -170,14 +169,14 @@ func (c *Checker) probeLoop(ctx context.Context, addr netip.AddrPort) {
 // ObservePassive counts the data path's failures as failed checks; a
 // successful connect clears a failure streak of a backend that is up.
 // Unanswered sessions are counted apart, as outliers (outlier.go).
-func (c *Checker) ObservePassive(addr netip.AddrPort, s userspace.Signal) {
+func (c *Checker) ObservePassive(addr netip.AddrPort, s lb.Signal) {
 	switch s {
-	case userspace.SignalNoResponse:
+	case lb.SignalNoResponse:
 		c.unanswered(addr)
-	case userspace.SignalResponded:
+	case lb.SignalResponded:
 		c.answered(addr)
 	default:
-		c.record(addr, s == userspace.SignalConnectOK)
+		c.record(addr, s == lb.SignalConnectOK)
 	}
 }
 

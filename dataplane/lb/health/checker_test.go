@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/lb"
-	"github.com/strata-dp/strata/dataplane/lb/userspace"
 )
 
 // backend is a real HTTP server that can be stopped and restarted on the
@@ -50,12 +49,9 @@ func setup(t *testing.T, n int, opts Options) ([]*backend, *Checker) {
 		bs = append(bs, b)
 		svc.Backends = append(svc.Backends, lb.Backend{Addr: b.addr, Weight: 10})
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	svc.VIP = ln.Addr().(*net.TCPAddr).AddrPort()
-	ln.Close()
-	p := userspace.New(userspace.Options{})
+	svc.VIP = netip.MustParseAddrPort("127.0.0.1:3")
 	ctx, cancel := context.WithCancel(context.Background())
-	c := New(p, opts)
+	c := New(validating{}, opts)
 	if err := c.SetConfig(ctx, lb.Config{Services: []lb.Service{svc}}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +60,16 @@ func setup(t *testing.T, n int, opts Options) ([]*backend, *Checker) {
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		sctx, scancel := context.WithTimeout(context.Background(), time.Second)
-		defer scancel()
-		p.Shutdown(sctx)
 	})
 	return bs, c
 }
+
+// validating is a data path that accepts what a data path would: the
+// checker's verdicts are read back through Checker.Applied. A whole node
+// (checker and proxy) is tested in package balancer.
+type validating struct{}
+
+func (validating) Apply(_ context.Context, cfg lb.Config) error { return cfg.Validate() }
 
 func weight(c *Checker, addr netip.AddrPort) uint32 {
 	for _, s := range c.Applied().Services {
@@ -182,7 +182,7 @@ func TestParseSpec(t *testing.T) {
 func TestPassiveSignalsEject(t *testing.T) {
 	bs, c := setup(t, 4, Options{Kind: Off})
 	for i := 0; i < 2; i++ {
-		c.ObservePassive(bs[0].addr, userspace.SignalReset)
+		c.ObservePassive(bs[0].addr, lb.SignalReset)
 	}
 	waitFor(t, time.Second, "passive failures eject", func() bool { return weight(c, bs[0].addr) == 0 })
 }

@@ -17,8 +17,16 @@ const (
 	Off  Kind = "off"
 )
 
-// Outlier detection defaults (Options.Outliers, Options.OutlierEjection).
+// Defaults of Options, which remove a dead backend well within a second;
+// the flags of `strata lb` start from them too.
 const (
+	DefaultKind            = TCP
+	DefaultInterval        = 200 * time.Millisecond
+	DefaultTimeout         = 250 * time.Millisecond
+	DefaultRise            = 2
+	DefaultFall            = 2
+	DefaultSlowStart       = 5 * time.Second
+	DefaultMaxEjectedShare = 0.5
 	DefaultOutliers        = 3
 	DefaultOutlierEjection = 10 * time.Second
 	maxEjectionMultiplier  = 10
@@ -45,7 +53,7 @@ type Options struct {
 	// (default 5 s; negative disables).
 	SlowStart time.Duration
 	// Outliers is how many consecutive sessions a backend may leave
-	// unanswered (userspace.SignalNoResponse) before it is ejected as an
+	// unanswered (lb.SignalNoResponse) before it is ejected as an
 	// outlier (default 3; negative disables). Only the userspace mode
 	// reports such sessions.
 	Outliers int
@@ -77,25 +85,25 @@ func ParseSpec(s string) (Kind, string, error) {
 
 func (o Options) withDefaults() Options {
 	if o.Kind == "" {
-		o.Kind = TCP
+		o.Kind = DefaultKind
 	}
 	if o.Path == "" {
 		o.Path = "/"
 	}
 	if o.Interval <= 0 {
-		o.Interval = 200 * time.Millisecond
+		o.Interval = DefaultInterval
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 250 * time.Millisecond
+		o.Timeout = DefaultTimeout
 	}
 	if o.Rise <= 0 {
-		o.Rise = 2
+		o.Rise = DefaultRise
 	}
 	if o.Fall <= 0 {
-		o.Fall = 2
+		o.Fall = DefaultFall
 	}
 	if o.SlowStart == 0 {
-		o.SlowStart = 5 * time.Second
+		o.SlowStart = DefaultSlowStart
 	}
 	if o.Outliers == 0 {
 		o.Outliers = DefaultOutliers
@@ -104,7 +112,7 @@ func (o Options) withDefaults() Options {
 		o.OutlierEjection = DefaultOutlierEjection
 	}
 	if o.MaxEjectedShare <= 0 || o.MaxEjectedShare > 1 {
-		o.MaxEjectedShare = 0.5
+		o.MaxEjectedShare = DefaultMaxEjectedShare
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

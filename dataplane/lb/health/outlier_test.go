@@ -2,127 +2,12 @@ package health
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/lb"
-	"github.com/strata-dp/strata/dataplane/lb/userspace"
 )
-
-// hangingBackend accepts connections, reads what they send and never
-// answers: every TCP check passes.
-func hangingBackend(t *testing.T) netip.AddrPort {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go io.Copy(io.Discard, c)
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).AddrPort()
-}
-
-// observerHook lets the proxy, created first, report to the checker.
-type observerHook struct{ c atomic.Pointer[Checker] }
-
-func (o *observerHook) ObservePassive(b netip.AddrPort, s userspace.Signal) {
-	if c := o.c.Load(); c != nil {
-		c.ObservePassive(b, s)
-	}
-}
-
-// TestCheckerEjectsBackendThatAcceptsAndHangs runs the userspace proxy with
-// its defaults and the default TCP check in front of a good backend and one
-// that accepts and never answers. Requests through the VIP must get the
-// hanging backend ejected, after which every request succeeds.
-func TestCheckerEjectsBackendThatAcceptsAndHangs(t *testing.T) {
-	good := startBackend(t, "127.0.0.1:0")
-	hanging := hangingBackend(t)
-	var hook observerHook
-	p := userspace.New(userspace.Options{Observer: &hook})
-	c := New(p, Options{Kind: TCP})
-	hook.c.Store(c)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	vip := ln.Addr().(*net.TCPAddr).AddrPort()
-	ln.Close()
-	svc := lb.Service{Name: "h", Proto: lb.TCP, VIP: vip, Backends: []lb.Backend{
-		{Addr: good.addr, Weight: 10}, {Addr: hanging, Weight: 10}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := c.SetConfig(ctx, lb.Config{Services: []lb.Service{svc}}); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		sctx, scancel := context.WithTimeout(context.Background(), time.Second)
-		defer scancel()
-		p.Shutdown(sctx)
-	})
-
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
-	request := func() error {
-		resp, err := client.Get(fmt.Sprintf("http://%s/", vip))
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		return nil
-	}
-	// Clients as in the finding: a few at a time, giving up after 2 s.
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				request() //nolint:errcheck // failures are what this traffic is for
-			}
-		}()
-	}
-	waitFor(t, 15*time.Second, "hanging backend ejected", func() bool { return weight(c, hanging) == 0 })
-	close(stop)
-	wg.Wait()
-	for i := range 20 {
-		if err := request(); err != nil {
-			t.Fatalf("request %d after the ejection: %v", i, err)
-		}
-	}
-}
 
 // TestOutlierEjectionGrows: consecutive unanswered sessions eject a backend
 // whose checks pass; it stays out for the ejection time whatever its checks
@@ -137,13 +22,13 @@ func TestOutlierEjectionGrows(t *testing.T) {
 	}
 	up := func() bool { return c.Statuses()[0].Up }
 	silent := func(n int) {
-		c.ObservePassive(b, userspace.SignalResponded) // the pool answers others
+		c.ObservePassive(b, lb.SignalResponded) // the pool answers others
 		for range n {
-			c.ObservePassive(a, userspace.SignalNoResponse)
+			c.ObservePassive(a, lb.SignalNoResponse)
 		}
 	}
 	silent(2)
-	c.ObservePassive(a, userspace.SignalResponded) // an answer clears the streak
+	c.ObservePassive(a, lb.SignalResponded) // an answer clears the streak
 	answeredAgo(c, a, time.Hour)
 	silent(2)
 	if !up() {
@@ -214,10 +99,10 @@ func TestOutlierNeedsAnOutlier(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, x := range tt.answered {
-				c.ObservePassive(x, userspace.SignalResponded)
+				c.ObservePassive(x, lb.SignalResponded)
 			}
 			for range 10 {
-				c.ObservePassive(a, userspace.SignalNoResponse)
+				c.ObservePassive(a, lb.SignalNoResponse)
 			}
 			if got := !c.Statuses()[0].Up; got != tt.want {
 				t.Fatalf("a ejected = %v, want %v", got, tt.want)

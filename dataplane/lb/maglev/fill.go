@@ -1,6 +1,10 @@
 package maglev
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/strata-dp/strata/dataplane/lb"
+)
 
 // The fill below is the Maglev population loop with weights. Each backend's
 // preference list is the permutation offset, offset+skip, offset+2·skip, ...
@@ -32,7 +36,7 @@ func hashID(id string, salt uint64) uint64 {
 // quotas gives each weighted backend floor(size·w/total) slots, hands the
 // remaining slots to the largest remainders (ties by ID order), and makes
 // sure every weighted backend owns at least one slot.
-func quotas(backends []Backend, size uint32) []uint32 {
+func quotas(backends []lb.Weighted, size uint32) []uint32 {
 	var total uint64
 	for _, b := range backends {
 		total += uint64(b.Weight)
@@ -72,7 +76,7 @@ func quotas(backends []Backend, size uint32) []uint32 {
 	return q
 }
 
-func build(in []Backend, size uint32) (*Table, error) {
+func build(in []lb.Weighted, size uint32) (*Table, error) {
 	if size == 0 {
 		size = DefaultSize
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 // DefaultSize is the default table size, a prime well above 100× any
 // expected backend count so that shares stay within 1% of the weights.
-const DefaultSize uint32 = 65537
+const DefaultSize = lb.DefaultTableSize
 
 // MaxSize bounds a table (about 4 MiB of slots).
 const MaxSize uint32 = 1<<20 - 3 // 1048573 is prime
@@ -29,18 +31,11 @@ var (
 	errTableOverfill = errors.New("maglev: internal error: table not filled")
 )
 
-// Backend is one entry of a table. ID must be stable and unique (lb.Backend
-// uses ADDR:PORT): it orders backends and seeds their permutation.
-type Backend struct {
-	ID     string
-	Weight uint32
-}
-
 // Table is a built Maglev table. It is immutable and safe for concurrent use.
 type Table struct {
-	backends []Backend // sorted by ID
-	slots    []uint32  // index into backends, one per slot
-	owned    []uint32  // slots owned per backend
+	backends []lb.Weighted // sorted by ID
+	slots    []uint32      // index into backends, one per slot
+	owned    []uint32      // slots owned per backend
 }
 
 // Lookup returns the index, into Backends(), of the backend for a flow hash.
@@ -60,7 +55,7 @@ func (t *Table) Size() uint32 { return uint32(len(t.slots)) }
 func (t *Table) Slots() []uint32 { return t.slots }
 
 // Backends returns the backends ordered by ID. The caller must not modify it.
-func (t *Table) Backends() []Backend { return t.backends }
+func (t *Table) Backends() []lb.Weighted { return t.backends }
 
 // Owned returns how many slots the backend at index i owns.
 func (t *Table) Owned(i int) uint32 { return t.owned[i] }
@@ -70,13 +65,13 @@ func (t *Table) Owned(i int) uint32 { return t.owned[i] }
 // Backends with weight 0 are kept in Backends() (so indices stay stable for
 // connection tracking) but own no slots. Stats.Churn is 0; use Rebuild to
 // measure churn against a previous table.
-func Build(backends []Backend, size uint32) (*Table, Stats, error) {
+func Build(backends []lb.Weighted, size uint32) (*Table, Stats, error) {
 	return Rebuild(nil, backends, size)
 }
 
 // Rebuild is Build that also reports, in Stats, how many slots changed
 // backend relative to prev (which may be nil).
-func Rebuild(prev *Table, backends []Backend, size uint32) (*Table, Stats, error) {
+func Rebuild(prev *Table, backends []lb.Weighted, size uint32) (*Table, Stats, error) {
 	t, err := build(backends, size)
 	if err != nil {
 		return nil, Stats{}, err
@@ -84,7 +79,7 @@ func Rebuild(prev *Table, backends []Backend, size uint32) (*Table, Stats, error
 	return t, t.stats(prev), nil
 }
 
-func validate(backends []Backend, size uint32) ([]Backend, error) {
+func validate(backends []lb.Weighted, size uint32) ([]lb.Weighted, error) {
 	if size == 0 {
 		size = DefaultSize
 	}
@@ -101,7 +96,7 @@ func validate(backends []Backend, size uint32) ([]Backend, error) {
 		return nil, fmt.Errorf("%w: %d (max %d)", ErrTooMany, len(backends), MaxBackends)
 	}
 	sorted := slices.Clone(backends)
-	slices.SortFunc(sorted, func(a, b Backend) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(sorted, func(a, b lb.Weighted) int { return strings.Compare(a.ID, b.ID) })
 	weighted := 0
 	for i, b := range sorted {
 		if i > 0 && sorted[i-1].ID == b.ID {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
-func backendsN(n int, weight func(i int) uint32) []Backend {
-	bs := make([]Backend, n)
+func backendsN(n int, weight func(i int) uint32) []lb.Weighted {
+	bs := make([]lb.Weighted, n)
 	for i := range bs {
-		bs[i] = Backend{ID: fmt.Sprintf("198.18.%d.%d:80", i/250, i%250+1), Weight: weight(i)}
+		bs[i] = lb.Weighted{ID: fmt.Sprintf("198.18.%d.%d:80", i/250, i%250+1), Weight: weight(i)}
 	}
 	return bs
 }
@@ -139,7 +141,7 @@ func TestDeterministic(t *testing.T) {
 // TestGolden pins the table format: a change here reshuffles every flow on
 // upgrade and must be deliberate.
 func TestGolden(t *testing.T) {
-	tab, _, err := Build([]Backend{{"b", 1}, {"a", 2}, {"c", 0}, {"d", 1}}, 13)
+	tab, _, err := Build([]lb.Weighted{{ID: "b", Weight: 1}, {ID: "a", Weight: 2}, {ID: "c", Weight: 0}, {ID: "d", Weight: 1}}, 13)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,16 +158,16 @@ func TestGolden(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		backends []Backend
+		backends []lb.Weighted
 		size     uint32
 		want     error
 	}{
-		{"not prime", []Backend{{"a", 1}}, 65536, ErrSizeNotPrime},
-		{"too small", []Backend{{"a", 1}}, 2, ErrSizeRange},
-		{"too big", []Backend{{"a", 1}}, MaxSize + 2, ErrSizeRange},
+		{"not prime", []lb.Weighted{{ID: "a", Weight: 1}}, 65536, ErrSizeNotPrime},
+		{"too small", []lb.Weighted{{ID: "a", Weight: 1}}, 2, ErrSizeRange},
+		{"too big", []lb.Weighted{{ID: "a", Weight: 1}}, MaxSize + 2, ErrSizeRange},
 		{"no backends", nil, 0, ErrNoBackends},
-		{"duplicate", []Backend{{"a", 1}, {"a", 2}}, 0, ErrDuplicateID},
-		{"all drained", []Backend{{"a", 0}, {"b", 0}}, 0, ErrNoCapacity},
+		{"duplicate", []lb.Weighted{{ID: "a", Weight: 1}, {ID: "a", Weight: 2}}, 0, ErrDuplicateID},
+		{"all drained", []lb.Weighted{{ID: "a", Weight: 0}, {ID: "b", Weight: 0}}, 0, ErrNoCapacity},
 		{"more backends than slots", backendsN(5, func(int) uint32 { return 1 }), 3, ErrSizeTooSmall},
 		{"too many", backendsN(MaxBackends+1, func(int) uint32 { return 1 }), 0, ErrTooMany},
 	}

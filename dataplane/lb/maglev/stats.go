@@ -3,6 +3,8 @@ package maglev
 import (
 	"math"
 	"slices"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 // Stats describes a built table; the manager logs and exports it on every
@@ -46,7 +48,7 @@ func (t *Table) stats(prev *Table) Stats {
 	// Map previous indices to current ones by ID (both lists are sorted).
 	remap := make([]int, len(prev.backends))
 	for i, b := range prev.backends {
-		j, ok := slices.BinarySearchFunc(t.backends, b.ID, func(x Backend, id string) int {
+		j, ok := slices.BinarySearchFunc(t.backends, b.ID, func(x lb.Weighted, id string) int {
 			switch {
 			case x.ID < id:
 				return -1

@@ -77,3 +77,23 @@ func EffectiveCaps() (Caps, error) {
 	}
 	return Caps{}, fmt.Errorf("mode: no CapEff line in /proc/self/status")
 }
+
+// Resolve turns a requested mode into the one that runs, with the reason:
+// Auto takes what Detect finds for iface; an XDP mode must be possible on
+// iface (which it needs).
+func Resolve(want Mode, iface string) (Mode, string, error) {
+	if want == Userspace {
+		return Userspace, "requested", nil
+	}
+	r := Detect(iface)
+	if want == Auto {
+		return r.Choice, r.Reason, nil
+	}
+	if iface == "" {
+		return "", "", fmt.Errorf("mode: %s needs an interface", want)
+	}
+	if (want == XDPNative && !r.Native) || (want == XDPGeneric && !r.Generic) {
+		return "", "", fmt.Errorf("lb: --mode %s not possible here: %s", want, r.Reason)
+	}
+	return want, "requested", nil
+}

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 // echoBackend echoes with a fixed buffer, so it allocates nothing per
@@ -77,7 +79,7 @@ func TestPickAllocatesNothing(t *testing.T) {
 	src, dst := netip.MustParseAddr("198.18.0.10"), netip.MustParseAddr("198.18.1.1")
 	var avoid [maxAttempts]netip.AddrPort
 	if avg := testing.AllocsPerRun(1000, func() {
-		tb.pick(tb.flowKey(flowHash(src, dst, 40000, 80, 6)), 1, &avoid)
+		tb.pick(tb.flowKey(flowHash(src, dst, 40000, 80, lb.TCP)), 1, &avoid)
 	}); avg != 0 {
 		t.Fatalf("%v allocations per pick", avg)
 	}

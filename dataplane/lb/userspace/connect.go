@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/strata-dp/strata/dataplane/lb"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +30,7 @@ func (s *service) connectNext(sess *session) bool {
 			break
 		}
 		fd, sa, sig, done := startConnect(addr)
-		if sig != SignalConnectOK {
+		if sig != lb.SignalConnectOK {
 			s.connectFailed(sess, addr, sig)
 			continue
 		}
@@ -47,7 +48,7 @@ func (s *service) connectNext(sess *session) bool {
 	return false
 }
 
-func (s *service) connectFailed(sess *session, addr netip.AddrPort, sig Signal) {
+func (s *service) connectFailed(sess *session, addr netip.AddrPort, sig lb.Signal) {
 	sess.avoid[sess.attempt] = addr
 	sess.attempt++
 	s.m.connectFailed(sig)
@@ -56,7 +57,7 @@ func (s *service) connectFailed(sess *session, addr netip.AddrPort, sig Signal) 
 
 // adopt registers a connected backend socket on the session's loop.
 func (s *service) adopt(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort) bool {
-	s.observe(addr, SignalConnectOK)
+	s.observe(addr, lb.SignalConnectOK)
 	sess.addr = addr
 	if sess.attempt > 0 {
 		s.m.retried.Add(1)
@@ -72,14 +73,14 @@ func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr net
 	err := loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		abandoned := (!sess.clientOpen && !sess.clientEOF) || sess.closing
 		switch {
-		case sig != SignalConnectOK:
+		case sig != lb.SignalConnectOK:
 			unix.Close(fd)
 			s.connectFailed(sess, addr, sig)
 			if !abandoned && s.connectNext(sess) {
 				return nil
 			}
 		case abandoned:
-			s.observe(addr, SignalConnectOK)
+			s.observe(addr, lb.SignalConnectOK)
 			unix.Close(fd)
 			s.m.dialAbandoned.Add(1)
 		case s.adopt(sess, fd, sa, addr):
@@ -104,9 +105,9 @@ func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr net
 }
 
 // startConnect opens a non-blocking socket to addr. sig is not
-// SignalConnectOK if the connect failed (fd is then closed); done reports
+// lb.SignalConnectOK if the connect failed (fd is then closed); done reports
 // whether the handshake has already completed.
-func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, done bool) {
+func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig lb.Signal, done bool) {
 	family := unix.AF_INET6
 	if addr.Addr().Is4() {
 		family = unix.AF_INET
@@ -116,7 +117,7 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, do
 		if zone := addr.Addr().Zone(); zone != "" {
 			ifi, err := net.InterfaceByName(zone)
 			if err != nil {
-				return -1, nil, SignalRefused, false
+				return -1, nil, lb.SignalRefused, false
 			}
 			sa6.ZoneId = uint32(ifi.Index)
 		}
@@ -124,7 +125,7 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, do
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return -1, nil, SignalRefused, false
+		return -1, nil, lb.SignalRefused, false
 	}
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) //nolint:errcheck // latency only
 	if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
@@ -132,7 +133,7 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, do
 		return -1, nil, signalOf(err), false
 	}
 	sig, done = connectState(fd)
-	if sig != SignalConnectOK {
+	if sig != lb.SignalConnectOK {
 		unix.Close(fd)
 		return -1, nil, sig, true
 	}
@@ -141,23 +142,23 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig Signal, do
 
 // connectState reports whether a non-blocking connect has finished and how,
 // in one getsockopt on the common path.
-func connectState(fd int) (Signal, bool) {
+func connectState(fd int) (lb.Signal, bool) {
 	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
 	if err != nil {
-		return SignalRefused, true
+		return lb.SignalRefused, true
 	}
 	switch info.State {
 	case tcpSynSent:
-		return SignalConnectOK, false
+		return lb.SignalConnectOK, false
 	case tcpClose:
 	default:
 		// Established, or already past it (a backend that greets and
 		// closes at once is in CLOSE_WAIT by now).
-		return SignalConnectOK, true
+		return lb.SignalConnectOK, true
 	}
 	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil || soerr == 0 {
-		return SignalRefused, true
+		return lb.SignalRefused, true
 	}
 	return signalOf(unix.Errno(soerr)), true
 }
@@ -170,21 +171,21 @@ const (
 
 // waitConnect blocks in Go's poller until fd's connect finishes or timeout
 // passes. It polls a duplicate, so fd itself stays non-blocking and ours.
-func waitConnect(fd int, timeout time.Duration) Signal {
+func waitConnect(fd int, timeout time.Duration) lb.Signal {
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		return SignalRefused
+		return lb.SignalRefused
 	}
 	f := os.NewFile(uintptr(dup), "backend")
 	defer f.Close()
 	if err := f.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return SignalRefused // not pollable; cannot bound the wait
+		return lb.SignalRefused // not pollable; cannot bound the wait
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return SignalRefused
+		return lb.SignalRefused
 	}
-	sig := SignalConnectOK
+	sig := lb.SignalConnectOK
 	err = rc.Write(func(uintptr) bool {
 		var done bool
 		sig, done = connectState(fd)
@@ -192,16 +193,16 @@ func waitConnect(fd int, timeout time.Duration) Signal {
 	})
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return SignalConnectTimeout
+		return lb.SignalConnectTimeout
 	case err != nil:
-		return SignalRefused
+		return lb.SignalRefused
 	}
 	return sig
 }
 
-func signalOf(err error) Signal {
+func signalOf(err error) lb.Signal {
 	if errors.Is(err, unix.ETIMEDOUT) {
-		return SignalConnectTimeout
+		return lb.SignalConnectTimeout
 	}
-	return SignalRefused
+	return lb.SignalRefused
 }

@@ -98,7 +98,7 @@ func writeCorpus(t *testing.T) {
 	for i := 0; i < 256; i++ {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(i % 4), byte(10 + i%200)}), uint16(32768+i*97))
 		var avoid [maxAttempts]netip.AddrPort
-		got, _ := tb.pick(tb.flowKey(flowHash(src.Addr(), svc.VIP.Addr(), src.Port(), svc.VIP.Port(), 6)), 0, &avoid)
+		got, _ := tb.pick(tb.flowKey(flowHash(src.Addr(), svc.VIP.Addr(), src.Port(), svc.VIP.Port(), lb.TCP)), 0, &avoid)
 		fmt.Fprintf(&b, "tcp %s %s %s\n", src, svc.VIP, got)
 	}
 	if err := os.WriteFile(corpusPath, []byte(b.String()), 0o644); err != nil {
@@ -127,7 +127,7 @@ func TestFlowCorpus(t *testing.T) {
 	}
 	for _, fl := range flows {
 		var avoid [maxAttempts]netip.AddrPort
-		h := flowHash(fl.src.Addr(), fl.dst.Addr(), fl.src.Port(), fl.dst.Port(), 6)
+		h := flowHash(fl.src.Addr(), fl.dst.Addr(), fl.src.Port(), fl.dst.Port(), lb.TCP)
 		if got, _ := tb.pick(tb.flowKey(h), 0, &avoid); got != fl.backend {
 			t.Errorf("flow %s -> %s: userspace picks %s, corpus says %s", fl.src, fl.dst, got, fl.backend)
 		}
@@ -165,7 +165,7 @@ func TestProxyChoiceMatchesTable(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		var avoid [maxAttempts]netip.AddrPort
-		want, _ := tb.pick(flowHash(local.Addr(), vip.Addr(), local.Port(), vip.Port(), 6), 0, &avoid)
+		want, _ := tb.pick(flowHash(local.Addr(), vip.Addr(), local.Port(), vip.Port(), lb.TCP), 0, &avoid)
 		if string(body) != ids[want] {
 			t.Fatalf("flow %s -> %s answered by %s, table says %s", local, vip, body, ids[want])
 		}

@@ -1,19 +1,23 @@
 package userspace
 
-import "time"
+import (
+	"time"
+
+	"github.com/strata-dp/strata/dataplane/lb"
+)
 
 // A backend that accepts connections and then never answers passes every
 // TCP health check. The proxy notices it passively: a session whose client
 // has sent bytes and whose backend has sent none within
-// Options.FirstByteTimeout reports SignalNoResponse (from the sweeper, or
+// Options.FirstByteTimeout reports lb.SignalNoResponse (from the sweeper, or
 // when the session ends), and the backend's first byte reports
-// SignalResponded, so a health checker can count consecutive failures.
+// lb.SignalResponded, so a health checker can count consecutive failures.
 
 // Reply states of a session.
 const (
 	replyWaiting  uint32 = iota // no byte from the backend yet
 	replyGot                    // the backend sent something
-	replyTimedOut               // SignalNoResponse was reported
+	replyTimedOut               // lb.SignalNoResponse was reported
 )
 
 // moved records bytes moved toward the backend (up) or the client at now,
@@ -27,11 +31,11 @@ func (sess *session) moved(up bool, now int64) {
 		return
 	}
 	if r := sess.reply.Load(); r != replyGot && sess.reply.CompareAndSwap(r, replyGot) {
-		sess.svc.observe(sess.addr, SignalResponded)
+		sess.svc.observe(sess.addr, lb.SignalResponded)
 	}
 }
 
-// judgeFirstByte reports SignalNoResponse, once, for a session whose
+// judgeFirstByte reports lb.SignalNoResponse, once, for a session whose
 // backend has not answered the client's bytes within the timeout.
 func (sess *session) judgeFirstByte(now time.Time) {
 	s := sess.svc
@@ -42,6 +46,6 @@ func (sess *session) judgeFirstByte(now time.Time) {
 	}
 	if sess.reply.CompareAndSwap(replyWaiting, replyTimedOut) {
 		s.m.noResponse.Add(1)
-		s.observe(sess.addr, SignalNoResponse)
+		s.observe(sess.addr, lb.SignalNoResponse)
 	}
 }

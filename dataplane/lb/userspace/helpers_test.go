@@ -84,19 +84,19 @@ func get(t *testing.T, vip netip.AddrPort) string {
 // signals records passive health signals.
 type signals struct {
 	mu  sync.Mutex
-	got map[netip.AddrPort][]Signal
+	got map[netip.AddrPort][]lb.Signal
 }
 
-func (s *signals) ObservePassive(b netip.AddrPort, sig Signal) {
+func (s *signals) ObservePassive(b netip.AddrPort, sig lb.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.got == nil {
-		s.got = map[netip.AddrPort][]Signal{}
+		s.got = map[netip.AddrPort][]lb.Signal{}
 	}
 	s.got[b] = append(s.got[b], sig)
 }
 
-func (s *signals) count(b netip.AddrPort, sig Signal) int {
+func (s *signals) count(b netip.AddrPort, sig lb.Signal) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 // serviceMetrics are plain atomics on the data path; the collector reads
@@ -35,8 +36,8 @@ func (m *serviceMetrics) count(up bool, n int) {
 	m.bytesDown.Add(uint64(n))
 }
 
-func (m *serviceMetrics) connectFailed(sig Signal) {
-	if sig == SignalConnectTimeout {
+func (m *serviceMetrics) connectFailed(sig lb.Signal) {
+	if sig == lb.SignalConnectTimeout {
 		m.connectTimeouts.Add(1)
 		return
 	}

@@ -2,55 +2,10 @@ package userspace
 
 import (
 	"log/slog"
-	"net/netip"
 	"time"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
-
-// Signal is a passive health signal: something the proxy saw go wrong with a
-// backend while carrying real traffic.
-type Signal uint8
-
-const (
-	// SignalRefused: the backend answered the SYN with a reset.
-	SignalRefused Signal = iota + 1
-	// SignalConnectTimeout: no answer within Options.ConnectTimeout.
-	SignalConnectTimeout
-	// SignalReset: an established backend connection was reset.
-	SignalReset
-	// SignalConnectOK: a connection to the backend succeeded; it lets a
-	// health checker clear a passive failure streak.
-	SignalConnectOK
-	// SignalNoResponse: the client sent bytes and the backend sent none
-	// within Options.FirstByteTimeout (a backend that accepts and hangs).
-	SignalNoResponse
-	// SignalResponded: the backend sent its first byte of a session; it
-	// clears a SignalNoResponse streak.
-	SignalResponded
-)
-
-func (s Signal) String() string {
-	switch s {
-	case SignalRefused:
-		return "refused"
-	case SignalConnectTimeout:
-		return "connect_timeout"
-	case SignalReset:
-		return "reset"
-	case SignalConnectOK:
-		return "connect_ok"
-	case SignalNoResponse:
-		return "no_response"
-	case SignalResponded:
-		return "responded"
-	}
-	return "unknown"
-}
-
-// Observer receives passive signals. It is called from connect goroutines and
-// event loops, so it must be cheap and safe for concurrent use.
-type Observer interface {
-	ObservePassive(backend netip.AddrPort, s Signal)
-}
 
 // Options bound what one proxy may consume. Zero values take the defaults.
 type Options struct {
@@ -61,7 +16,7 @@ type Options struct {
 	// (default 5 min).
 	IdleTimeout time.Duration
 	// FirstByteTimeout is how long a backend may stay silent after the
-	// client's first bytes before the session reports SignalNoResponse
+	// client's first bytes before the session reports lb.SignalNoResponse
 	// (default 1 s; negative disables). The session itself stays open.
 	FirstByteTimeout time.Duration
 	// MaxConns bounds concurrent client connections per service; more are
@@ -77,29 +32,41 @@ type Options struct {
 	// to one more than its loops, see procs.go).
 	Loops int
 	// Observer receives passive health signals; nil ignores them.
-	Observer Observer
+	Observer lb.Observer
 	// Logger logs lifecycle events, never per connection.
 	Logger *slog.Logger
 }
 
-// Defaults of Options.
+// Defaults of Options; the flags of `strata lb` start from them too.
 const (
-	DefaultMaxBuffered      = 256 << 10
+	DefaultConnectTimeout   = time.Second
+	DefaultIdleTimeout      = 5 * time.Minute
 	DefaultFirstByteTimeout = time.Second
+	DefaultMaxConns         = 50_000
+	DefaultMaxBuffered      = 256 << 10
+)
+
+// Bounds of Options that a caller is refused beyond (package balancer
+// validates them): MaxBuffered within [MinMaxBuffered, MaxMaxBuffered],
+// Loops at most MaxLoops.
+const (
+	MinMaxBuffered = 4 << 10
+	MaxMaxBuffered = 64 << 20
+	MaxLoops       = 1024
 )
 
 func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = time.Second
+		o.ConnectTimeout = DefaultConnectTimeout
 	}
 	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 5 * time.Minute
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	if o.FirstByteTimeout == 0 {
 		o.FirstByteTimeout = DefaultFirstByteTimeout
 	}
 	if o.MaxConns <= 0 {
-		o.MaxConns = 50_000
+		o.MaxConns = DefaultMaxConns
 	}
 	if o.MaxBuffered <= 0 {
 		o.MaxBuffered = DefaultMaxBuffered

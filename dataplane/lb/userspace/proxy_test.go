@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 func TestProxySpreadsFlowsOverBackends(t *testing.T) {
@@ -235,10 +237,10 @@ func TestProxyRetriesRefusedBackend(t *testing.T) {
 			t.Fatalf("request %d answered by %q", i, got)
 		}
 	}
-	if sig.count(dead, SignalRefused) == 0 {
+	if sig.count(dead, lb.SignalRefused) == 0 {
 		t.Error("no passive refused signal for the dead backend")
 	}
-	if sig.count(live, SignalConnectOK) == 0 {
+	if sig.count(live, lb.SignalConnectOK) == 0 {
 		t.Error("no connect-ok signal for the live backend")
 	}
 }

@@ -19,15 +19,15 @@ func (l ringLookup) Lookup(n uint32) int { return l.r.Next(uint64(n)) }
 // flow gets the same backend in both modes. Backends come back in the
 // table's own order (by ID), which lookups index.
 func buildLookup(svc lb.Service) (lookuper, []netip.AddrPort, error) {
-	in := make([]maglev.Backend, len(svc.Backends))
+	in := make([]lb.Weighted, len(svc.Backends))
 	byID := make(map[string]netip.AddrPort, len(svc.Backends))
 	for i, b := range svc.Backends {
-		in[i] = maglev.Backend{ID: b.ID(), Weight: b.Weight}
+		in[i] = b.Weighted()
 		byID[b.ID()] = b.Addr
 	}
 	var (
 		l     lookuper
-		order []maglev.Backend
+		order []lb.Weighted
 	)
 	if svc.Scheduler == lb.RoundRobin {
 		r, err := wrr.Build(in, 0)
@@ -50,6 +50,6 @@ func buildLookup(svc lb.Service) (lookuper, []netip.AddrPort, error) {
 }
 
 // flowHash is the hash XDP mode computes in BPF for the same 5-tuple.
-func flowHash(src, dst netip.Addr, sport, dport uint16, proto uint8) uint32 {
-	return flowhash.Hash(src, dst, sport, dport, proto)
+func flowHash(src, dst netip.Addr, sport, dport uint16, proto lb.Proto) uint32 {
+	return flowhash.Hash(src, dst, sport, dport, uint8(proto))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/strata-dp/strata/dataplane/lb"
 	"github.com/strata-dp/strata/internal/gnetlog"
 )
 
@@ -81,7 +82,7 @@ func startService(t *table, opts Options) (*service, error) {
 
 func (s *service) booted(eng gnet.Engine) { s.boot <- eng }
 
-func (s *service) observe(addr netip.AddrPort, sig Signal) {
+func (s *service) observe(addr netip.AddrPort, sig lb.Signal) {
 	if s.opts.Observer != nil {
 		s.opts.Observer.ObservePassive(addr, sig)
 	}

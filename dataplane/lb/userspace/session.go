@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 // session is one proxied connection: a client side and, once connected, a
@@ -84,7 +85,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	s.m.accepted.Add(1)
 	s.track(sess)
 	src, dst := tcpAddrPort(c.RemoteAddr()), tcpAddrPort(c.LocalAddr())
-	sess.hash = s.table.Load().flowKey(flowHash(src.Addr(), dst.Addr(), src.Port(), dst.Port(), 6))
+	sess.hash = s.table.Load().flowKey(flowHash(src.Addr(), dst.Addr(), src.Port(), dst.Port(), lb.TCP))
 	if !s.connectNext(sess) {
 		sess.closing = true
 		return nil, gnet.Close
@@ -206,7 +207,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		}
 	}
 	if !isClient && !sess.closing && isReset(err) {
-		h.svc.observe(sess.addr, SignalReset)
+		h.svc.observe(sess.addr, lb.SignalReset)
 	}
 	if sess.halfOpen && isReset(err) {
 		sess.resetDups()

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 // blackhole returns a loopback address whose SYNs go unanswered: a socket
@@ -59,7 +61,7 @@ func TestProxyConnectTimeoutMovesOn(t *testing.T) {
 			t.Fatalf("request %d answered by %q", i, got)
 		}
 	}
-	if sig.count(dead, SignalConnectTimeout) == 0 {
+	if sig.count(dead, lb.SignalConnectTimeout) == 0 {
 		t.Error("no connect-timeout signal for the unanswering backend")
 	}
 }
@@ -114,8 +116,8 @@ func TestProxySlowConnectCompletesOffTheLoop(t *testing.T) {
 }
 
 // TestProxyReportsUnansweredSessions: a backend that accepts, reads and
-// never answers is reported (SignalNoResponse) once per session; one that
-// answers reports SignalResponded and never SignalNoResponse.
+// never answers is reported (lb.SignalNoResponse) once per session; one that
+// answers reports lb.SignalResponded and never lb.SignalNoResponse.
 func TestProxyReportsUnansweredSessions(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,11 +143,11 @@ func TestProxyReportsUnansweredSessions(t *testing.T) {
 	defer c.Close()
 	c.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
 	deadline := time.Now().Add(5 * time.Second)
-	for sig.count(silent, SignalNoResponse) == 0 && time.Now().Before(deadline) {
+	for sig.count(silent, lb.SignalNoResponse) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := sig.count(silent, SignalNoResponse); n != 1 {
-		t.Fatalf("%d SignalNoResponse for a backend that never answers, want 1", n)
+	if n := sig.count(silent, lb.SignalNoResponse); n != 1 {
+		t.Fatalf("%d lb.SignalNoResponse for a backend that never answers, want 1", n)
 	}
 
 	var sig2 signals
@@ -155,10 +157,10 @@ func TestProxyReportsUnansweredSessions(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	time.Sleep(150 * time.Millisecond) // three timeouts' worth: nothing may be reported
-	if n := sig2.count(answering, SignalNoResponse); n != 0 {
-		t.Fatalf("%d SignalNoResponse for a backend that answered", n)
+	if n := sig2.count(answering, lb.SignalNoResponse); n != 0 {
+		t.Fatalf("%d lb.SignalNoResponse for a backend that answered", n)
 	}
-	if n := sig2.count(answering, SignalResponded); n != 1 {
-		t.Fatalf("%d SignalResponded, want 1", n)
+	if n := sig2.count(answering, lb.SignalResponded); n != 1 {
+		t.Fatalf("%d lb.SignalResponded, want 1", n)
 	}
 }

@@ -17,12 +17,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/strata-dp/strata/dataplane/lb/maglev"
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
-// MaxLen bounds a ring; it equals maglev.DefaultSize so that a ring fits the
-// slot array the XDP program keeps per service.
-const MaxLen = maglev.DefaultSize
+// MaxLen bounds a ring; it equals lb.DefaultTableSize, the default size of
+// a Maglev table, so that a ring fits the slot array the XDP program keeps
+// per service.
+const MaxLen = lb.DefaultTableSize
 
 // Errors returned by Build.
 var (
@@ -34,7 +35,7 @@ var (
 
 // Ring is an immutable weighted round-robin sequence.
 type Ring struct {
-	backends []maglev.Backend
+	backends []lb.Weighted
 	slots    []uint32
 }
 
@@ -49,14 +50,14 @@ func (r *Ring) Len() uint32 { return uint32(len(r.slots)) }
 func (r *Ring) Slots() []uint32 { return r.slots }
 
 // Backends returns the backends ordered by ID; the caller must not modify it.
-func (r *Ring) Backends() []maglev.Backend { return r.backends }
+func (r *Ring) Backends() []lb.Weighted { return r.backends }
 
 // Build builds the ring for backends (sorted by ID inside, the caller's slice
 // untouched), at most maxLen entries long (0 or more than MaxLen means
 // MaxLen). Weights are divided by their greatest common divisor; if their sum
 // still exceeds maxLen they are scaled down, keeping every weighted backend
 // in the ring at least once.
-func Build(backends []maglev.Backend, maxLen uint32) (*Ring, error) {
+func Build(backends []lb.Weighted, maxLen uint32) (*Ring, error) {
 	if maxLen == 0 || maxLen > MaxLen {
 		maxLen = MaxLen
 	}
@@ -64,7 +65,7 @@ func Build(backends []maglev.Backend, maxLen uint32) (*Ring, error) {
 		return nil, ErrNoBackends
 	}
 	sorted := slices.Clone(backends)
-	slices.SortFunc(sorted, func(a, b maglev.Backend) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(sorted, func(a, b lb.Weighted) int { return strings.Compare(a.ID, b.ID) })
 	var g, total uint64
 	weighted := 0
 	for i, b := range sorted {

@@ -5,20 +5,20 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/strata-dp/strata/dataplane/lb/maglev"
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 func TestBuild(t *testing.T) {
 	tests := []struct {
 		name     string
-		backends []maglev.Backend
+		backends []lb.Weighted
 		maxLen   uint32
 		want     string // ring as backend IDs
 	}{
-		{"smooth 5:1:1", []maglev.Backend{{ID: "a", Weight: 5}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 0, "aabacaa"},
-		{"gcd reduced", []maglev.Backend{{ID: "b", Weight: 20}, {ID: "a", Weight: 10}}, 0, "bab"},
-		{"drained skipped", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "b", Weight: 0}, {ID: "c", Weight: 1}}, 0, "ac"},
-		{"scaled keeps light", []maglev.Backend{{ID: "a", Weight: 1000}, {ID: "b", Weight: 1}}, 5, "aaba"},
+		{"smooth 5:1:1", []lb.Weighted{{ID: "a", Weight: 5}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 0, "aabacaa"},
+		{"gcd reduced", []lb.Weighted{{ID: "b", Weight: 20}, {ID: "a", Weight: 10}}, 0, "bab"},
+		{"drained skipped", []lb.Weighted{{ID: "a", Weight: 1}, {ID: "b", Weight: 0}, {ID: "c", Weight: 1}}, 0, "ac"},
+		{"scaled keeps light", []lb.Weighted{{ID: "a", Weight: 1000}, {ID: "b", Weight: 1}}, 5, "aaba"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,9 +40,9 @@ func TestBuild(t *testing.T) {
 // TestShares: over one full ring every backend appears exactly in
 // proportion to its (reduced) weight.
 func TestShares(t *testing.T) {
-	var bs []maglev.Backend
+	var bs []lb.Weighted
 	for i := 0; i < 100; i++ {
-		bs = append(bs, maglev.Backend{ID: fmt.Sprintf("198.18.0.%d:80", i+1), Weight: uint32(i%16 + 1)})
+		bs = append(bs, lb.Weighted{ID: fmt.Sprintf("198.18.0.%d:80", i+1), Weight: uint32(i%16 + 1)})
 	}
 	r, err := Build(bs, 0)
 	if err != nil {
@@ -62,14 +62,14 @@ func TestShares(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		backends []maglev.Backend
+		backends []lb.Weighted
 		maxLen   uint32
 		want     error
 	}{
 		{"empty", nil, 0, ErrNoBackends},
-		{"drained", []maglev.Backend{{ID: "a", Weight: 0}}, 0, ErrNoCapacity},
-		{"duplicate", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "a", Weight: 1}}, 0, ErrDuplicateID},
-		{"too many", []maglev.Backend{{ID: "a", Weight: 1}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 2, ErrTooMany},
+		{"drained", []lb.Weighted{{ID: "a", Weight: 0}}, 0, ErrNoCapacity},
+		{"duplicate", []lb.Weighted{{ID: "a", Weight: 1}, {ID: "a", Weight: 1}}, 0, ErrDuplicateID},
+		{"too many", []lb.Weighted{{ID: "a", Weight: 1}, {ID: "b", Weight: 1}, {ID: "c", Weight: 1}}, 2, ErrTooMany},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestNextAllocs(t *testing.T) {
-	r, err := Build([]maglev.Backend{{ID: "a", Weight: 3}, {ID: "b", Weight: 1}}, 0)
+	r, err := Build([]lb.Weighted{{ID: "a", Weight: 3}, {ID: "b", Weight: 1}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +91,9 @@ func TestNextAllocs(t *testing.T) {
 }
 
 func BenchmarkBuild(b *testing.B) {
-	var bs []maglev.Backend
+	var bs []lb.Weighted
 	for i := 0; i < 100; i++ {
-		bs = append(bs, maglev.Backend{ID: fmt.Sprint(i), Weight: uint32(i%16 + 1)})
+		bs = append(bs, lb.Weighted{ID: fmt.Sprint(i), Weight: uint32(i%16 + 1)})
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {

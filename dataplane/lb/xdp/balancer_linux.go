@@ -20,11 +20,6 @@ type Balancer struct {
 	mu        sync.Mutex // serialises Apply, Close and map reads of plan
 	maps      lbMaps
 	prog      *ebpf.Program
-	bench     *ebpf.Program // only for MeasureTestRun
-	ctInsert  *ebpf.Program // the ct* floors: only for MeasureTestRun
-	ctUpdate  *ebpf.Program
-	ctMiss    *ebpf.Program
-	ctHit     *ebpf.Program
 	innerSpec *ebpf.MapSpec
 	link      link.Link
 	mode      string // ModeNative, ModeGeneric, or "" when not attached
@@ -39,30 +34,7 @@ var _ lb.Applier = (*Balancer)(nil)
 // New loads the program and its maps (pinned under opts.PinDir, reusing maps
 // a previous manager pinned, so tracked flows survive a restart) and attaches
 // it to opts.Iface. On error nothing stays loaded or attached.
-func New(opts Options) (*Balancer, error) { return newBalancer(opts, loadMode{}) }
-
-type loadedObjects struct {
-	lbMaps
-	XdpLb *ebpf.Program `ebpf:"xdp_lb"`
-}
-
-type loadedBench struct {
-	lbMaps
-	XdpLb    *ebpf.Program `ebpf:"xdp_lb"`
-	Bench    *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
-	CTInsert *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
-	CTUpdate *ebpf.Program `ebpf:"xdp_bench_ct_update"`
-	CTMiss   *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
-	CTHit    *ebpf.Program `ebpf:"xdp_bench_ct_hit"`
-}
-
-// loadMode selects what newBalancer loads beyond the production program.
-type loadMode struct {
-	bench bool // also load xdp_lb_bench_newflow
-	noPin bool // pin nothing (tests and measurements that need no restart)
-}
-
-func newBalancer(opts Options, lm loadMode) (*Balancer, error) {
+func New(opts Options) (*Balancer, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -76,7 +48,7 @@ func newBalancer(opts Options, lm loadMode) (*Balancer, error) {
 	spec.Maps[lbMapLbConntrack4].MaxEntries = opts.ConntrackSize
 	spec.Maps[lbMapLbConntrack6].MaxEntries = opts.ConntrackSize
 	spec.Maps[lbMapLbTables].InnerMap.MaxEntries = opts.TableSize
-	if lm.noPin {
+	if opts.NoPin {
 		for _, m := range spec.Maps {
 			m.Pinning = ebpf.PinNone
 		}
@@ -84,7 +56,7 @@ func newBalancer(opts Options, lm loadMode) (*Balancer, error) {
 		return nil, err
 	}
 	b := &Balancer{opts: opts, ids: newIDAllocator(), innerSpec: spec.Maps[lbMapLbTables].InnerMap.Copy()}
-	if err := b.load(spec, lm.bench); err != nil {
+	if err := b.load(spec); err != nil {
 		return nil, err
 	}
 	if err := b.initConfig(); err != nil {
@@ -100,19 +72,10 @@ func newBalancer(opts Options, lm loadMode) (*Balancer, error) {
 	return b, nil
 }
 
-func (b *Balancer) load(spec *ebpf.CollectionSpec, bench bool) error {
+func (b *Balancer) load(spec *ebpf.CollectionSpec) error {
 	collOpts := &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: b.opts.PinDir}}
 	assign := func() error {
-		if bench {
-			var o loadedBench
-			if err := spec.LoadAndAssign(&o, collOpts); err != nil {
-				return err
-			}
-			b.maps, b.prog, b.bench = o.lbMaps, o.XdpLb, o.Bench
-			b.ctInsert, b.ctUpdate, b.ctMiss, b.ctHit = o.CTInsert, o.CTUpdate, o.CTMiss, o.CTHit
-			return nil
-		}
-		var o loadedObjects
+		var o lbObjects
 		if err := spec.LoadAndAssign(&o, collOpts); err != nil {
 			return err
 		}
@@ -220,13 +183,15 @@ func (b *Balancer) Close() error {
 	return errors.Join(errs...)
 }
 
+// unpin removes the pin of every map of the generated lbMaps struct, so a
+// map added to bpf/lib/maps.h cannot be left behind.
 func (b *Balancer) unpin() error {
 	var errs []error
-	for _, m := range b.allMaps() {
-		if m != nil && m.IsPinned() {
+	b.maps.each(func(_ string, m *ebpf.Map) {
+		if m.IsPinned() {
 			errs = append(errs, m.Unpin())
 		}
-	}
+	})
 	// Only remove the directory if it is now empty: it may be shared.
 	if err := os.Remove(b.opts.PinDir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		b.opts.Logger.Debug("pin directory kept", "dir", b.opts.PinDir, "err", err)
@@ -234,21 +199,9 @@ func (b *Balancer) unpin() error {
 	return errors.Join(errs...)
 }
 
-func (b *Balancer) allMaps() []*ebpf.Map {
-	m := &b.maps
-	return []*ebpf.Map{m.LbBackendStats, m.LbBackends, m.LbConfig, m.LbConntrack4, m.LbConntrack6,
-		m.LbServices4, m.LbServices6, m.LbStats, m.LbSvcEpochs, m.LbSvcStats, m.LbTables, m.LbVipFilter, m.LbVips, m.LbWrrCursor}
-}
-
 func (b *Balancer) closeObjects() {
-	for _, m := range b.allMaps() {
-		if m != nil {
-			m.Close()
-		}
-	}
-	for _, p := range []*ebpf.Program{b.prog, b.bench, b.ctInsert, b.ctUpdate, b.ctMiss, b.ctHit} {
-		if p != nil {
-			p.Close()
-		}
+	_ = b.maps.Close() // the generated Close: every map, nil ones skipped
+	if b.prog != nil {
+		b.prog.Close()
 	}
 }

@@ -38,7 +38,7 @@ func TestConstsMatchC(t *testing.T) {
 	}{
 		{"LB_MAX_SERVICES", MaxServices, define("LB_MAX_SERVICES")},
 		{"LB_MAX_BACKENDS", MaxBackends, define("LB_MAX_BACKENDS")},
-		{"LB_TABLE_SIZE", DefaultTableSize, define("LB_TABLE_SIZE")},
+		{"LB_TABLE_SIZE", int(DefaultTableSize), define("LB_TABLE_SIZE")},
 		{"LB_CT_SIZE", DefaultConntrack, define("LB_CT_SIZE")},
 		{"LB_GENERATIONS", generations, define("LB_GENERATIONS")},
 		{"LB_MAX_VLANS", maxVLANs, define("LB_MAX_VLANS")},

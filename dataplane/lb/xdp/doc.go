@@ -4,8 +4,9 @@
 // restarted manager keeps tracked flows, applies whole configurations as one
 // new generation swapped in atomically, and exports the per-CPU counters as
 // Prometheus metrics. It also loads the tc IPIP decapsulation program for
-// backends (bpf/decap.bpf.c), and measures the program's cost through
-// BPF_PROG_TEST_RUN.
+// backends (bpf/decap.bpf.c). Measuring the program's cost is not its
+// business: bench/xdpmeasure loads its own programs on a balancer's maps
+// (SharedMaps).
 //
 // What is dangerous: the program sits in front of the host's whole network
 // stack. Anything it does not recognise as traffic to a configured service

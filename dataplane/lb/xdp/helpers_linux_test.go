@@ -34,9 +34,9 @@ type harness struct {
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	bpftest.RequireRoot(t)
-	b, err := newBalancer(Options{
-		ConntrackSize: 65536, EncapSource4: testSrc4, EncapSource6: testSrc6,
-	}, loadMode{noPin: true})
+	b, err := New(Options{
+		ConntrackSize: 65536, EncapSource4: testSrc4, EncapSource6: testSrc6, NoPin: true,
+	})
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -119,26 +119,21 @@ type lbVipKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	lbMapLbBackendStats     = "lb_backend_stats"
-	lbMapLbBackends         = "lb_backends"
-	lbMapLbConfig           = "lb_config"
-	lbMapLbConntrack4       = "lb_conntrack4"
-	lbMapLbConntrack6       = "lb_conntrack6"
-	lbMapLbServices4        = "lb_services4"
-	lbMapLbServices6        = "lb_services6"
-	lbMapLbStats            = "lb_stats"
-	lbMapLbSvcEpochs        = "lb_svc_epochs"
-	lbMapLbSvcStats         = "lb_svc_stats"
-	lbMapLbTables           = "lb_tables"
-	lbMapLbVipFilter        = "lb_vip_filter"
-	lbMapLbVips             = "lb_vips"
-	lbMapLbWrrCursor        = "lb_wrr_cursor"
-	lbProgXdpBenchCtHit     = "xdp_bench_ct_hit"
-	lbProgXdpBenchCtInsert  = "xdp_bench_ct_insert"
-	lbProgXdpBenchCtMiss    = "xdp_bench_ct_miss"
-	lbProgXdpBenchCtUpdate  = "xdp_bench_ct_update"
-	lbProgXdpLb             = "xdp_lb"
-	lbProgXdpLbBenchNewflow = "xdp_lb_bench_newflow"
+	lbMapLbBackendStats = "lb_backend_stats"
+	lbMapLbBackends     = "lb_backends"
+	lbMapLbConfig       = "lb_config"
+	lbMapLbConntrack4   = "lb_conntrack4"
+	lbMapLbConntrack6   = "lb_conntrack6"
+	lbMapLbServices4    = "lb_services4"
+	lbMapLbServices6    = "lb_services6"
+	lbMapLbStats        = "lb_stats"
+	lbMapLbSvcEpochs    = "lb_svc_epochs"
+	lbMapLbSvcStats     = "lb_svc_stats"
+	lbMapLbTables       = "lb_tables"
+	lbMapLbVipFilter    = "lb_vip_filter"
+	lbMapLbVips         = "lb_vips"
+	lbMapLbWrrCursor    = "lb_wrr_cursor"
+	lbProgXdpLb         = "xdp_lb"
 )
 
 // loadLb returns the embedded CollectionSpec for lb.
@@ -183,12 +178,7 @@ type lbSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lbProgramSpecs struct {
-	XdpBenchCtHit     *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_hit"`
-	XdpBenchCtInsert  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_insert"`
-	XdpBenchCtMiss    *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_miss"`
-	XdpBenchCtUpdate  *ebpf.ProgramSpec `ebpf:"xdp_bench_ct_update"`
-	XdpLb             *ebpf.ProgramSpec `ebpf:"xdp_lb"`
-	XdpLbBenchNewflow *ebpf.ProgramSpec `ebpf:"xdp_lb_bench_newflow"`
+	XdpLb *ebpf.ProgramSpec `ebpf:"xdp_lb"`
 }
 
 // lbMapSpecs contains maps before they are loaded into the kernel.
@@ -282,22 +272,12 @@ type lbVariables struct {
 //
 // It can be passed to loadLbObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lbPrograms struct {
-	XdpBenchCtHit     *ebpf.Program `ebpf:"xdp_bench_ct_hit"`
-	XdpBenchCtInsert  *ebpf.Program `ebpf:"xdp_bench_ct_insert"`
-	XdpBenchCtMiss    *ebpf.Program `ebpf:"xdp_bench_ct_miss"`
-	XdpBenchCtUpdate  *ebpf.Program `ebpf:"xdp_bench_ct_update"`
-	XdpLb             *ebpf.Program `ebpf:"xdp_lb"`
-	XdpLbBenchNewflow *ebpf.Program `ebpf:"xdp_lb_bench_newflow"`
+	XdpLb *ebpf.Program `ebpf:"xdp_lb"`
 }
 
 func (p *lbPrograms) Close() error {
 	return _LbClose(
-		p.XdpBenchCtHit,
-		p.XdpBenchCtInsert,
-		p.XdpBenchCtMiss,
-		p.XdpBenchCtUpdate,
 		p.XdpLb,
-		p.XdpLbBenchNewflow,
 	)
 }
 

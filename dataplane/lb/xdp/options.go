@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 
+	"github.com/strata-dp/strata/dataplane/lb"
 	"github.com/strata-dp/strata/dataplane/lb/maglev"
 )
 
@@ -13,7 +14,7 @@ import (
 const (
 	MaxServices      = 256
 	MaxBackends      = 4096
-	DefaultTableSize = 65537
+	DefaultTableSize = lb.DefaultTableSize
 	DefaultConntrack = 262144
 	MaxConntrack     = 1 << 24
 	generations      = 2
@@ -65,6 +66,9 @@ type Options struct {
 	// UnpinOnClose removes the pinned maps on Close, dropping tracked
 	// flows. Off by default so that a restart keeps existing connections.
 	UnpinOnClose bool
+	// NoPin pins nothing: a private instance that a restarted manager does
+	// not find (tests, BPF_PROG_TEST_RUN measurements). PinDir is unused.
+	NoPin bool
 	// EgressIface, when set, sends balanced packets out of this interface
 	// with bpf_redirect instead of XDP_TX out of Iface.
 	EgressIface string
@@ -94,7 +98,7 @@ func (o *Options) setDefaults() error {
 	if o.TableSize == 0 {
 		o.TableSize = DefaultTableSize
 	}
-	if _, _, err := maglev.Build([]maglev.Backend{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
+	if _, _, err := maglev.Build([]lb.Weighted{{ID: "probe", Weight: 1}}, o.TableSize); err != nil {
 		return fmt.Errorf("%w: table size %d: %w", ErrBadOption, o.TableSize, err)
 	}
 	if o.ConntrackSize == 0 {

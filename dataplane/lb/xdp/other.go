@@ -43,11 +43,6 @@ func (*Balancer) Collect(chan<- prometheus.Metric) {}
 // Probe returns ErrUnsupported.
 func Probe(string) (native, generic bool, err error) { return false, false, ErrUnsupported }
 
-// MeasureTestRun returns ErrUnsupported.
-func MeasureTestRun(context.Context, TestRunOptions) (TestRunResult, error) {
-	return TestRunResult{}, ErrUnsupported
-}
-
 // Decap is the tc IPIP decapsulation program; unavailable here.
 type Decap struct{}
 
@@ -65,6 +60,3 @@ func (*Decap) Describe(ch chan<- *prometheus.Desc) { ch <- descDecap }
 
 // Collect implements prometheus.Collector; there is nothing to collect.
 func (*Decap) Collect(chan<- prometheus.Metric) {}
-
-// possibleCPUs sizes nothing here: MeasureTestRun needs Linux.
-func possibleCPUs() int { return 1 }

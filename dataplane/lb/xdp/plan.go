@@ -121,13 +121,13 @@ func planService(s lb.Service, tableSize uint32, prev *maglev.Table) (plannedSer
 	if s.Forwarding == lb.IPIP {
 		ps.fwd = fwdIPIP
 	}
-	mb := make([]maglev.Backend, len(s.Backends))
+	mb := make([]lb.Weighted, len(s.Backends))
 	byID := map[string]lb.Backend{}
 	for i, b := range s.Backends {
-		mb[i] = maglev.Backend{ID: b.ID(), Weight: b.Weight}
+		mb[i] = b.Weighted()
 		byID[b.ID()] = b
 	}
-	var order []maglev.Backend
+	var order []lb.Weighted
 	switch ps.sched {
 	case schedWRR:
 		r, err := wrr.Build(mb, tableSize)
@@ -166,9 +166,9 @@ func planService(s lb.Service, tableSize uint32, prev *maglev.Table) (plannedSer
 	return ps, nil
 }
 
-func sortedBackends(mb []maglev.Backend) []maglev.Backend {
+func sortedBackends(mb []lb.Weighted) []lb.Weighted {
 	out := slices.Clone(mb)
-	slices.SortFunc(out, func(a, b maglev.Backend) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b lb.Weighted) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -18,7 +18,7 @@ func TestRedirectEgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newBalancer(Options{EgressIface: "lo", ConntrackSize: 1024}, loadMode{noPin: true})
+	b, err := New(Options{EgressIface: "lo", ConntrackSize: 1024, NoPin: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -300,9 +300,9 @@ func TestSameBackendAsGo(t *testing.T) {
 	h := newHarness(t)
 	cfg := tableConfig()
 	h.apply(cfg)
-	var mb []maglev.Backend
+	var mb []lb.Weighted
 	for _, b := range cfg.Services[0].Backends {
-		mb = append(mb, maglev.Backend{ID: b.ID(), Weight: b.Weight})
+		mb = append(mb, b.Weighted())
 	}
 	tab, _, err := maglev.Build(mb, DefaultTableSize)
 	if err != nil {
@@ -314,7 +314,7 @@ func TestSameBackendAsGo(t *testing.T) {
 		frame := tcp(src.String(), "198.18.0.10:80").Bytes()
 		_, out := h.run(t, frame)
 		got := h.backendID(web4, out)
-		want := tab.LookupID(flowhash.Hash(src.Addr(), netip.MustParseAddr("198.18.0.10"), src.Port(), 80, 6))
+		want := tab.LookupID(flowhash.Hash(src.Addr(), netip.MustParseAddr("198.18.0.10"), src.Port(), 80, uint8(lb.TCP)))
 		if got != want {
 			t.Fatalf("flow %v: program chose %s, Go chose %s", src, got, want)
 		}
@@ -330,7 +330,7 @@ func TestWRRSequence(t *testing.T) {
 	h := newHarness(t)
 	cfg := tableConfig()
 	h.apply(cfg)
-	ring, err := wrr.Build([]maglev.Backend{{ID: "198.18.3.1:80", Weight: 3}, {ID: "198.18.3.2:80", Weight: 1}}, 0)
+	ring, err := wrr.Build([]lb.Weighted{{ID: "198.18.3.1:80", Weight: 3}, {ID: "198.18.3.2:80", Weight: 1}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,11 @@ func wireRefusal() []byte {
 func (s *Server) serveBinary(ss *session, in, out []byte) ([]byte, int, bool) {
 	pos := 0
 	for pos < len(in) && len(out) < batchOutputBudget {
-		f, n, err := wire.Decode(in[pos:], s.cfg.MaxFrame)
+		maxBody := s.cfg.MaxFrame
+		if !ss.authed {
+			maxBody = preAuthInput
+		}
+		f, n, err := wire.Decode(in[pos:], maxBody)
 		if err != nil {
 			s.protoErrs.Add(1)
 			st := wire.StatusBadRequest
@@ -44,6 +48,9 @@ func (s *Server) serveBinary(ss *session, in, out []byte) ([]byte, int, bool) {
 		}
 		pos += n
 		out = s.execBinary(ss, &f, out)
+		if ss.quit {
+			return out, pos, true
+		}
 	}
 	return out, pos, false
 }
@@ -63,6 +70,7 @@ func (s *Server) execBinary(ss *session, f *wire.Frame, out []byte) []byte {
 		return wire.AppendResponse(out, f.Opcode, f.ID, wire.StatusOK, nil, f.Value)
 	case wire.OpAuth:
 		if !s.checkSecret(f.Value) {
+			ss.quit = s.authFailed(ss)
 			return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusAuthFailed)
 		}
 		ss.authed = true
@@ -197,7 +205,16 @@ func (s *Server) binMGet(ss *session, f *wire.Frame, out []byte) []byte {
 	out = wire.AppendHeader(out, wire.Header{Opcode: f.Opcode, ID: f.ID})
 	body := len(out)
 	rest := f.Value
+	sized := false
 	for {
+		if !sized && len(out)-body > mgetSizeAfter {
+			// A large reply: measure the rest before building it.
+			sized = true
+			if !s.mgetFits(ss, len(out)-body, nil, rest) {
+				ss.stats.tooLarge.Add(1)
+				return wire.AppendResponse(out[:start], f.Opcode, f.ID, wire.StatusTooLarge, nil, s.replyTooLarge)
+			}
+		}
 		key, r, ok, bad := wire.NextMGetKey(rest)
 		if bad {
 			return wire.AppendStatus(out[:start], f.Opcode, f.ID, wire.StatusBadRequest)
@@ -208,6 +225,10 @@ func (s *Server) binMGet(ss *session, f *wire.Frame, out []byte) []byte {
 		rest = r
 		v, _, found := s.eng.Get(ss.scratch[:0], key)
 		ss.scratch = v
+		if len(out)-body+len(v)+5 > s.cfg.MaxReply {
+			ss.stats.tooLarge.Add(1)
+			return wire.AppendResponse(out[:start], f.Opcode, f.ID, wire.StatusTooLarge, nil, s.replyTooLarge)
+		}
 		if found {
 			ss.stats.hits.Add(1)
 			out = wire.AppendMGetItem(out, wire.StatusOK, v)

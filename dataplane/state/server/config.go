@@ -28,6 +28,16 @@ type Config struct {
 	// MaxOutbound bounds replies queued for a client that does not read
 	// (default 32 MiB); past it the connection is closed.
 	MaxOutbound int
+	// MaxReply bounds one reply whose size the client chooses (MGET in
+	// both protocols, SCAN): past it the command is refused with an error
+	// naming the limit, before more than MaxReply bytes are built
+	// (default 16 MiB).
+	MaxReply int
+	// MaxBuffered bounds the bytes held for all connections together:
+	// incomplete commands being received and replies not yet sent. A
+	// connection whose growth would pass it is closed (reason
+	// buffer_limit). Default 256 MiB.
+	MaxBuffered int64
 	// IdleTimeout closes connections silent for this long (0: never).
 	IdleTimeout time.Duration
 	// SlowTimeout closes connections whose replies stay unsent this long
@@ -66,6 +76,12 @@ func (c *Config) fill() error {
 	}
 	if c.MaxOutbound <= 0 {
 		c.MaxOutbound = 32 << 20
+	}
+	if c.MaxReply <= 0 {
+		c.MaxReply = 16 << 20
+	}
+	if c.MaxBuffered <= 0 {
+		c.MaxBuffered = 256 << 20
 	}
 	if c.SlowTimeout <= 0 {
 		c.SlowTimeout = 10 * time.Second

@@ -190,8 +190,11 @@ func TestSlowReaderDoesNotStallOthers(t *testing.T) {
 		cfg    Config
 		rounds int // of 64 GETs of 256 KiB
 	}{
-		// Replies pile up past MaxOutbound: closed at once.
-		{"outbound limit", Config{MaxOutbound: 4 << 20, EventLoops: 1}, 16},
+		// Replies pile up past MaxOutbound: closed at once. A client
+		// with a batch (1 MiB) of unsent replies gets no more commands
+		// served until it reads, so only a limit under one batch is
+		// passed before the slow timeout.
+		{"outbound limit", Config{MaxOutbound: 1 << 20, EventLoops: 1}, 16},
 		// Replies stay unsent past SlowTimeout: closed by the ticker.
 		{"slow timeout", Config{MaxOutbound: 1 << 30, SlowTimeout: 300 * time.Millisecond, EventLoops: 1}, 2},
 	}

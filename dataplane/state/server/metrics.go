@@ -20,19 +20,23 @@ var (
 	descMax      = prometheus.NewDesc("strata_state_memory_limit_bytes", "The configured memory bound on live data (maxmemory).", nil, nil)
 	descUsed     = prometheus.NewDesc("strata_state_memory_used_bytes", "Live bytes of stored entries, what the memory bound limits (used_memory).", nil, nil)
 	descPolicy   = prometheus.NewDesc("strata_state_maxmemory_policy", "The memory policy in force (always 1; the policy is the label).", []string{"policy"}, nil)
-	descRefused  = prometheus.NewDesc("strata_state_oom_refused_writes_total", "Writes refused because live data would pass the memory bound (noeviction).", nil, nil)
+	descOOM      = prometheus.NewDesc("strata_state_oom_refused_writes_total", "Writes refused because live data would pass the memory bound (noeviction).", nil, nil)
 	descBytes    = prometheus.NewDesc("strata_state_network_bytes_total", "Bytes read from and written to clients.", []string{"direction"}, nil)
 	descConns    = prometheus.NewDesc("strata_state_connections", "Open client connections.", nil, nil)
 	descAccepted = prometheus.NewDesc("strata_state_connections_accepted_total", "Connections accepted.", nil, nil)
 	descRejected = prometheus.NewDesc("strata_state_connections_rejected_total", "Connections refused at the connection limit.", nil, nil)
 	descClosed   = prometheus.NewDesc("strata_state_connections_closed_total", "Connections closed by the server, by reason.", []string{"reason"}, nil)
 	descSeq      = prometheus.NewDesc("strata_state_change_seq", "Sequence number of the latest write (the change feed position).", nil, nil)
+	descRefused  = prometheus.NewDesc("strata_state_replies_refused_total", "Replies refused because they would pass the reply limit (--max-reply): MGET and SCAN.", nil, nil)
+	descBuffered = prometheus.NewDesc("strata_state_buffered_bytes", "Bytes held for all connections: incomplete commands being received and replies not yet sent (bounded by --max-buffered).", nil, nil)
+	descAuthFail = prometheus.NewDesc("strata_state_auth_failures_total", "AUTH attempts with a wrong secret, both protocols.", nil, nil)
 	descBusy     = prometheus.NewDesc("strata_state_busy_poll_turns_total", "Event-loop turns spent busy polling after client traffic instead of sleeping (--busy-poll).", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCmds, descHits, descMisses, descExpired, descEvicted, descKeys,
-		descCap, descMax, descUsed, descPolicy, descRefused, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy} {
+		descCap, descMax, descUsed, descPolicy, descOOM, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy,
+		descRefused, descBuffered, descAuthFail} {
 		ch <- d
 	}
 	for _, h := range c.stats.hist {
@@ -66,7 +70,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descMax, float64(es.MemoryBytes))
 	gauge(descUsed, float64(es.UsedBytes))
 	ch <- prometheus.MustNewConstMetric(descPolicy, prometheus.GaugeValue, 1, es.Policy.String())
-	counter(descRefused, es.Refused)
+	counter(descOOM, es.Refused)
 	counter(descBytes, t.bytesIn, "in")
 	counter(descBytes, t.bytesOut, "out")
 	gauge(descConns, float64(s.conns.Load()))
@@ -75,8 +79,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descClosed, s.protoErrs.Load(), "protocol_error")
 	counter(descClosed, s.slowKills.Load(), "slow_client")
 	counter(descClosed, s.idleKills.Load(), "idle")
+	counter(descClosed, s.bufferKills.Load(), "buffer_limit")
+	counter(descClosed, s.authKills.Load(), "auth_failures")
+	gauge(descBuffered, float64(s.buffered.Load()))
+	counter(descAuthFail, s.authFails.Load())
 	gauge(descSeq, float64(s.eng.Seq()))
 	counter(descBusy, s.busyTurns.Load())
+	counter(descRefused, t.tooLarge)
 	for _, h := range s.stats.hist {
 		h.Collect(ch)
 	}

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
-
 	"github.com/strata-dp/strata/dataplane/state/resp"
 )
 
@@ -44,25 +42,41 @@ func toUpper(s string) string {
 	return string(b)
 }
 
-func (s *Server) respLimits() resp.Limits {
+func (s *Server) respLimits(ss *session) resp.Limits {
+	if !ss.authed {
+		// As Redis: an unauthenticated client may send small commands only.
+		return resp.Limits{MaxBulk: preAuthInput, MaxArgs: 10, MaxInline: preAuthInput}
+	}
 	return resp.Limits{MaxBulk: s.cfg.MaxFrame, MaxArgs: 1 << 20, MaxInline: 64 << 10}
 }
 
 // serveRESP answers every whole command in in.
 func (s *Server) serveRESP(ss *session, in, out []byte) ([]byte, int, bool) {
-	lim := s.respLimits()
 	pos := 0
 	for pos < len(in) && len(out) < batchOutputBudget {
-		args, n, err := resp.Parse(in[pos:], ss.args, lim)
+		authed := ss.authed
+		args, n, err := resp.Parse(in[pos:], ss.args, s.respLimits(ss))
 		if err != nil {
 			s.protoErrs.Add(1)
+			msg := err.Error()
+			switch {
+			case !authed && err == resp.ErrBulkLen:
+				msg = "Protocol error: unauthenticated bulk length"
+			case !authed && err == resp.ErrMultibulkLen:
+				msg = "Protocol error: unauthenticated multibulk length"
+			case !authed && err == resp.ErrInlineTooBig:
+				msg = "Protocol error: unauthenticated inline request too big"
+			}
 			out = append(out, "-ERR "...)
-			out = append(out, err.Error()...)
+			out = append(out, msg...)
 			return append(out, '\r', '\n'), len(in), true
 		}
 		if n == 0 {
-			if len(in)-pos > s.cfg.MaxFrame+64<<10 {
+			if len(in)-pos > s.inputLimit(ss) {
 				s.protoErrs.Add(1)
+				if !authed {
+					return resp.AppendError(out, "ERR Protocol error: unauthenticated command larger than 4096 bytes"), len(in), true
+				}
 				return resp.AppendError(out, "ERR Protocol error: command larger than the frame limit"), len(in), true
 			}
 			break
@@ -163,13 +177,6 @@ func appendArity(out []byte, name string) []byte {
 	out = append(out, "-ERR wrong number of arguments for '"...)
 	out = append(out, name...)
 	return append(out, "' command\r\n"...)
-}
-
-func (s *Server) checkSecret(p []byte) bool {
-	if len(s.cfg.Secret) == 0 {
-		return true
-	}
-	return subtle.ConstantTimeCompare(p, s.cfg.Secret) == 1
 }
 
 var (

@@ -65,6 +65,16 @@ func (s *Server) respHello(ss *session, args [][]byte, out []byte) []byte {
 	return resp.AppendArrayLen(out, 0)
 }
 
+// SCAN's bounds: what one call may ask for. A call visits whole engine
+// shards (the cursor is a shard index), stopping after the shard in which
+// it reached COUNT keys, so COUNT is clamped: without the clamp one call
+// walks the whole keyspace on the event loop. A MATCH pattern is limited
+// so that matching one key costs at most len(key)*maxScanPattern steps.
+const (
+	maxScanCount   = 1000
+	maxScanPattern = 512
+)
+
 // SCAN cursor [MATCH pattern] [COUNT n] [TYPE string]
 func (s *Server) respScan(ss *session, args [][]byte, out []byte) []byte {
 	cur, ok := state.ParseInt(args[1])
@@ -79,11 +89,15 @@ func (s *Server) respScan(ss *session, args [][]byte, out []byte) []byte {
 		}
 		switch {
 		case equalFold(args[i], "MATCH"):
+			if len(args[i+1]) > maxScanPattern {
+				return resp.AppendError(out, "ERR MATCH pattern longer than 512 bytes")
+			}
 			match = args[i+1]
 		case equalFold(args[i], "COUNT"):
 			if count, ok = state.ParseInt(args[i+1]); !ok || count < 1 {
 				return resp.AppendError(out, "ERR syntax error")
 			}
+			count = min(count, maxScanCount)
 		case equalFold(args[i], "TYPE"):
 			if !equalFold(args[i+1], "STRING") {
 				match = []byte{} // no other types exist: nothing matches
@@ -93,11 +107,17 @@ func (s *Server) respScan(ss *session, args [][]byte, out []byte) []byte {
 		}
 	}
 	// Keys go into scratch as length-prefixed items: fn may not touch out
-	// because the array length is not known yet.
+	// because the array length is not known yet. Past MaxReply they are
+	// only counted: the reply is refused.
 	keys := ss.scratch[:0]
 	n := 0
+	over := false
 	next := s.eng.Scan(uint64(cur), int(count), func(k []byte) {
-		if match != nil && !globMatch(match, k) {
+		if over || (match != nil && !globMatch(match, k)) {
+			return
+		}
+		if len(keys)+len(k)+16 > s.cfg.MaxReply {
+			over = true
 			return
 		}
 		keys = binary.LittleEndian.AppendUint32(keys, uint32(len(k)))
@@ -105,6 +125,10 @@ func (s *Server) respScan(ss *session, args [][]byte, out []byte) []byte {
 		n++
 	})
 	ss.scratch = keys
+	if over {
+		ss.stats.tooLarge.Add(1)
+		return appendReplyTooLarge(out, s.cfg.MaxReply)
+	}
 	out = resp.AppendArrayLen(out, 2)
 	out = resp.AppendBulkString(out, strconv.FormatUint(next, 10))
 	out = resp.AppendArrayLen(out, n)

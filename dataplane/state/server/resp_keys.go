@@ -2,9 +2,11 @@ package server
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/strata-dp/strata/dataplane/state"
 	"github.com/strata-dp/strata/dataplane/state/resp"
+	"github.com/strata-dp/strata/dataplane/state/wire"
 )
 
 func (s *Server) respGet(ss *session, args [][]byte, out []byte) []byte {
@@ -232,19 +234,7 @@ func (s *Server) execRESPOther(ss *session, c respCommand, args [][]byte, out []
 	case cmdIncr, cmdDecr, cmdIncrBy, cmdDecrBy:
 		return s.respIncr(c, args, out)
 	case cmdMGet:
-		out = resp.AppendArrayLen(out, len(args)-1)
-		for _, k := range args[1:] {
-			v, _, ok := e.Get(ss.scratch[:0], k)
-			ss.scratch = v
-			if ok {
-				ss.stats.hits.Add(1)
-				out = resp.AppendBulk(out, v)
-			} else {
-				ss.stats.misses.Add(1)
-				out = resp.AppendNull(out)
-			}
-		}
-		return out
+		return s.respMGet(ss, args, out)
 	case cmdMSet:
 		if len(args)%2 != 1 {
 			return appendArity(out, c.name)
@@ -361,12 +351,84 @@ func (s *Server) respAuth(ss *session, args [][]byte, out []byte) []byte {
 		return resp.AppendError(out, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
 	pass := args[len(args)-1]
-	if len(args) == 2 && !equalFold(args[0], "DEFAULT") {
-		return resp.AppendError(out, "WRONGPASS invalid username-password pair or user is disabled.")
-	}
-	if !s.checkSecret(pass) {
+	if !s.checkSecret(pass) || (len(args) == 2 && !equalFold(args[0], "DEFAULT")) {
+		ss.quit = s.authFailed(ss)
 		return resp.AppendError(out, "WRONGPASS invalid username-password pair or user is disabled.")
 	}
 	ss.authed = true
 	return append(out, replyOK...)
+}
+
+// respMGet answers MGET. The client chooses the reply's size (one large
+// key named many times multiplies it), so a reply that would pass MaxReply
+// is refused as soon as that is known, before more is built.
+func (s *Server) respMGet(ss *session, args [][]byte, out []byte) []byte {
+	start := len(out)
+	out = resp.AppendArrayLen(out, len(args)-1)
+	sized := false
+	for i, k := range args[1:] {
+		if !sized && len(out)-start > mgetSizeAfter {
+			// A large reply: measure the rest before building it.
+			sized = true
+			if !s.mgetFits(ss, len(out)-start, args[1+i:], nil) {
+				ss.stats.tooLarge.Add(1)
+				return appendReplyTooLarge(out[:start], s.cfg.MaxReply)
+			}
+		}
+		v, _, ok := s.eng.Get(ss.scratch[:0], k)
+		ss.scratch = v
+		if len(out)-start+len(v)+16 > s.cfg.MaxReply {
+			ss.stats.tooLarge.Add(1)
+			return appendReplyTooLarge(out[:start], s.cfg.MaxReply)
+		}
+		if ok {
+			ss.stats.hits.Add(1)
+			out = resp.AppendBulk(out, v)
+		} else {
+			ss.stats.misses.Add(1)
+			out = resp.AppendNull(out)
+		}
+	}
+	return out
+}
+
+// appendReplyTooLarge is the error for a reply over Config.MaxReply.
+func appendReplyTooLarge(out []byte, limit int) []byte {
+	out = append(out, "-ERR reply larger than the limit of "...)
+	out = strconv.AppendInt(out, int64(limit), 10)
+	return append(out, " bytes (max-reply); ask for fewer or smaller keys\r\n"...)
+}
+
+// mgetSizeAfter is the reply size past which MGET measures the values it
+// has left to read before copying them into the reply: a reply refused at
+// MaxReply then costs reading the values once into the session's scratch
+// buffer, not building (and page-faulting) MaxReply bytes of reply. Smaller
+// replies are built in one pass.
+const mgetSizeAfter = 1 << 20
+
+// mgetFits reports whether a reply of size bytes so far, plus the values
+// of keys (RESP) or of the packed keys in rest (binary), stays within
+// MaxReply. It stops reading at the first value that passes it.
+func (s *Server) mgetFits(ss *session, size int, keys [][]byte, rest []byte) bool {
+	add := func(k []byte) bool {
+		v, _, _ := s.eng.Get(ss.scratch[:0], k)
+		ss.scratch = v
+		size += len(v) + 16
+		return size <= s.cfg.MaxReply
+	}
+	for _, k := range keys {
+		if !add(k) {
+			return false
+		}
+	}
+	for {
+		k, r, ok, _ := wire.NextMGetKey(rest)
+		if !ok {
+			return true
+		}
+		rest = r
+		if !add(k) {
+			return false
+		}
+	}
 }

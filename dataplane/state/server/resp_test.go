@@ -116,22 +116,3 @@ func TestRESPScanAndInfo(t *testing.T) {
 		t.Errorf("INFO keyspace = %q", got)
 	}
 }
-
-func TestGlobMatch(t *testing.T) {
-	tests := []struct {
-		p, s string
-		want bool
-	}{
-		{"*", "", true}, {"user:*", "user:1", true}, {"user:*", "item:1", false},
-		{"h?llo", "hello", true}, {"h?llo", "hllo", false}, {"h[ae]llo", "hallo", true},
-		{"h[^e]llo", "hello", false}, {"h[a-b]llo", "hbllo", true}, {"h\\*", "h*", true},
-		{"a*b*c", "axxbyyc", true}, {"a*b*c", "axxbyy", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.p+"/"+tt.s, func(t *testing.T) {
-			if got := globMatch([]byte(tt.p), []byte(tt.s)); got != tt.want {
-				t.Fatalf("globMatch(%q, %q) = %v", tt.p, tt.s, got)
-			}
-		})
-	}
-}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -47,9 +48,18 @@ type Server struct {
 	idleKills atomic.Uint64
 	busyTurns atomic.Uint64
 
+	buffered    atomic.Int64  // bytes held for all connections (buffer.go)
+	bufferKills atomic.Uint64 // connections closed at a buffer bound
+	authFails   atomic.Uint64 // wrong secrets
+	authKills   atomic.Uint64 // connections closed after maxAuthFailures
+	authLog     authLog
+
 	stats     statsSet
 	listeners []*listener
-	nextID    atomic.Uint64
+
+	replyTooLarge []byte   // binary MGET's error text
+	secretDigest  [32]byte // SHA-256 of cfg.Secret
+	nextID        atomic.Uint64
 }
 
 // listener is one gnet engine serving one protocol.
@@ -65,6 +75,8 @@ type listener struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	paused   map[*session]struct{}       // waiting for their client to read
+	swept    int64                       // unix ms of the last sweep (ticker only)
 	spinners map[gnet.EventLoop]*spinner // busy polling, per loop (nil: failed)
 }
 
@@ -74,6 +86,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, started: time.Now()}
+	s.secretDigest = sha256.Sum256(cfg.Secret)
+	s.replyTooLarge = fmt.Appendf(nil, "reply larger than the limit of %d bytes (max-reply)", cfg.MaxReply)
 	s.nowMs.Store(time.Now().UnixMilli())
 	for _, p := range []struct {
 		addr  string
@@ -86,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 			s: s, proto: p.proto, addr: p.addr,
 			booted: make(chan struct{}), done: make(chan error, 1),
 			sessions: map[*session]struct{}{},
+			paused:   map[*session]struct{}{},
 			spinners: map[gnet.EventLoop]*spinner{},
 		})
 	}
@@ -195,15 +210,40 @@ func sockaddrString(sa unix.Sockaddr, fallback string) string {
 	return fallback
 }
 
-// OnTick keeps the coarse clock and enforces the idle and slow-client
-// timeouts for this listener's connections.
+// Ticks: every sweepInterval the ticker checks every connection's
+// timeouts; every pausedInterval it wakes the connections paused until
+// their client reads (session.go), since gnet does not say when a
+// connection's unsent replies drained.
+const (
+	sweepInterval  = 250 * time.Millisecond
+	pausedInterval = 10 * time.Millisecond
+)
+
+// OnTick keeps the coarse clock, enforces the idle and slow-client
+// timeouts for this listener's connections and wakes paused ones.
 func (l *listener) OnTick() (time.Duration, gnet.Action) {
 	s := l.s
 	now := time.Now().UnixMilli()
 	s.nowMs.Store(now)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ss := range l.paused {
+		ss.conn.Wake(nil)
+	}
+	if now-l.swept >= sweepInterval.Milliseconds() {
+		l.swept = now
+		l.sweep(now)
+	}
+	if len(l.paused) > 0 {
+		return pausedInterval, gnet.None
+	}
+	return sweepInterval, gnet.None
+}
+
+func (l *listener) sweep(now int64) {
+	s := l.s
 	idle := s.cfg.IdleTimeout.Milliseconds()
 	slow := s.cfg.SlowTimeout.Milliseconds()
-	l.mu.Lock()
 	for ss := range l.sessions {
 		if idle > 0 && now-ss.lastActive.Load() > idle {
 			s.idleKills.Add(1)
@@ -211,13 +251,33 @@ func (l *listener) OnTick() (time.Duration, gnet.Action) {
 			continue
 		}
 		// A connection with unsent replies is woken: its handler then
+		// counts them again (gnet drains them without telling it) and
 		// checks, on its own loop, whether it drained or must go.
-		if since := ss.blockedSince.Load(); since != 0 && now-since > slow {
+		since := ss.blockedSince.Load()
+		if ss.heldOut.Load() != 0 || (since != 0 && now-since > slow) {
 			ss.conn.Wake(nil)
 		}
 	}
-	l.mu.Unlock()
-	return 250 * time.Millisecond, gnet.None
+}
+
+// pause and resume keep the set of connections that wait for their
+// client to read; only their event loop calls them.
+func (l *listener) pause(ss *session) {
+	if !ss.paused {
+		ss.paused = true
+		l.mu.Lock()
+		l.paused[ss] = struct{}{}
+		l.mu.Unlock()
+	}
+}
+
+func (l *listener) resume(ss *session) {
+	if ss.paused {
+		ss.paused = false
+		l.mu.Lock()
+		delete(l.paused, ss)
+		l.mu.Unlock()
+	}
 }
 
 // Conns is the number of open connections.

@@ -25,10 +25,17 @@ type session struct {
 	out     []byte   // replies of the current batch
 	args    [][]byte // RESP arguments, aliasing the input
 	scratch []byte   // values read from the engine
-	upper   [24]byte // upper-cased command name
+
+	pending   []byte   // input kept for the next turn (buffer.go)
+	inPending bool     // this turn serves pending, not gnet's read buffer
+	heldIn    int      // cap(pending), counted in Server.buffered
+	authFails int      // wrong secrets on this connection
+	paused    bool     // in listener.paused: serving waits for the client to read
+	upper     [24]byte // upper-cased command name
 
 	lastActive   atomic.Int64 // unix ms of the last input
 	blockedSince atomic.Int64 // unix ms since replies stayed unsent; 0: none
+	heldOut      atomic.Int64 // unsent reply bytes counted in Server.buffered
 }
 
 const maxKeptBuffer = 1 << 20 // larger per-connection buffers are dropped after use
@@ -97,7 +104,9 @@ func (l *listener) OnClose(c gnet.Conn, _ error) gnet.Action {
 	c.SetContext(nil)
 	l.mu.Lock()
 	delete(l.sessions, ss)
+	delete(l.paused, ss)
 	l.mu.Unlock()
+	l.s.releaseBuffers(ss)
 	l.s.conns.Add(-1)
 	return gnet.None
 }
@@ -118,7 +127,10 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	now := wall.UnixMilli()
 	s.eng.SetClock(now)
-	ss.lastActive.Store(now)
+	if c.InboundBuffered() > 0 {
+		// Input, not a wake-up by the ticker or a paused turn.
+		ss.lastActive.Store(now)
+	}
 	if since := ss.blockedSince.Load(); since != 0 {
 		if c.OutboundBuffered() == 0 {
 			ss.blockedSince.Store(0)
@@ -127,11 +139,27 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 			return gnet.Close
 		}
 	}
-	in, _ := c.Peek(-1)
-
-	if len(in) == 0 {
+	in, ok := s.takeInput(ss, c)
+	if !ok {
+		return gnet.Close
+	}
+	if len(in) == 0 || c.OutboundBuffered() >= batchOutputBudget {
+		// A wake-up without input: the ticker asks for the unsent
+		// replies to be counted again. Or the client has not read a
+		// batch of replies yet: its commands wait, held and counted,
+		// until it does (the ticker wakes it every pausedInterval),
+		// instead of making replies nobody reads.
+		if len(in) > 0 {
+			l.pause(ss)
+		} else if c.OutboundBuffered() < batchOutputBudget {
+			l.resume(ss)
+		}
+		if !s.keepInput(ss, c, in, 0) || !s.accountOutput(ss, c) {
+			return gnet.Close
+		}
 		return gnet.None
 	}
+	l.resume(ss)
 	// Reading the clock again costs more than a GET on some virtual
 	// machines, so one batch in 16 is timed for the latency histogram.
 	ss.batches++
@@ -145,10 +173,10 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		out, n, closeConn = s.serveBinary(ss, in, out)
 	}
 	if n > 0 {
-		// Discard(0) would drop everything buffered, including an
-		// incomplete command waiting for its remaining bytes.
-		c.Discard(n)
 		ss.stats.bytesIn.Add(uint64(n))
+	}
+	if !closeConn && !s.keepInput(ss, c, in, n) {
+		closeConn = true
 	}
 	if len(out) > 0 {
 		ss.stats.bytesOut.Add(uint64(len(out)))
@@ -172,6 +200,9 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		// Whole commands are left over: come back to them after the
 		// other connections of this loop had their turn.
 		c.Wake(nil)
+	}
+	if !s.accountOutput(ss, c) {
+		return gnet.Close
 	}
 	if ob := c.OutboundBuffered(); ob > 0 {
 		if ob > s.cfg.MaxOutbound {

@@ -68,6 +68,7 @@ type loopStats struct {
 	misses   atomic.Uint64
 	bytesIn  atomic.Uint64
 	bytesOut atomic.Uint64
+	tooLarge atomic.Uint64 // replies refused over MaxReply
 }
 
 type statsSet struct {
@@ -114,7 +115,7 @@ func (st *statsSet) observe(p protocol, d time.Duration) {
 type totals struct {
 	cmds                            [2][numCmds]uint64
 	hits, misses, bytesIn, bytesOut uint64
-	commands                        uint64
+	commands, tooLarge              uint64
 }
 
 func (st *statsSet) totals() totals {
@@ -133,6 +134,7 @@ func (st *statsSet) totals() totals {
 		t.misses += ls.misses.Load()
 		t.bytesIn += ls.bytesIn.Load()
 		t.bytesOut += ls.bytesOut.Load()
+		t.tooLarge += ls.tooLarge.Load()
 	}
 	return t
 }

@@ -1,12 +1,12 @@
-package xdp
+package xdpmeasure
 
 import (
 	"slices"
 	"time"
 )
 
-// TestRunOptions configure MeasureTestRun.
-type TestRunOptions struct {
+// Options configure Run.
+type Options struct {
 	// Repeat is the number of program runs per sample (default 50000). The
 	// samples that create flows run at most 20000 times (NewFlowRepeat):
 	// each run takes its own source port, and every created flow must fit
@@ -55,8 +55,8 @@ func (m Measurement) Max() float64 {
 	return slices.Max(m.Samples)
 }
 
-// TestRunResult holds every measured path.
-type TestRunResult struct {
+// Result holds every measured path.
+type Result struct {
 	// Baseline is a program that only returns XDP_DROP, on the same packet:
 	// the floor of BPF_PROG_TEST_RUN on this machine.
 	Baseline Measurement
@@ -90,7 +90,7 @@ type TestRunResult struct {
 	Elapsed       time.Duration
 }
 
-func (o *TestRunOptions) setDefaults() {
+func (o *Options) setDefaults() {
 	if o.Repeat <= 0 {
 		o.Repeat = 50000
 	}
@@ -112,4 +112,4 @@ func (o *TestRunOptions) setDefaults() {
 // and a buffer copy, a few microseconds) to well under 1 ns per run.
 const maxNewFlowRepeat = 20000
 
-func (o *TestRunOptions) newFlowRepeat() int { return min(o.Repeat, maxNewFlowRepeat) }
+func (o *Options) newFlowRepeat() int { return min(o.Repeat, maxNewFlowRepeat) }

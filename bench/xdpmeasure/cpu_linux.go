@@ -1,4 +1,4 @@
-package xdp
+package xdpmeasure
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 func pinToOneCPU() (func(), error) {
 	var old unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return nil, fmt.Errorf("xdp: cpu affinity: %w", err)
+		return nil, fmt.Errorf("xdpmeasure: cpu affinity: %w", err)
 	}
 	cpu := -1
 	for i := 0; i < len(old)*64 && cpu < 0; i++ {
@@ -21,12 +21,12 @@ func pinToOneCPU() (func(), error) {
 		}
 	}
 	if cpu < 0 {
-		return nil, fmt.Errorf("xdp: cpu affinity: empty set")
+		return nil, fmt.Errorf("xdpmeasure: cpu affinity: empty set")
 	}
 	var one unix.CPUSet
 	one.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &one); err != nil {
-		return nil, fmt.Errorf("xdp: pin to cpu %d: %w", cpu, err)
+		return nil, fmt.Errorf("xdpmeasure: pin to cpu %d: %w", cpu, err)
 	}
 	return func() { _ = unix.SchedSetaffinity(0, &old) }, nil
 }

@@ -1,4 +1,4 @@
-package xdp
+package xdpmeasure
 
 import (
 	"context"
@@ -13,10 +13,11 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/strata-dp/strata/dataplane/lb"
+	"github.com/strata-dp/strata/dataplane/lb/xdp"
 	"github.com/strata-dp/strata/internal/packet"
 )
 
-// MeasureTestRun measures the program's cost per packet through
+// Run measures the program's cost per packet through
 // BPF_PROG_TEST_RUN on a private, unattached, unpinned instance: the
 // flow-hit path, the new-flow paths, the pass path, and the floors under
 // them: a bare XDP_DROP and bare connection-table operations (insert,
@@ -33,10 +34,10 @@ import (
 // The measuring thread is pinned to one CPU for the whole measurement, so
 // the per-CPU LRU lists it draws from are the ones the table was sized for,
 // and no sample straddles a migration.
-func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, error) {
+func Run(ctx context.Context, opts Options) (Result, error) {
 	opts.setDefaults()
 	start := time.Now()
-	res := TestRunResult{
+	res := Result{
 		Repeat:        opts.Repeat,
 		NewFlowRepeat: opts.newFlowRepeat(),
 		Baseline:      Measurement{Name: "xdp-drop"},
@@ -49,11 +50,16 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		CTMiss:        Measurement{Name: "ct-miss"},
 		CTHit:         Measurement{Name: "ct-hit"},
 	}
-	b, err := newBalancer(Options{ConntrackSize: opts.ConntrackSize}, loadMode{bench: true, noPin: true})
+	b, err := xdp.New(xdp.Options{ConntrackSize: opts.ConntrackSize, NoPin: true})
 	if err != nil {
 		return res, err
 	}
 	defer b.Close()
+	progs, err := loadPrograms(b)
+	if err != nil {
+		return res, err
+	}
+	defer progs.Close()
 	svc := lb.Service{Name: "bench", VIP: netip.MustParseAddrPort("198.18.0.10:80"), Proto: lb.TCP}
 	for i := range 8 {
 		svc.Backends = append(svc.Backends, lb.Backend{
@@ -70,7 +76,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
 	})
 	if err != nil {
-		return res, fmt.Errorf("xdp: load baseline: %w", err)
+		return res, fmt.Errorf("xdpmeasure: load baseline: %w", err)
 	}
 	defer drop.Close()
 
@@ -103,7 +109,7 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	}
 	defer restore()
 	// Establish the flow-hit flow.
-	if err := expect(b.prog, hit, 1, xdpTXAction); err != nil {
+	if err := expect(b.Program(), hit, 1, xdpTXAction); err != nil {
 		return res, err
 	}
 	for s := 0; s < opts.Samples; s++ {
@@ -118,26 +124,26 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 			want   uint32
 		}{
 			{&res.Baseline, drop, hit, opts.Repeat, 1},
-			{&res.FlowHit, b.prog, hit, opts.Repeat, xdpTXAction},
+			{&res.FlowHit, b.Program(), hit, opts.Repeat, xdpTXAction},
 			// A fresh source address per sample: its ports are new flows.
-			{&res.NewFlow, b.bench, newFlowFrame(s, tcpFlagSYN), res.NewFlowRepeat, xdpTXAction},
+			{&res.NewFlow, progs.XdpLbBenchNewflow, newFlowFrame(s, tcpFlagSYN), res.NewFlowRepeat, xdpTXAction},
 			// Addresses 198.18.101+ for SYN samples, +50 for mid-stream ones.
-			{&res.NewFlowNoSYN, b.bench, newFlowFrame(s+50*250, tcpFlagACK), res.NewFlowRepeat, xdpTXAction},
-			{&res.Pass, b.prog, pass, opts.Repeat, xdpPassAction},
+			{&res.NewFlowNoSYN, progs.XdpLbBenchNewflow, newFlowFrame(s+50*250, tcpFlagACK), res.NewFlowRepeat, xdpTXAction},
+			{&res.Pass, b.Program(), pass, opts.Repeat, xdpPassAction},
 			// Its own source addresses (198.18.201+...): new keys too.
-			{&res.CTInsert, b.ctInsert, insertFrame(s), res.NewFlowRepeat, 1},
+			{&res.CTInsert, progs.XdpBenchCtInsert, insertFrame(s), res.NewFlowRepeat, 1},
 			// The flow-hit flow, rewritten in place: no new key.
-			{&res.CTUpdate, b.ctUpdate, hit, res.NewFlowRepeat, 1},
-			{&res.CTMiss, b.ctMiss, missFrame(s), res.NewFlowRepeat, 1},
-			{&res.CTHit, b.ctHit, hit, opts.Repeat, 1},
+			{&res.CTUpdate, progs.XdpBenchCtUpdate, hit, res.NewFlowRepeat, 1},
+			{&res.CTMiss, progs.XdpBenchCtMiss, missFrame(s), res.NewFlowRepeat, 1},
+			{&res.CTHit, progs.XdpBenchCtHit, hit, opts.Repeat, 1},
 		}
 		for _, st := range steps {
 			ret, per, err := st.p.Benchmark(st.in, st.repeat, nil)
 			if err != nil {
-				return res, fmt.Errorf("xdp: test run %s: %w", st.m.Name, err)
+				return res, fmt.Errorf("xdpmeasure: test run %s: %w", st.m.Name, err)
 			}
 			if ret != st.want {
-				return res, fmt.Errorf("xdp: test run %s: verdict %d, want %d", st.m.Name, ret, st.want)
+				return res, fmt.Errorf("xdpmeasure: test run %s: verdict %d, want %d", st.m.Name, ret, st.want)
 			}
 			st.m.Samples = append(st.m.Samples, float64(per.Nanoseconds()))
 		}
@@ -148,25 +154,50 @@ func MeasureTestRun(ctx context.Context, opts TestRunOptions) (TestRunResult, er
 	}
 	wantNew := uint64(2*res.NewFlowRepeat*opts.Samples + 1)
 	if st.ConntrackMisses < wantNew {
-		return res, errors.New("xdp: new-flow runs were not all new flows")
+		return res, errors.New("xdpmeasure: new-flow runs were not all new flows")
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
 
+// loadPrograms loads the measurement programs (bpf/lb_measure.bpf.c) on the
+// balancer's own maps: the object declares the same maps (bpf/lib/maps.h),
+// and every one of them is replaced by the balancer's, sized as the
+// balancer sized it and never pinned.
+func loadPrograms(b *xdp.Balancer) (*measurePrograms, error) {
+	spec, err := loadMeasure()
+	if err != nil {
+		return nil, err
+	}
+	shared := b.SharedMaps()
+	for name, ms := range spec.Maps {
+		m, ok := shared[name]
+		if !ok {
+			return nil, fmt.Errorf("xdpmeasure: map %s is not one of the balancer's", name)
+		}
+		ms.MaxEntries, ms.Pinning = m.MaxEntries(), ebpf.PinNone
+	}
+	var progs measurePrograms
+	if err := spec.LoadAndAssign(&progs, &ebpf.CollectionOptions{MapReplacements: shared}); err != nil {
+		return nil, fmt.Errorf("xdpmeasure: load: %w", err)
+	}
+	return &progs, nil
+}
+
 const (
-	xdpTXAction = 3
-	tcpFlagSYN  = 0x02
-	tcpFlagACK  = 0x10
+	xdpPassAction = 2
+	xdpTXAction   = 3
+	tcpFlagSYN    = 0x02
+	tcpFlagACK    = 0x10
 )
 
 func expect(p *ebpf.Program, in []byte, repeat int, want uint32) error {
 	ret, _, err := p.Benchmark(in, repeat, nil)
 	if err != nil {
-		return fmt.Errorf("xdp: test run: %w", err)
+		return fmt.Errorf("xdpmeasure: test run: %w", err)
 	}
 	if ret != want {
-		return fmt.Errorf("xdp: test run: verdict %d, want %d", ret, want)
+		return fmt.Errorf("xdpmeasure: test run: verdict %d, want %d", ret, want)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package xdp
+package xdpmeasure
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"github.com/strata-dp/strata/internal/bpftest"
 )
 
-// TestMeasureTestRun checks that the measurement runs and measures what it
-// says (every new-flow run a miss; MeasureTestRun verifies that itself). It
+// TestRun checks that the measurement runs and measures what it
+// says (every new-flow run a miss; Run verifies that itself). It
 // asserts no timing: the numbers go to the log and to bench/results.
-func TestMeasureTestRun(t *testing.T) {
+func TestRun(t *testing.T) {
 	bpftest.RequireRoot(t)
-	res, err := MeasureTestRun(context.Background(), TestRunOptions{Repeat: 2000, Samples: 3})
+	res, err := Run(context.Background(), Options{Repeat: 2000, Samples: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,10 +24,10 @@ func TestMeasureTestRun(t *testing.T) {
 	}
 }
 
-func benchmarkPath(b *testing.B, pick func(TestRunResult) Measurement) {
+func benchmarkPath(b *testing.B, pick func(Result) Measurement) {
 	bpftest.RequireRoot(b)
 	b.ReportAllocs()
-	res, err := MeasureTestRun(context.Background(), TestRunOptions{Repeat: 50000, Samples: b.N})
+	res, err := Run(context.Background(), Options{Repeat: 50000, Samples: b.N})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,34 +38,34 @@ func benchmarkPath(b *testing.B, pick func(TestRunResult) Measurement) {
 // The benchmarks report the kernel-measured ns per packet (ns/pkt); ns/op is
 // the cost of a whole sample of 50000 runs plus setup.
 func BenchmarkXDPDrop(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.Baseline })
+	benchmarkPath(b, func(r Result) Measurement { return r.Baseline })
 }
 func BenchmarkFlowHit(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.FlowHit })
+	benchmarkPath(b, func(r Result) Measurement { return r.FlowHit })
 }
 func BenchmarkNewFlow(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.NewFlow })
+	benchmarkPath(b, func(r Result) Measurement { return r.NewFlow })
 }
 func BenchmarkPass(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.Pass })
+	benchmarkPath(b, func(r Result) Measurement { return r.Pass })
 }
 
 func BenchmarkCTInsert(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTInsert })
+	benchmarkPath(b, func(r Result) Measurement { return r.CTInsert })
 }
 
 func BenchmarkNewFlowNoSYN(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.NewFlowNoSYN })
+	benchmarkPath(b, func(r Result) Measurement { return r.NewFlowNoSYN })
 }
 
 func BenchmarkCTUpdate(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTUpdate })
+	benchmarkPath(b, func(r Result) Measurement { return r.CTUpdate })
 }
 
 func BenchmarkCTMiss(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTMiss })
+	benchmarkPath(b, func(r Result) Measurement { return r.CTMiss })
 }
 
 func BenchmarkCTHit(b *testing.B) {
-	benchmarkPath(b, func(r TestRunResult) Measurement { return r.CTHit })
+	benchmarkPath(b, func(r Result) Measurement { return r.CTHit })
 }
