@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/strata-dp/strata/bench/overload"
 	"github.com/strata-dp/strata/facade"
-	"github.com/strata-dp/strata/facade/overload"
 	"github.com/valyala/fasthttp"
 )
 
-// ServeOverheadPair serves one half of the facade package's overhead pair:
+// ServeOverheadPair serves one half of bench/overload's overhead pair:
 // "framework" (the work as a facade route, behind routing, request ids,
 // priority, admission control and metrics) or "raw" (the same work as a bare
 // fasthttp handler). Each runs in a process of its own, like every system

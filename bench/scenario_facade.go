@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/strata-dp/strata/facade/overload"
+	"github.com/strata-dp/strata/bench/overload"
 )
 
 func init() {
@@ -152,7 +152,7 @@ func runFacadeScenario(ctx context.Context, h *Harness) error {
 	return h.overheadPair(ctx)
 }
 
-// overheadPair measures the facade package's overhead pair: the same small
+// overheadPair measures bench/overload's overhead pair: the same small
 // piece of work (GET /api/items/{id}, a JSON body and a request id) as a
 // facade route and as a bare fasthttp handler, each in its own process.
 func (h *Harness) overheadPair(ctx context.Context) error {
@@ -177,6 +177,6 @@ func (h *Harness) overheadPair(ctx context.Context) error {
 		addrs[sys] = addr
 		systems = append(systems, sys)
 	}
-	h.Condition("items_overhead", fmt.Sprintf("facade/overload's overhead pair: GET %s as a facade route vs a bare fasthttp handler, wrk -t2 -c%d", overload.OverheadPath, wrkConns))
+	h.Condition("items_overhead", fmt.Sprintf("bench/overload's overhead pair: GET %s as a facade route vs a bare fasthttp handler, wrk -t2 -c%d", overload.OverheadPath, wrkConns))
 	return h.Alternate(ctx, "items-overhead", systems, h.WrkTrial("items-overhead", func(s string) string { return addrs[s] }, overload.OverheadPath))
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/strata-dp/strata/facade/overload"
+	"github.com/strata-dp/strata/bench/overload"
 )
 
 func init() {
@@ -17,7 +17,7 @@ func init() {
 	})
 }
 
-// runOverloadScenario runs facade/overload's proof: a facade in front of an
+// runOverloadScenario runs bench/overload's proof: a facade in front of an
 // origin of fixed capacity, calibrated, then driven open-loop at half and at
 // three times that capacity with high, normal and low classes (20/40/40%).
 // It has no peer: the figures are judged against the facade's own unloaded

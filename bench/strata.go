@@ -12,7 +12,7 @@ import (
 )
 
 // Strata is the strata binary under test. Scenarios drive it only through
-// its command-line contract (INTERFACES.md), like an operator would.
+// its command-line contract (docs/INTERFACES.md), like an operator would.
 type Strata struct {
 	Bin string
 

@@ -14,24 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/strata-dp/strata/dataplane/state/slot"
 	"github.com/strata-dp/strata/internal/config"
 )
-
-func TestSlotRangesCoverEverySlotOnce(t *testing.T) {
-	for n := 1; n <= 7; n++ {
-		rs := SlotRanges(n)
-		next := 0
-		for _, r := range rs {
-			if r[0] != next || r[1] < r[0] {
-				t.Fatalf("n=%d: range %v does not continue at %d", n, r, next)
-			}
-			next = r[1] + 1
-		}
-		if next != SlotCount {
-			t.Fatalf("n=%d: ranges end at %d, want %d", n, next, SlotCount)
-		}
-	}
-}
 
 // readyServer answers /readyz with 200 or 503 and /metrics with an LB mode.
 func readyServer(t *testing.T, ready bool, metrics string) string {
@@ -90,7 +75,7 @@ func TestViewsReflectWhatTheProcessesSay(t *testing.T) {
 	}
 	var st StateView
 	getJSON(t, srv.URL+"/api/v1/state", &st)
-	if len(st.Nodes) != 3 || !st.Nodes[0].Ready || st.Nodes[1].Ready || st.Nodes[2].SlotRanges[0][1] != SlotCount-1 {
+	if len(st.Nodes) != 3 || !st.Nodes[0].Ready || st.Nodes[1].Ready || st.Nodes[2].SlotRanges[0][1] != slot.Count-1 {
 		t.Fatalf("state view: %+v", st)
 	}
 	var as AutoscalerView

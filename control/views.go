@@ -1,6 +1,7 @@
 package control
 
 import (
+	"github.com/strata-dp/strata/dataplane/state/slot"
 	"github.com/strata-dp/strata/internal/config"
 )
 
@@ -70,19 +71,6 @@ type Decision struct {
 	Reason string `json:"reason"`
 }
 
-// SlotCount is the number of hash slots keys map to (CRC16, as Redis Cluster).
-const SlotCount = 16384
-
-// SlotRanges splits the slots into n contiguous ranges, in node order, the
-// way the state client spreads keys over the nodes it is given.
-func SlotRanges(n int) [][2]int {
-	out := make([][2]int, n)
-	for i := 0; i < n; i++ {
-		out[i] = [2]int{i * SlotCount / n, (i+1)*SlotCount/n - 1}
-	}
-	return out
-}
-
 func (cp *Plane) servicesView() ServicesView {
 	v := ServicesView{Mode: cp.cfg.Mode, ModeSource: "config"}
 	if m := cp.lbMode.Load(); m != nil && *m != "" {
@@ -110,14 +98,17 @@ func (cp *Plane) servicesView() ServicesView {
 }
 
 func (cp *Plane) stateView() StateView {
-	v := StateView{Slots: SlotCount,
+	v := StateView{Slots: slot.Count,
 		Partitioning: "contiguous CRC16 slot ranges, one per node, in node order",
 		Replication:  "none: each node is the only copy of its slots"}
-	ranges := SlotRanges(len(cp.cfg.State.Nodes))
+	// The ranges are the state client's (slot.Owner), so the view shows
+	// where clients actually send each key.
+	nodes := len(cp.cfg.State.Nodes)
 	for i, n := range cp.cfg.State.Nodes {
 		st, _ := cp.inv.Get(n.ID)
+		first, last := slot.Range(i, nodes)
 		v.Nodes = append(v.Nodes, StateNodeView{ID: n.ID, Addr: n.Listen, RESP: n.RESP, Ready: st.Ready,
-			Role: "primary", Epoch: config.FirstEpoch, SlotRanges: [][2]int{ranges[i]}, Replicas: []string{}})
+			Role: "primary", Epoch: config.FirstEpoch, SlotRanges: [][2]int{{int(first), int(last)}}, Replicas: []string{}})
 	}
 	return v
 }

@@ -1,4 +1,4 @@
-// Package result holds the shape of a benchmark results file (INTERFACES.md,
+// Package result holds the shape of a benchmark results file (docs/INTERFACES.md,
 // "Benchmark results") and the statistics computed over repeated runs:
 // median, minimum, maximum and the ratio of medians per pair of systems.
 //

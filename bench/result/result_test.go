@@ -119,7 +119,7 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestJSONShape pins the field names of INTERFACES.md "Benchmark results".
+// TestJSONShape pins the field names of docs/INTERFACES.md, "Benchmark results".
 func TestJSONShape(t *testing.T) {
 	f := validFile()
 	path := filepath.Join(t.TempDir(), "state.json")

@@ -34,7 +34,7 @@ const benchSynopsis = `NAME [--json FILE] [--quick] [--runs N] [--label TEXT]
 
 Scenarios run Strata and the peer a user would pick instead (Redis, Varnish,
 nginx, HAProxy, nftables) side by side on loopback, alternating runs, and
-write JSON (INTERFACES.md, "Benchmark results"). 'all' also writes
+write JSON (docs/INTERFACES.md, "Benchmark results"). 'all' also writes
 DIR/REPORT.md and one SVG chart per scenario; 'report' rewrites the part of
 README.md between <!-- bench:start --> and <!-- bench:end -->.
 Peers found missing are skipped and named in the JSON's "skipped" list.`
@@ -234,8 +234,13 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 {
 		return usagef("serve: missing kind (origin, raw-facade, overhead-framework or overhead-raw)")
 	}
-	kind := args[0]
-	fs := newFlagSet("bench serve "+kind, "--listen ADDR[,ADDR...]", env)
+	kind, synopsis := args[0], "--listen ADDR[,ADDR...]"
+	if strings.HasPrefix(kind, "-") { // --help before the kind
+		kind, synopsis = "origin|raw-facade|overhead-framework|overhead-raw", synopsis+" [flags]"
+	} else {
+		args = args[1:]
+	}
+	fs := newFlagSet("bench serve "+kind, synopsis, env)
 	var listen stringList
 	fs.Var(&listen, "listen", "address to serve on (repeatable or comma-separated)")
 	size := fs.Int("size", 1024, "origin: body size in bytes")
@@ -243,8 +248,11 @@ func runBenchServe(ctx context.Context, args []string, env *environment) error {
 	id := fs.String("id", "raw-1", "raw-facade: node id returned by /whoami")
 	state := fs.String("state", "", "raw-facade: state node (binary protocol) for GET /api/products/{id}")
 	origin := fs.String("origin", "", "raw-facade: sample origin URL (http://HOST:PORT) for product misses")
-	if err := parseFlags(fs, args[1:], false); err != nil {
+	if err := parseFlags(fs, args, false); err != nil {
 		return err
+	}
+	if strings.Contains(kind, "|") {
+		return usagef("serve: missing kind (origin, raw-facade, overhead-framework or overhead-raw)")
 	}
 	if len(listen) == 0 {
 		return usagef("serve %s: --listen is required", kind)

@@ -24,7 +24,13 @@ func newFlagSet(name, synopsis string, env *environment) *flag.FlagSet {
 	}
 	usagePrinters[fs] = func() {
 		w := env.stdout
-		fmt.Fprintf(w, "Usage: strata %s %s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("strata "+name+" "+synopsis))
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if !hasFlags {
+			return
+		}
+		fmt.Fprintf(w, "\nFlags:\n")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 
@@ -21,8 +22,14 @@ func runTestbed(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 {
 		return usagef("want one of: up, down")
 	}
-	if args[0] == "backend" {
+	switch args[0] {
+	case "backend":
 		return runTestbedBackend(ctx, args[1:], env)
+	case "-h", "-help", "--help", "help":
+		_ = runTestbedBed(ctx, []string{"up", "--help"}, env)
+		fmt.Fprintln(env.stdout)
+		_ = runTestbedBed(ctx, []string{"down", "--help"}, env)
+		return flag.ErrHelp
 	}
 	return runTestbedBed(ctx, args, env)
 }
@@ -45,7 +52,7 @@ func runTestbedBackend(ctx context.Context, args []string, env *environment) err
 		if err != nil {
 			return err
 		}
-		defer func() { _ = d.Close() }()
+		defer d.Close()
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -86,13 +86,13 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		originScheme: u.Scheme,
 		m:            newMetrics(),
 		purgeAuth:    newPurgeAuth(c.PurgeFrom, c.PurgeToken),
-		now:          func() int64 { return time.Now().Unix() },
 		bgSem:        make(chan struct{}, maxBackground),
 		listeners:    map[net.Listener]struct{}{},
 		conns:        map[*conn]struct{}{},
 		perIP:        map[netip.Addr]int{},
 	}
 	e.flights.m = map[string]*flight{}
+	// The coarse clock, ticked while serving; tests replace now.
 	e.clock.Store(time.Now().Unix())
 	e.now = e.clock.Load
 	return e, nil

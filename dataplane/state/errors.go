@@ -14,5 +14,4 @@ var (
 	// memory bound under PolicyNoEviction.
 	ErrOutOfMemory = errors.New("state: used memory would exceed the memory bound")
 	ErrPolicy      = errors.New("state: unknown memory policy")
-	ErrClosed      = errors.New("state: engine closed")
 )

@@ -1,7 +1,5 @@
 package state
 
-import "encoding/binary"
-
 // setInPlace is Set's fast path for a key that already holds a value of
 // the same length (the common overwrite): the record's header and value
 // are rewritten inside bigcache's queue under the key's stripe and the
@@ -25,7 +23,7 @@ func (e *Engine) setInPlace(key, value []byte, o *SetOptions) (res SetResult, do
 		return res, false
 	}
 	w, err := v.entries.Get(int(idx))
-	if err != nil || len(w) < bcHeaderSize+8 || binary.LittleEndian.Uint64(w[8:]) != h {
+	if err != nil || len(w) < bcHeaderSize+8 || entryHash(w) != h {
 		return res, false
 	}
 	bucket := w[bcHeaderSize+8:]
@@ -39,11 +37,7 @@ func (e *Engine) setInPlace(key, value []byte, o *SetOptions) (res SetResult, do
 		return res, true
 	}
 	m.Version = Version{Epoch: e.cfg.Epoch, Seq: e.seq.Add(1)}
-	rec := bucket[off:]
-	binary.LittleEndian.PutUint32(rec[6:], m.Version.Epoch)
-	binary.LittleEndian.PutUint64(rec[10:], m.Version.Seq)
-	binary.LittleEndian.PutUint64(rec[18:], uint64(m.ExpireAt))
-	rec[26] = m.Flags
+	putMeta(bucket[off:], m)
 	copy(r.val, value)
 	res.Written, res.Version = true, m.Version
 	return res, true

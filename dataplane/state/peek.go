@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
@@ -23,9 +22,16 @@ import (
 // reflection and a round trip at start-up; on any mismatch the engine uses
 // the public API instead (correct, but allocating), and a test fails.
 
-// bcHeaderSize is bigcache's wrapped-entry header: timestamp u64, hash u64,
-// key length u16. The stored bigcache key (our 8-byte hash) follows it.
-const bcHeaderSize = 18
+// bigcache's wrapped-entry header (little endian): a u64 timestamp at 0
+// (unused: the engine never lets bigcache expire anything), the hash, the key
+// length. The stored bigcache key (our 8-byte hash) follows it, then the
+// bucket.
+const (
+	bcHash   = 8  // u64 hash; 0 marks an entry the engine retired
+	bcKeyLen = 16 // u16 key length
+
+	bcHeaderSize = bcKeyLen + 2
+)
 
 var errLayout = errors.New("state: bigcache internal layout is not the expected one")
 
@@ -89,7 +95,7 @@ func (v *shardView) appendBucket(dst []byte, h uint64) ([]byte, bool) {
 		return dst, false
 	}
 	w, err := v.entries.Get(int(idx))
-	if err != nil || len(w) < bcHeaderSize+8 || binary.LittleEndian.Uint64(w[8:]) != h {
+	if err != nil || len(w) < bcHeaderSize+8 || entryHash(w) != h {
 		v.lock.RUnlock()
 		return dst, false
 	}
@@ -194,7 +200,7 @@ func (v *shardView) overwriteLocked(h uint64, bucket []byte) bool {
 		return false
 	}
 	w, err := v.entries.Get(int(idx))
-	if err != nil || len(w) != bcHeaderSize+8+len(bucket) || binary.LittleEndian.Uint64(w[8:]) != h {
+	if err != nil || len(w) != bcHeaderSize+8+len(bucket) || entryHash(w) != h {
 		return false
 	}
 	copy(w[bcHeaderSize+8:], bucket)

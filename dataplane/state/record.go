@@ -33,16 +33,18 @@ type Meta struct {
 // expired reports whether the value is past its expiry at now (unix ms).
 func (m Meta) expired(now int64) bool { return m.ExpireAt != 0 && m.ExpireAt <= now }
 
-// Record layout inside a bucket (little endian):
-//
-//	0  u16 key length
-//	2  u32 value length
-//	6  u32 version epoch
-//	10 u64 version sequence
-//	18 i64 expiry, unix ms (0: none)
-//	26 u8  flags
-//	27 key, then value
-const recHeaderSize = 27
+// Record layout inside a bucket (little endian): a fixed header, then the
+// key, then the value.
+const (
+	recKeyLen   = 0  // u16 key length
+	recValLen   = 2  // u32 value length
+	recEpoch    = 6  // u32 version epoch
+	recSeq      = 10 // u64 version sequence
+	recExpireAt = 18 // i64 expiry, unix ms (0: none)
+	recFlags    = 26 // u8 flags
+
+	recHeaderSize = recFlags + 1 // the key starts here
+)
 
 // MaxKeySize is the longest key a record can describe.
 const MaxKeySize = 1<<16 - 1
@@ -52,19 +54,24 @@ func recordSize(keyLen, valLen int) int { return recHeaderSize + keyLen + valLen
 // appendRecord appends one record to dst.
 func appendRecord(dst, key, val []byte, m Meta) []byte {
 	var h [recHeaderSize]byte
-	binary.LittleEndian.PutUint16(h[0:], uint16(len(key)))
-	binary.LittleEndian.PutUint32(h[2:], uint32(len(val)))
-	binary.LittleEndian.PutUint32(h[6:], m.Version.Epoch)
-	binary.LittleEndian.PutUint64(h[10:], m.Version.Seq)
-	binary.LittleEndian.PutUint64(h[18:], uint64(m.ExpireAt))
-	h[26] = m.Flags
+	binary.LittleEndian.PutUint16(h[recKeyLen:], uint16(len(key)))
+	binary.LittleEndian.PutUint32(h[recValLen:], uint32(len(val)))
+	putMeta(h[:], m)
 	dst = append(dst, h[:]...)
 	dst = append(dst, key...)
 	return append(dst, val...)
 }
 
+// putMeta writes m into the header of the record at the start of r.
+func putMeta(r []byte, m Meta) {
+	binary.LittleEndian.PutUint32(r[recEpoch:], m.Version.Epoch)
+	binary.LittleEndian.PutUint64(r[recSeq:], m.Version.Seq)
+	binary.LittleEndian.PutUint64(r[recExpireAt:], uint64(m.ExpireAt))
+	r[recFlags] = m.Flags
+}
+
 // patchValueLen rewrites the value length of the record at the start of r.
-func patchValueLen(r []byte, n int) { binary.LittleEndian.PutUint32(r[2:], uint32(n)) }
+func patchValueLen(r []byte, n int) { binary.LittleEndian.PutUint32(r[recValLen:], uint32(n)) }
 
 // record is a parsed view into a bucket; its slices alias the bucket.
 type record struct {
@@ -79,15 +86,15 @@ func parseRecord(b []byte) (r record, ok bool) {
 	if len(b) < recHeaderSize {
 		return r, false
 	}
-	kl := int(binary.LittleEndian.Uint16(b[0:]))
-	vl := int(binary.LittleEndian.Uint32(b[2:]))
+	kl := int(binary.LittleEndian.Uint16(b[recKeyLen:]))
+	vl := int(binary.LittleEndian.Uint32(b[recValLen:]))
 	if len(b)-recHeaderSize < kl+vl {
 		return r, false
 	}
-	r.meta.Version.Epoch = binary.LittleEndian.Uint32(b[6:])
-	r.meta.Version.Seq = binary.LittleEndian.Uint64(b[10:])
-	r.meta.ExpireAt = int64(binary.LittleEndian.Uint64(b[18:]))
-	r.meta.Flags = b[26]
+	r.meta.Version.Epoch = binary.LittleEndian.Uint32(b[recEpoch:])
+	r.meta.Version.Seq = binary.LittleEndian.Uint64(b[recSeq:])
+	r.meta.ExpireAt = int64(binary.LittleEndian.Uint64(b[recExpireAt:]))
+	r.meta.Flags = b[recFlags]
 	r.key = b[recHeaderSize : recHeaderSize+kl]
 	r.val = b[recHeaderSize+kl : recHeaderSize+kl+vl]
 	r.size = recHeaderSize + kl + vl

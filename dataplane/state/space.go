@@ -81,15 +81,15 @@ func neededSize(n int) int {
 // hash, the key length and the key, which is the hash itself.
 func wrapEntry(dst []byte, h uint64, bucket []byte) []byte {
 	var hdr [bcHeaderSize + 8]byte
-	binary.LittleEndian.PutUint64(hdr[8:], h)
-	binary.LittleEndian.PutUint16(hdr[16:], 8)
-	binary.LittleEndian.PutUint64(hdr[18:], h)
+	binary.LittleEndian.PutUint64(hdr[bcHash:], h)
+	binary.LittleEndian.PutUint16(hdr[bcKeyLen:], 8)
+	binary.LittleEndian.PutUint64(hdr[bcHeaderSize:], h)
 	dst = append(dst, hdr[:]...)
 	return append(dst, bucket...)
 }
 
 // entryHash is the hash of a wrapped entry; 0 marks a dead one.
-func entryHash(w []byte) uint64 { return binary.LittleEndian.Uint64(w[8:]) }
+func entryHash(w []byte) uint64 { return binary.LittleEndian.Uint64(w[bcHash:]) }
 
 // isLive reports whether the wrapped entry w, read from v's queue, is the one
 // the index points at.
@@ -118,7 +118,7 @@ func (v *shardView) retire(h uint64) int {
 	if err != nil || len(w) < bcHeaderSize+8 || entryHash(w) != h {
 		return 0
 	}
-	binary.LittleEndian.PutUint64(w[8:], 0)
+	binary.LittleEndian.PutUint64(w[bcHash:], 0)
 	n := neededSize(len(w))
 	v.live -= n
 	return n

@@ -2,7 +2,7 @@
 // product page cached aside in the state tier, a catalog merged from several
 // origin services, a cart kept in a session, and /whoami. It shows each part
 // of the facade framework in a few lines and is what the end-to-end tests
-// and benchmarks drive (routes in INTERFACES.md).
+// and benchmarks drive (routes in docs/INTERFACES.md).
 package sample
 
 import (

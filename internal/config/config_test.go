@@ -13,7 +13,7 @@ func TestDefaultsNeedNoFile(t *testing.T) {
 	}
 	if s.Edge.Listen != "127.0.0.1:8080" || s.LB.Services[0].VIP != "127.0.0.1:8000" ||
 		s.Origin.Listen != "127.0.0.1:8200" || s.Control.Listen != "127.0.0.1:9090" {
-		t.Fatalf("defaults differ from INTERFACES.md: %+v", s)
+		t.Fatalf("defaults differ from docs/INTERFACES.md: %+v", s)
 	}
 	if len(s.State.Nodes) != 3 || s.State.Nodes[2].Listen != "127.0.0.1:7003" || s.State.Nodes[0].RESP != "127.0.0.1:6381" {
 		t.Fatalf("state defaults: %+v", s.State.Nodes)

@@ -13,7 +13,7 @@ import (
 	"github.com/strata-dp/strata/internal/bytesize"
 )
 
-// Default ports of a stack (INTERFACES.md); each binds to Stack.Host.
+// Default ports of a stack (docs/INTERFACES.md); each binds to Stack.Host.
 const (
 	DefaultHost        = "127.0.0.1"
 	PortEdge           = 8080

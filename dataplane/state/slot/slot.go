@@ -1,7 +1,9 @@
 // Package slot maps keys to the 16384 hash slots of Redis Cluster (CRC16
 // XMODEM of the key, or of its {hash tag}), and slots to nodes. The state
-// client uses it to spread keys over nodes today; the RESP server will use
-// it for CLUSTER SLOTS and MOVED when the state tier is clustered.
+// client uses it to spread keys over nodes (Owner) and the control plane to
+// show which node holds which slots (Range): both must come from here, or
+// an operator looks for a key where no client put it. The RESP server will
+// use it for CLUSTER SLOTS and MOVED when the state tier is clustered.
 package slot
 
 // Count is the number of hash slots.
@@ -64,7 +66,9 @@ func Owner(s uint16, n int) int {
 	return int(s) * n / Count
 }
 
-// Range returns the first and last slot node i of n owns.
+// Range returns the first and last slot node i of n owns: exactly the slots
+// s with Owner(s, n) == i (node i's range starts at ceil(i*Count/n)). n must
+// be at least 1 and at most Count.
 func Range(i, n int) (first, last uint16) {
 	lo := (i*Count + n - 1) / n
 	hi := ((i+1)*Count+n-1)/n - 1

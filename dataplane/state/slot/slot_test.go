@@ -1,6 +1,9 @@
 package slot
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 func TestOfMatchesRedis(t *testing.T) {
 	// Expected slots from redis-cli CLUSTER KEYSLOT on Redis 7.
@@ -31,17 +34,26 @@ func TestOfMatchesRedis(t *testing.T) {
 	}
 }
 
+// Range is what the control plane shows and Owner is where clients send a
+// key: they must agree on every slot, for every cluster size a stack allows.
 func TestOwnerAndRangeAgree(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 5, 7} {
-		t.Run(string(rune('0'+n)), func(t *testing.T) {
+	for n := 1; n <= 64; n++ {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			next := 0
 			for i := range n {
 				lo, hi := Range(i, n)
-				if Owner(lo, n) != i || Owner(hi, n) != i {
-					t.Fatalf("n=%d node %d range %d-%d owners %d,%d", n, i, lo, hi, Owner(lo, n), Owner(hi, n))
+				if int(lo) != next || hi < lo {
+					t.Fatalf("node %d range %d-%d does not continue at %d", i, lo, hi, next)
 				}
-				if i == n-1 && hi != Count-1 {
-					t.Fatalf("last range ends at %d", hi)
+				for s := int(lo); s <= int(hi); s++ {
+					if o := Owner(uint16(s), n); o != i {
+						t.Fatalf("slot %d in node %d's range, Owner says %d", s, i, o)
+					}
 				}
+				next = int(hi) + 1
+			}
+			if next != Count {
+				t.Fatalf("ranges end at %d, want %d", next, Count)
 			}
 		})
 	}
