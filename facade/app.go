@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
 
@@ -65,7 +66,7 @@ type App struct {
 	adm     *admission
 	metrics *metrics
 	load    loadTracker
-	ids     *idSource
+	ids     *requestid.Source
 	srv     *fasthttp.Server
 
 	retryAfter []byte
@@ -109,7 +110,7 @@ func New(cfg Config) (*App, error) {
 		log:    cfg.Logger,
 		router: newRouter(),
 		adm:    newAdmission(cfg.Admission),
-		ids:    newIDSource(),
+		ids:    requestid.NewSource(),
 	}
 	a.retryAfter = strconv.AppendInt(nil, int64(a.adm.cfg.RetryAfter/time.Second), 10)
 	m, err := newMetrics(cfg.Registry, a.adm)

@@ -43,7 +43,7 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	if id := rc.Request.Header.PeekBytes(headerRequestID); validRequestID(id) {
 		c.reqIDLen = copy(c.reqID[:], id)
 	} else {
-		c.reqIDLen = a.ids.next(&c.reqID)
+		c.reqIDLen = a.ids.Next(&c.reqID)
 	}
 	rc.Response.Header.SetCanonical(headerRequestID, c.reqID[:c.reqIDLen])
 
