@@ -156,7 +156,7 @@ func TestRequestMetricsMatchTraffic(t *testing.T) {
 			Method, Path, Host, Cache, Client string
 			Status                            int
 			Bytes                             int64
-			RequestID                         string `json:"request_id"`
+			RequestID                         string  `json:"request_id"`
 			DurationMS                        float64 `json:"duration_ms"`
 		}
 		if err := json.Unmarshal([]byte(lines[i]), &e); err != nil {
