@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/strata-dp/strata/internal/accesslog"
 	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	// ignored and counted, and the route's class applies: a client must
 	// not pick its own class.
 	TrustPriorityFrom []netip.Prefix
+	// AccessLog, when set, receives a sampled entry per answered request
+	// (health probes aside). Log never blocks; the caller closes it after
+	// Shutdown. Nil: no access log.
+	AccessLog *accesslog.Writer
 }
 
 // DefaultTrustPriorityFrom is TrustPriorityFrom's default: loopback.
@@ -113,7 +118,7 @@ func New(cfg Config) (*App, error) {
 		ids:    requestid.NewSource(),
 	}
 	a.retryAfter = strconv.AppendInt(nil, int64(a.adm.cfg.RetryAfter/time.Second), 10)
-	m, err := newMetrics(cfg.Registry, a.adm)
+	m, err := newMetrics(cfg.Registry, a.adm, cfg.AccessLog)
 	if err != nil {
 		return nil, fmt.Errorf("facade: register metrics: %w", err)
 	}
@@ -167,6 +172,7 @@ func (a *App) Handle(method, pattern string, h Handler, opts ...RouteOption) err
 	if err := a.router.add(method, pattern, rt); err != nil {
 		return err
 	}
+	rt.stats = a.metrics.forRoute(method, pattern)
 	a.routes = append(a.routes, rt)
 	return nil
 }
