@@ -49,7 +49,7 @@ func TestRouteMetricsMatchTraffic(t *testing.T) {
 		{"POST", "/api/cart", 201, "/api/cart"},
 		{"POST", "/api/cart", 201, "/api/cart"},
 		{"GET", "/api/cart", 500, "/api/cart"},
-		{"GET", "/nope", 404, ""},   // unrouted: logged, not a route series
+		{"GET", "/nope", 404, ""},    // unrouted: logged, not a route series
 		{"GET", "/healthz", 200, ""}, // a probe: neither
 	}
 	for i, c := range calls {
@@ -155,4 +155,3 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
-
