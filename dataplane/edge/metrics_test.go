@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -231,4 +232,83 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestRequestOutcomesMatchTraffic covers the outcomes the first test does
+// not: stale (stale-while-revalidate and stale-if-error), collapsed
+// waiters, origin errors, only-if-cached and a request's no-store.
+func TestRequestOutcomesMatchTraffic(t *testing.T) {
+	var slowOrigin atomic.Bool
+	herdGate := make(chan struct{})
+	b := newBed(t, edge.Config{OriginTimeout: time.Second}, func(_ int, r *http.Request) reply {
+		if slowOrigin.Load() {
+			return reply{delay: 1500 * time.Millisecond, body: "late"}
+		}
+		switch r.URL.Path {
+		case "/swr":
+			return reply{body: "swr", headers: []string{"Cache-Control: max-age=1, stale-while-revalidate=60"}}
+		case "/sie":
+			return reply{body: "sie", headers: []string{"Cache-Control: max-age=1, stale-if-error=60"}}
+		case "/herd":
+			<-herdGate // until both followers wait behind this fetch
+			return reply{body: "herd", headers: []string{"Cache-Control: max-age=60"}}
+		}
+		return reply{body: "x", headers: []string{"Cache-Control: max-age=60"}}
+	})
+	reg := prometheus.NewRegistry()
+	if err := b.edge.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	b.do("GET", "/swr")                                    // miss
+	b.do("GET", "/sie")                                    // miss
+	b.do("GET", "/x", "Cache-Control: no-store")           // pass: the request forbids storing
+	b.do("GET", "/never", "Cache-Control: only-if-cached") // synthetic 504
+	b.advance(2)
+	if resp, _ := b.do("GET", "/swr"); !strings.Contains(resp.Header.Get("Cache-Status"), "stale-while-revalidate") {
+		t.Fatalf("Cache-Status %q", resp.Header.Get("Cache-Status"))
+	}
+	// Let the background refresh finish before the origin turns slow.
+	for deadline := time.Now().Add(5 * time.Second); b.hits.Load() < 4 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	slowOrigin.Store(true)
+	if resp, _ := b.do("GET", "/sie"); resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Status"), "stale-if-error") {
+		t.Fatalf("stale-if-error: %d %q", resp.StatusCode, resp.Header.Get("Cache-Status"))
+	}
+	if resp, _ := b.do("GET", "/down"); resp.StatusCode != 504 {
+		t.Fatalf("origin timeout answered %d", resp.StatusCode)
+	}
+	slowOrigin.Store(false)
+	// Three at once: one leader, two collapsed behind it.
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() { b.do("GET", "/herd") })
+	}
+	for deadline := time.Now().Add(5 * time.Second); gatherValue(t, reg, "strata_edge_coalesced_waiters_total") < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the followers never joined the leader's fetch")
+		}
+	}
+	close(herdGate)
+	wg.Wait()
+	want := map[[2]string]float64{
+		{"miss", "2xx"}: 3, {"pass", "2xx"}: 1, {"synthetic", "5xx"}: 1, {"stale", "2xx"}: 2,
+		{"error", "5xx"}: 1, {"collapsed", "2xx"}: 2,
+	}
+	var got map[[2]string]float64
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		got = requestCounts(t, reg)
+		sum := 0.0
+		for _, v := range got {
+			sum += v
+		}
+		if sum >= 10 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for k, v := range got {
+		if want[k] != v {
+			t.Errorf("requests_total{outcome=%q,status=%q} = %v, want %v", k[0], k[1], v, want[k])
+		}
+	}
 }
