@@ -49,18 +49,22 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 becomes U+FFFD, so a line is always one valid JSON object.
 func appendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
+	start := 0 // s[start:i] is safe and not yet appended
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && c != 0x7f {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			if c == '"' || c == '\\' {
 				dst = append(dst, '\\', c)
-			case c < 0x20 || c == 0x7f:
+			} else {
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])
@@ -70,6 +74,8 @@ func appendString(dst, s []byte) []byte {
 			dst = append(dst, s[i:i+size]...)
 		}
 		i += size
+		start = i
 	}
+	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
