@@ -1,11 +1,14 @@
 package facade
 
 import (
+	"io"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/strata-dp/strata/internal/accesslog"
 	"github.com/valyala/fasthttp"
 )
 
@@ -29,9 +32,15 @@ func requestCtxFrom(ip net.IP, method, path string, hdr map[string]string) *fast
 }
 
 // TestHotPathAllocatesNothing: routing, request ids, priority, admission,
-// the middleware chain, metrics and load accounting allocate nothing.
+// the middleware chain, metrics (per class and per route), load accounting
+// and the access log allocate nothing.
 func TestHotPathAllocatesNothing(t *testing.T) {
-	a := newTestApp(t, Config{Registry: prometheus.NewRegistry()})
+	al, err := accesslog.New(io.Discard, accesslog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { al.Close() })
+	a := newTestApp(t, Config{Registry: prometheus.NewRegistry(), AccessLog: al})
 	body := []byte(`{"ok":true}`)
 	pass := MiddlewareFunc(func(next Handler) Handler {
 		return func(c *Ctx) error {
@@ -78,6 +87,9 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 			}
 		})
 	}
+	if n := testCounterValue(a.routes[0].stats.requests[2]); n < 3000 {
+		t.Fatalf("route_requests_total{status=2xx} = %v after the routed cases, want at least 3000", n)
+	}
 	t.Run("rejected", func(t *testing.T) {
 		// One slot, held; a budget too short to queue: every request is
 		// turned away at once.
@@ -100,4 +112,10 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 			t.Fatalf("%v allocations per rejection, want 0", allocs)
 		}
 	})
+}
+
+func testCounterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/strata-dp/strata/internal/accesslog"
+	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
 
@@ -47,6 +49,10 @@ type Config struct {
 	// ignored and counted, and the route's class applies: a client must
 	// not pick its own class.
 	TrustPriorityFrom []netip.Prefix
+	// AccessLog, when set, receives a sampled entry per answered request
+	// (health probes aside). Log never blocks; the caller closes it after
+	// Shutdown. Nil: no access log.
+	AccessLog *accesslog.Writer
 }
 
 // DefaultTrustPriorityFrom is TrustPriorityFrom's default: loopback.
@@ -65,7 +71,7 @@ type App struct {
 	adm     *admission
 	metrics *metrics
 	load    loadTracker
-	ids     *idSource
+	ids     *requestid.Source
 	srv     *fasthttp.Server
 
 	retryAfter []byte
@@ -109,10 +115,10 @@ func New(cfg Config) (*App, error) {
 		log:    cfg.Logger,
 		router: newRouter(),
 		adm:    newAdmission(cfg.Admission),
-		ids:    newIDSource(),
+		ids:    requestid.NewSource(),
 	}
 	a.retryAfter = strconv.AppendInt(nil, int64(a.adm.cfg.RetryAfter/time.Second), 10)
-	m, err := newMetrics(cfg.Registry, a.adm)
+	m, err := newMetrics(cfg.Registry, a.adm, cfg.AccessLog)
 	if err != nil {
 		return nil, fmt.Errorf("facade: register metrics: %w", err)
 	}
@@ -166,6 +172,7 @@ func (a *App) Handle(method, pattern string, h Handler, opts ...RouteOption) err
 	if err := a.router.add(method, pattern, rt); err != nil {
 		return err
 	}
+	rt.stats = a.metrics.forRoute(method, pattern)
 	a.routes = append(a.routes, rt)
 	return nil
 }

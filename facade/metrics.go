@@ -2,6 +2,7 @@ package facade
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/strata-dp/strata/internal/accesslog"
 )
 
 // outcome classifies a finished request for the per-class counters.
@@ -26,12 +27,15 @@ type metrics struct {
 	latency   [numPriorities]prometheus.Observer
 	queueWait [numPriorities]prometheus.Observer
 	notFound  prometheus.Counter
+	// Per route (routemetrics.go): children resolved by Handle.
+	routeRequests *prometheus.CounterVec
+	routeDuration *prometheus.HistogramVec
 	// priorityUntrusted counts priority headers ignored because the peer
 	// is not in TrustPriorityFrom.
 	priorityUntrusted prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, a *admission) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, a *admission, al *accesslog.Writer) (*metrics, error) {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "strata_facade_requests_total",
 		Help: "Requests by priority class and outcome (ok, error, rejected_*, draining).",
@@ -62,8 +66,13 @@ func newMetrics(reg prometheus.Registerer, a *admission) (*metrics, error) {
 		Name: "strata_facade_priority_untrusted_total",
 		Help: "Priority headers ignored because the peer is not in --trust-priority-from.",
 	})
-	cs := []prometheus.Collector{requests, latency, queueWait, notFound, inflight, limit, untrusted}
-	m := &metrics{notFound: notFound, priorityUntrusted: untrusted}
+	routeRequests, routeDuration := newRouteVecs()
+	dropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "strata_facade_access_log_dropped_total",
+		Help: "Access log entries dropped because the log's queue was full (the writer fell behind).",
+	}, func() float64 { return float64(al.Dropped()) })
+	cs := []prometheus.Collector{requests, latency, queueWait, notFound, inflight, limit, untrusted, routeRequests, routeDuration, dropped}
+	m := &metrics{notFound: notFound, priorityUntrusted: untrusted, routeRequests: routeRequests, routeDuration: routeDuration}
 	for p := PriorityHigh; p < numPriorities; p++ {
 		for o := outcome(0); o < numOutcomes; o++ {
 			m.requests[p][o] = requests.WithLabelValues(p.String(), outcomeNames[o])

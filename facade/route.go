@@ -15,6 +15,7 @@ type Route struct {
 
 	handler Handler
 	chained Handler
+	stats   routeStats
 }
 
 // RouteOption sets a rule of one route.

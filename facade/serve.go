@@ -43,7 +43,7 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	if id := rc.Request.Header.PeekBytes(headerRequestID); validRequestID(id) {
 		c.reqIDLen = copy(c.reqID[:], id)
 	} else {
-		c.reqIDLen = a.ids.next(&c.reqID)
+		c.reqIDLen = a.ids.Next(&c.reqID)
 	}
 	rc.Response.Header.SetCanonical(headerRequestID, c.reqID[:c.reqIDLen])
 
@@ -53,7 +53,9 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 		rt, np = a.router.lookup(methodGet, rc.Path(), &c.params)
 	}
 	if rt == nil {
-		a.unrouted(c)
+		if !a.unrouted(c) {
+			a.account(c, rc.Response.StatusCode(), time.Since(arrived))
+		}
 		return
 	}
 	c.route, c.nparams = rt, np
@@ -98,6 +100,7 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	a.metrics.requests[c.priority][o].Inc()
 	a.metrics.latency[c.priority].Observe(done.Sub(arrived).Seconds())
 	a.load.answered(done, done.Sub(arrived), failed)
+	a.account(c, status, done.Sub(arrived))
 }
 
 // run calls the route's chain and turns a panic into an error, so that one
@@ -116,10 +119,12 @@ func (a *App) putCtx(c *Ctx) {
 	a.ctxPool.Put(c)
 }
 
-func (a *App) unrouted(c *Ctx) {
+// unrouted answers a request no route matched; it reports true for a
+// health probe, which is neither counted nor logged.
+func (a *App) unrouted(c *Ctx) (probe bool) {
 	rc := c.rc
 	if a.probe(rc) {
-		return
+		return true
 	}
 	a.metrics.notFound.Inc()
 	rc.Response.Header.SetCanonical(headerCacheControl, valueNoStore)
@@ -128,10 +133,11 @@ func (a *App) unrouted(c *Ctx) {
 		rc.Response.Header.SetBytesV(fasthttp.HeaderAllow, allow)
 		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
 		rc.SetBody(bodyNotAllowed)
-		return
+		return false
 	}
 	rc.SetStatusCode(fasthttp.StatusNotFound)
 	rc.SetBody(bodyNotFound)
+	return false
 }
 
 // probe answers GET /healthz and GET /readyz on the serving port, for load
@@ -179,6 +185,7 @@ func (a *App) reject(c *Ctx, v verdict, now time.Time) {
 	rc.SetBody(body)
 	a.metrics.requests[c.priority][o].Inc()
 	a.load.rejected(now)
+	a.account(c, status, time.Since(c.start))
 }
 
 // writeError answers for a handler that returned an error.

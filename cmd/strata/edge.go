@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/edge"
+	"github.com/strata-dp/strata/internal/accesslog"
 	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -28,6 +29,7 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("edge", "--listen ADDR --origin URL [flags]", env)
 	var (
 		tf          telemetry.Flags
+		alf         accesslog.Flags
 		listen      = fs.String("listen", "127.0.0.1:8080", "serve clients on this address")
 		origin      = fs.String("origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
 		admin       = fs.String("admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1], for --purge-from clients or the --purge-token-file token) on this address; empty: on the --metrics listener")
@@ -53,6 +55,7 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	fs.Var(&exemptIP, "max-conns-per-ip-exempt", "client networks --max-conns-per-ip does not apply to (repeatable, CIDR, e.g. a trusted proxy; loopback is not exempt unless listed)")
 	fs.Var(&purgeFrom, "purge-from", "client networks allowed to purge: the PURGE method and the admin API's /purge alike (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
 	tf.Bind(fs, "")
+	alf.Bind(fs)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -120,6 +123,12 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	accessLog, closeAccessLog, err := alf.Open(env.stdout)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer closeAccessLog()
+	cfg.AccessLog = accessLog
 	e, err := edge.New(cfg, log)
 	if err != nil {
 		if errors.Is(err, edge.ErrConfig) {

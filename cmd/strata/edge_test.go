@@ -60,6 +60,8 @@ func TestEdgeFlags(t *testing.T) {
 		{"bad log level", []string{"--origin", "http://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
 		{"retry budget above 1", []string{"--origin", "http://127.0.0.1:1", "--origin-retry-budget", "1.5"}, "--origin-retry-budget"},
 		{"missing purge token file", []string{"--origin", "http://127.0.0.1:1", "--purge-token-file", "/nonexistent/token"}, "--purge-token-file"},
+		{"access log sample above 1", []string{"--origin", "http://127.0.0.1:1", "--access-log", "-", "--access-log-sample", "1.5"}, "--access-log-sample"},
+		{"unwritable access log", []string{"--origin", "http://127.0.0.1:1", "--access-log", "/nonexistent/dir/access.log"}, "--access-log"},
 		{"short purge token", []string{"--origin", "http://127.0.0.1:1", "--purge-token-file", writeTemp(t, "short\n")}, "shorter than 16"},
 	}
 	for _, tt := range tests {
@@ -155,13 +157,14 @@ func TestEdgeServesAndDrains(t *testing.T) {
 	t.Cleanup(func() { origin.Close() })
 
 	listen, metrics := edgeFreeAddr(t), edgeFreeAddr(t)
+	accessLog := filepath.Join(t.TempDir(), "access.log")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr edgeSyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://" + oln.Addr().String(),
-			"--metrics", metrics, "--memory", "8MiB"}, &environment{stdout: io.Discard, stderr: &stderr})
+			"--metrics", metrics, "--memory", "8MiB", "--access-log", accessLog}, &environment{stdout: io.Discard, stderr: &stderr})
 	}()
 	get := func(url string) (*http.Response, string) {
 		t.Helper()
@@ -195,6 +198,8 @@ func TestEdgeServesAndDrains(t *testing.T) {
 	}
 	if _, body := get("http://" + metrics + "/metrics"); !strings.Contains(body, "strata_edge_hits_total 1") {
 		t.Fatal("metrics lack strata_edge_hits_total 1")
+	} else if !strings.Contains(body, `strata_edge_requests_total{outcome="hit",status="2xx"} 1`) {
+		t.Fatal(`metrics lack strata_edge_requests_total{outcome="hit",status="2xx"} 1`)
 	}
 
 	inflight := make(chan string, 1)
@@ -214,5 +219,15 @@ func TestEdgeServesAndDrains(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("edge did not exit after cancel")
+	}
+	// The access log is complete once the edge has exited.
+	b, err = os.ReadFile(accessLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"path":"/a"`) || !strings.Contains(lines[0], `"cache":"miss"`) ||
+		!strings.Contains(lines[1], `"cache":"hit"`) || !strings.Contains(lines[2], `"path":"/slow"`) {
+		t.Fatalf("access log:\n%s", b)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/strata-dp/strata/facade"
 	"github.com/strata-dp/strata/facade/sample"
 	"github.com/strata-dp/strata/facade/statestore"
+	"github.com/strata-dp/strata/internal/accesslog"
 	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -45,6 +46,8 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 		"from others it is ignored and the route's class applies. Default loopback, where the userspace LB connects from")
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
+	var alf accesslog.Flags
+	alf.Bind(fs)
 	fs.Lookup("metrics").Usage = "serve /metrics, /healthz, /readyz and the load report GET /load on this address (empty: off)"
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -92,6 +95,11 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	accessLog, closeAccessLog, err := alf.Open(env.stdout)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer closeAccessLog()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -116,6 +124,7 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 		RequestTimeout:    *requestTimeout,
 		DrainDelay:        *drainDelay,
 		TrustPriorityFrom: trust,
+		AccessLog:         accessLog,
 		Admission: facade.AdmissionConfig{
 			MaxInflight:  *maxInflight,
 			FixedLimit:   *fixedLimit,

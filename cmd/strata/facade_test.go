@@ -43,6 +43,8 @@ func TestFacadeAndOriginBadFlags(t *testing.T) {
 		{"facade bad log level", []string{"facade", "--state", "127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
 		{"facade missing state secret", []string{"facade", "--state", "127.0.0.1:1", "--state-secret-file", "/nonexistent/secret"}, "--state-secret-file"},
 		{"facade bad trust-priority-from", []string{"facade", "--state", "127.0.0.1:1", "--trust-priority-from", "edge"}, "--trust-priority-from"},
+		{"facade bad access log sample", []string{"facade", "--state", "127.0.0.1:1", "--access-log", "-", "--access-log-sample", "0"}, "--access-log-sample"},
+		{"facade unwritable access log", []string{"facade", "--state", "127.0.0.1:1", "--access-log", "/nonexistent/dir/access.log"}, "--access-log"},
 		{"origin bad latency", []string{"origin", "--latency", "fast"}, "--latency"},
 		{"origin bad error rate", []string{"origin", "--error-rate", "2"}, "--error-rate"},
 		{"origin bad route latency", []string{"origin", "--route-latency", "svc=1ms"}, "--route-latency"},

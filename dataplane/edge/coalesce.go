@@ -92,6 +92,7 @@ func (e *Edge) fetchCoalesced(c *conn, rcc *cachecontrol.Directives, headOnly bo
 	// request, even when --store-set-cookie stored it.
 	if o := f.obj.Load(); o != nil && !o.setCookie && c.matchesVariant(o) {
 		age := o.age(e.now())
+		c.outcome = outcomeCollapsed
 		c.serveStored(o, age, csForward(fwd, o.status, true, "", true), max(0, o.lifetime-age), headOnly)
 		return
 	}

@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"github.com/strata-dp/strata/internal/accesslog"
 	"net/netip"
 	"net/url"
 	"time"
@@ -73,6 +74,10 @@ type Config struct {
 	// PurgeToken, when set, also allows purges from anywhere that present
 	// it as "Authorization: Bearer TOKEN". At least MinPurgeTokenLen bytes.
 	PurgeToken string
+	// AccessLog, when set, receives a sampled entry per answered request
+	// (accesslog.Writer.Log never blocks; the caller closes it after
+	// Shutdown). Nil: no access log.
+	AccessLog *accesslog.Writer
 }
 
 // Defaults.

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
 
@@ -23,7 +24,10 @@ type conn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	req      fasthttp.Request
+	out      countingWriter // under bw: counts what reaches the client
 	clientIP netip.Addr
+	// clientAddr is the peer's address and port, for the access log.
+	clientAddr netip.AddrPort
 
 	key, vkey, num, scratch []byte
 
@@ -32,9 +36,18 @@ type conn struct {
 	headArmed   bool  // the read deadline is the header deadline
 	closeAfter  bool  // answer with Connection: close and hang up
 	keepAlive10 bool  // HTTP/1.0 client that asked for keep-alive
-	idle        atomic.Bool
-	idleSince   atomic.Int64 // coarse second it began waiting for a request
-	shed        atomic.Bool  // closed by admission to make room
+
+	// Accounting of the current request (outcome.go).
+	start    time.Time
+	outcome  outcome
+	status   int   // the status written, 0 until a response head is
+	headEnd  int64 // written() when the response head ended
+	reqID    [requestid.MaxLen]byte
+	reqIDLen int // 0: not resolved yet
+
+	idle      atomic.Bool
+	idleSince atomic.Int64 // coarse second it began waiting for a request
+	shed      atomic.Bool  // closed by admission to make room
 
 	// Admission state, guarded by Edge.mu (admit.go).
 	ipKey              netip.Addr
@@ -56,6 +69,7 @@ func newConn(e *Edge, nc net.Conn) *conn {
 	}
 	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
 		c.clientIP = ap.Addr().Unmap()
+		c.clientAddr = netip.AddrPortFrom(c.clientIP, ap.Port())
 	}
 	c.ipKey = ipKey(c.clientIP)
 	c.limited = e.limitedIP(c.clientIP)
@@ -81,7 +95,8 @@ func (c *conn) serve() {
 	// The buffers are allocated here, off the accept loop, and only for
 	// admitted connections.
 	c.br = bufio.NewReaderSize(c.nc, e.cfg.MaxHeaderBytes)
-	c.bw = bufio.NewWriterSize(c.nc, 16<<10)
+	c.out.c = c
+	c.bw = bufio.NewWriterSize(&c.out, 16<<10)
 	// The first head is due HeaderTimeout after accept: a connection that
 	// never sends a byte is a slowloris too. Admission listed it already.
 	_ = c.nc.SetWriteDeadline(time.Now().Add(e.cfg.IdleTimeout))
@@ -96,8 +111,12 @@ func (c *conn) serve() {
 			return
 		}
 		c.idle.Store(false)
+		c.begin()
 		if !c.readRequest() {
-			if answered := c.bw.Buffered() > 0; c.bw.Flush() == nil && answered {
+			answered := c.bw.Buffered() > 0
+			flushed := c.bw.Flush() == nil
+			c.finish()
+			if flushed && answered {
 				c.lingerClose()
 			}
 			return
@@ -107,6 +126,7 @@ func (c *conn) serve() {
 		e.handle(c)
 		c.idleSince.Store(e.now())
 		err := c.bw.Flush()
+		c.finish()
 		if err == nil && c.closeAfter {
 			c.lingerClose()
 		}

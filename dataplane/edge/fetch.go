@@ -58,6 +58,7 @@ func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly 
 	p := parseResponse(&resp.Header, respTime)
 	if cl := resp.Header.ContentLength(); cl > 0 && int64(cl) > e.cfg.MaxObjectBytes {
 		e.rememberPass(c.key, respTime)
+		c.settle(false, reasonTooLarge)
 		e.stream(c, resp, p, nil, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
 	}
@@ -74,6 +75,7 @@ func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly 
 	}
 	if !complete {
 		e.rememberPass(c.key, respTime)
+		c.settle(false, reasonTooLarge)
 		e.stream(c, resp, p, body, headOnly, csForward(fwd, status, false, reasonTooLarge, false))
 		return nil
 	}
@@ -101,6 +103,7 @@ func (e *Edge) fetch(c *conn, f *flight, rcc *cachecontrol.Directives, headOnly 
 	if !stored && passReason(reason) {
 		e.rememberPass(c.key, respTime)
 	}
+	c.settle(stored, reason)
 	age := o.age(respTime)
 	ttl := int64(-1)
 	if stored {
@@ -145,6 +148,7 @@ func (e *Edge) originFailed(c *conn, rcc *cachecontrol.Directives, headOnly bool
 	if stale != nil && e.serveStaleIfError(c, rcc, headOnly, stale, status) {
 		return
 	}
+	c.outcome = outcomeError
 	code := fasthttp.StatusBadGateway
 	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) {
 		code = fasthttp.StatusGatewayTimeout
@@ -161,6 +165,7 @@ func (e *Edge) serveStaleIfError(c *conn, rcc *cachecontrol.Directives, headOnly
 		return false
 	}
 	e.m.staleIfError.Inc()
+	c.outcome = outcomeStale
 	c.serveStored(stale, age, csForward("stale", status, false, "stale-if-error", false), 0, headOnly)
 	return true
 }
@@ -257,6 +262,7 @@ func (e *Edge) stream(c *conn, resp *fasthttp.Response, p *parsed, prefix []byte
 				// The origin broke off mid-body: the client must see a
 				// truncated message, not a complete one.
 				e.m.originErrors.Inc()
+				c.outcome = outcomeError
 				c.closeAfter = true
 				return
 			}

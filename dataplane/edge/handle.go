@@ -117,6 +117,7 @@ func (e *Edge) handleRead(c *conn, headOnly bool) {
 	if o != nil && o.pass && !rcc.OnlyIfCached {
 		// Known not to be shareable: no waiting behind other requests.
 		e.m.misses.Inc()
+		c.outcome = outcomePass
 		e.fetch(c, nil, &rcc, headOnly, nil, "uri-miss")
 		return
 	}
@@ -139,18 +140,21 @@ func (e *Edge) handleRead(c *conn, headOnly bool) {
 	}
 	if o.fresh(age) && acceptsFresh(&rcc, o, age) {
 		e.m.hits.Inc()
+		c.outcome = outcomeHit
 		c.serveStored(o, age, csHit, o.lifetime-age, headOnly)
 		return
 	}
 	if !rcc.NoCache && !o.fresh(age) && o.staleAllowed(age, o.swr) {
 		e.m.stale.Inc()
+		c.outcome = outcomeStale
 		c.serveStored(o, age, csHitStale, 0, headOnly)
 		e.refreshInBackground(c, o)
 		return
 	}
 	if !o.fresh(age) && acceptsStale(&rcc, o, age) {
 		e.m.stale.Inc()
-		c.serveStored(o, age, []byte("strata; hit; detail=max-stale"), 0, headOnly)
+		c.outcome = outcomeStale
+		c.serveStored(o, age, csHitMaxStale, 0, headOnly)
 		return
 	}
 	if rcc.OnlyIfCached {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-dp/strata/internal/accesslog"
 	"github.com/valyala/fasthttp"
 )
 
@@ -76,13 +77,33 @@ func TestHitPathAllocatesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, c := hitFixtureFor(t, tt.fields, tt.raw)
+			al := discardLog(t)
+			e.cfg.AccessLog = al
 			before := e.store.Stats()
-			n := testing.AllocsPerRun(1000, func() { e.handle(c) })
+			// As the connection loop does: account, answer, flush, then
+			// count, observe the duration and log.
+			n := testing.AllocsPerRun(1000, func() {
+				c.begin()
+				e.handle(c)
+				c.bw.Flush()
+				c.finish()
+			})
 			if n != 0 {
 				t.Fatalf("hit path allocates %v times per request", n)
 			}
 			if hits := testCounter(e.m.hits); hits < 1000 {
 				t.Fatalf("hits counter = %v: the requests were not hits", hits)
+			}
+			status := 2
+			if strings.Contains(tt.raw, "If-None-Match") {
+				status = 3
+			}
+			if n := testCounter(e.m.requests[outcomeHit][status]); n < 1000 {
+				t.Fatalf("requests_total{outcome=hit} = %v, want at least 1000", n)
+			}
+			al.Close()
+			if al.Written()+al.Dropped() < 1000 {
+				t.Fatalf("access log took %d entries (%d dropped), want 1000", al.Written(), al.Dropped())
 			}
 			if e.store.Stats().Objects != before.Objects {
 				t.Fatal("a hit changed the store")
@@ -115,6 +136,42 @@ func BenchmarkHit(b *testing.B) {
 	for b.Loop() {
 		e.handle(c)
 	}
+}
+
+// BenchmarkHitAccounted adds what the connection loop does around a hit:
+// the clock, the counters, the duration histogram and, with -log, a
+// sampled access log entry.
+func BenchmarkHitAccounted(b *testing.B) {
+	for _, logged := range []bool{false, true} {
+		name := "metrics"
+		if logged {
+			name = "metrics+accesslog"
+		}
+		b.Run(name, func(b *testing.B) {
+			e, c := hitFixture(b)
+			if logged {
+				e.cfg.AccessLog = discardLog(b)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.begin()
+				e.handle(c)
+				c.bw.Flush()
+				c.finish()
+			}
+		})
+	}
+}
+
+// discardLog is an access log writing to io.Discard.
+func discardLog(tb testing.TB) *accesslog.Writer {
+	tb.Helper()
+	al, err := accesslog.New(io.Discard, accesslog.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { al.Close() })
+	return al
 }
 
 // BenchmarkHitParse includes parsing the request, as a connection does.

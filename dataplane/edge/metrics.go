@@ -18,13 +18,42 @@ type metrics struct {
 	shedIncomplete, shedIdle    prometheus.Counter
 	purgeSeconds                prometheus.Histogram
 	conns                       prometheus.Gauge
+
+	// Per request, resolved once here so that accounting a request is an
+	// atomic add and a histogram observation (outcome.go).
+	requestsVec *prometheus.CounterVec
+	durationVec *prometheus.HistogramVec
+	requests    [numOutcomes][numStatusClasses]prometheus.Counter
+	duration    [numOutcomes]prometheus.Observer
+}
+
+// durationBuckets span a hit (tens of microseconds) to an origin timeout.
+var durationBuckets = prometheus.ExponentialBuckets(50e-6, 2, 18)
+
+// resolveRequestMetrics makes the per-outcome families and their children.
+func (m *metrics) resolveRequestMetrics() {
+	m.requestsVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "strata", Subsystem: "edge", Name: "requests_total",
+		Help: "Answered requests by cache outcome (hit, stale, collapsed, revalidated, miss, uncacheable, pass, error, synthetic) and status class.",
+	}, []string{"outcome", "status"})
+	m.durationVec = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "strata", Subsystem: "edge", Name: "request_duration_seconds",
+		Help:    "Time from a request's first byte to its answer flushed to the client, by cache outcome.",
+		Buckets: durationBuckets,
+	}, []string{"outcome"})
+	for o := range outcome(numOutcomes) {
+		for s := range numStatusClasses {
+			m.requests[o][s] = m.requestsVec.WithLabelValues(outcomeNames[o], statusClassNames[s])
+		}
+		m.duration[o] = m.durationVec.WithLabelValues(outcomeNames[o])
+	}
 }
 
 func newMetrics() *metrics {
 	c := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: name, Help: help})
 	}
-	return &metrics{
+	m := &metrics{
 		hits:           c("hits_total", "Requests answered from a fresh stored response."),
 		misses:         c("misses_total", "GET/HEAD requests with no usable stored response."),
 		stale:          c("stale_served_total", "Stale responses served (stale-while-revalidate, max-stale)."),
@@ -52,6 +81,8 @@ func newMetrics() *metrics {
 		}),
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "connections", Help: "Open client connections."}),
 	}
+	m.resolveRequestMetrics()
+	return m
 }
 
 // Register adds the edge's metrics, including the store's, to reg.
@@ -62,7 +93,10 @@ func (e *Edge) Register(reg prometheus.Registerer) error {
 		m.hits, m.misses, m.stale, m.passes, m.revalidated, m.revalidatedNew, m.coalesced,
 		m.originErrors, m.staleIfError, m.streamed, m.badRequests, m.rejectedConns, m.purged, m.purgeRefused, m.originRetries, m.retryBudgetExhausted,
 		m.rejectedPerIP, m.headerTimeouts, m.shedIncomplete, m.shedIdle,
-		m.purgeSeconds, m.conns,
+		m.purgeSeconds, m.conns, m.requestsVec, m.durationVec,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: "access_log_dropped_total",
+			Help: "Access log entries dropped because the log's queue was full (the writer fell behind)."},
+			func() float64 { return float64(e.cfg.AccessLog.Dropped()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "stored_bytes",
 			Help: "Bytes charged to the store (bounded by --memory)."}, func() float64 { return float64(st.Stats().Bytes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "stored_objects",

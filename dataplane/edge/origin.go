@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
 
@@ -81,6 +82,8 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 		case equalFold(k, "via"):
 			via = append(append(via, v...), ", "...)
 			continue
+		case equalFold(k, "x-request-id"):
+			continue // replaced by the id the edge logs
 		}
 		dst.Header.AddBytesKV(k, v)
 	}
@@ -91,6 +94,7 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	dst.Header.SetBytesV("Via", append(via, "1.1 strata"...))
 	dst.Header.Set("X-Forwarded-Proto", "http")
 	dst.Header.SetBytesV("X-Forwarded-Host", named)
+	dst.Header.SetBytesV(requestid.Header, c.requestID())
 	if !forCache {
 		dst.SetBodyRaw(src.Body())
 	}

@@ -13,6 +13,7 @@ import (
 // 4.4).
 func (e *Edge) handlePass(c *conn) {
 	e.m.passes.Inc()
+	c.outcome = outcomePass
 	oreq := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	resp.Header.SetNoDefaultContentType(true) // never invent a Content-Type

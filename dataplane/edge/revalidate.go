@@ -46,6 +46,7 @@ func (e *Edge) buildObject(p *parsed, body []byte, reqTime, respTime int64, req 
 // body stays, freshness restarts from this exchange.
 func (e *Edge) refreshFrom304(c *conn, stale *object, rh *fasthttp.ResponseHeader, reqTime, respTime int64, headOnly bool) *object {
 	e.m.revalidated.Inc()
+	c.outcome = outcomeRevalidated
 	upd := parseResponse(rh, respTime)
 	merged := make([]field, 0, len(stale.headers)+len(upd.fields))
 	for _, f := range stale.headers {

@@ -137,6 +137,7 @@ func (e *Edge) tee(c *conn, f *flight, rcc *cachecontrol.Directives, resp *fasth
 		}
 		if err != nil {
 			e.m.originErrors.Inc()
+			c.outcome = outcomeError
 			g.finish(true)
 			c.closeAfter = true // the client must see a truncated message
 			return nil
@@ -147,6 +148,7 @@ func (e *Edge) tee(c *conn, f *flight, rcc *cachecontrol.Directives, resp *fasth
 	}
 	g.finish(false)
 	if !keep {
+		c.settle(false, reason)
 		if passReason(reason) {
 			e.rememberPass(c.key, respTime)
 		}
@@ -157,11 +159,14 @@ func (e *Edge) tee(c *conn, f *flight, rcc *cachecontrol.Directives, resp *fasth
 	}
 	o := e.buildObject(p, g.buf, reqTime, respTime, &c.req)
 	if o.lifetime == 0 && !o.hasValidator() && max(o.swr, o.sie) <= 0 {
+		c.settle(false, reasonNoFreshness)
 		return nil
 	}
 	if err := e.insert(c.key, &c.req, o); err != nil {
+		c.settle(false, reasonStoreFull)
 		return nil
 	}
+	c.settle(true, "")
 	if stale != nil {
 		e.m.revalidatedNew.Inc()
 	}
@@ -170,6 +175,7 @@ func (e *Edge) tee(c *conn, f *flight, rcc *cachecontrol.Directives, resp *fasth
 
 // serveGrowing answers a coalesced waiter from a body still arriving.
 func (c *conn) serveGrowing(g *growing, fwd string, headOnly bool) {
+	c.outcome = outcomeCollapsed
 	chunked := c.writeStreamHead(g.status, g.fields, g.cl, csForward(fwd, g.status, false, "streamed", true))
 	if headOnly || !bodyAllowed(g.status) {
 		return
