@@ -14,5 +14,7 @@ var (
 	// memory bound under PolicyNoEviction.
 	ErrOutOfMemory = errors.New("state: used memory would exceed the memory bound")
 	ErrPolicy      = errors.New("state: unknown memory policy")
-	ErrClosed      = errors.New("state: engine closed")
+	// ErrConfig wraps every error of Config.Validate, naming the field.
+	ErrConfig = errors.New("state: invalid configuration")
+	ErrClosed = errors.New("state: engine closed")
 )
