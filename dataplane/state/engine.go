@@ -222,18 +222,18 @@ func (c *Config) fill() error {
 	if c.MemoryBytes == 0 {
 		c.MemoryBytes = DefaultMemoryBytes
 	}
-	if c.Shards == 0 && c.MemoryBytes >= MinMemoryBytes {
-		c.Shards = 1 << (bits.Len64(uint64(c.MemoryBytes/mib)) - 1)
-		c.Shards = min(c.Shards, 1024)
-	}
-	if c.Stripes == 0 {
-		c.Stripes = 4096
-	}
 	if c.Epoch == 0 {
 		c.Epoch = DefaultEpoch
 	}
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	if c.Shards == 0 {
+		c.Shards = 1 << (bits.Len64(uint64(c.MemoryBytes/mib)) - 1)
+		c.Shards = min(c.Shards, 1024)
+	}
+	if c.Stripes == 0 {
+		c.Stripes = 4096
 	}
 	if c.InitialEntries <= 0 {
 		c.InitialEntries = 64
@@ -257,17 +257,18 @@ func (c *Config) fill() error {
 }
 
 // Validate reports the first field of c that is out of range, wrapping
-// ErrConfig. It judges c as given: New fills the defaults of zero fields
-// first, so a zero Shards, Stripes or Epoch is an error only here.
+// ErrConfig. It judges c as given: New replaces a zero MemoryBytes or
+// Epoch with its default first, so those are errors only here; a zero
+// Shards or Stripes means New picks them.
 func (c *Config) Validate() error {
 	switch {
 	case c.MemoryBytes < MinMemoryBytes:
 		return fmt.Errorf("%w: memory %d bytes is below the 1 MiB minimum", ErrConfig, c.MemoryBytes)
 	case c.Policy > PolicyLRU:
 		return fmt.Errorf("%w: %w: %d", ErrConfig, ErrPolicy, c.Policy)
-	case c.Shards <= 0 || c.Shards&(c.Shards-1) != 0:
+	case c.Shards < 0 || c.Shards&(c.Shards-1) != 0:
 		return fmt.Errorf("%w: shards %d is not a power of two", ErrConfig, c.Shards)
-	case c.Stripes <= 0 || c.Stripes&(c.Stripes-1) != 0:
+	case c.Stripes < 0 || c.Stripes&(c.Stripes-1) != 0:
 		return fmt.Errorf("%w: stripes %d is not a power of two", ErrConfig, c.Stripes)
 	case c.Epoch == 0:
 		return fmt.Errorf("%w: epoch 0: epochs start at 1", ErrConfig)
