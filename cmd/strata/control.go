@@ -10,6 +10,7 @@ import (
 	"github.com/strata-dp/strata/control"
 	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/httpserve"
+	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -81,11 +82,17 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	plane.Mount(mux)
 	access := control.NewAccess(ln.Addr().String(), allowedHosts, token)
 	go plane.Run(ctx)
-	ts.SetReady(true)
 	lim.MaxConns = *maxConns
-	log.Info("control plane serving", "listen", ln.Addr().String(), "token", len(token) > 0, "allowed_hosts", []string(allowedHosts))
-	if err := httpserve.Serve(ctx, ln, access.Wrap(mux), lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	// The control plane serves /metrics on --listen, so ts has no listener
+	// of its own; httpserve shuts the listener down when ctx ends.
+	return lifecycle.Run(ctx, lifecycle.Role{
+		Name: "control plane", Log: log, Telemetry: ts,
+		Serve: func(ctx context.Context) error {
+			if err := httpserve.Serve(ctx, ln, access.Wrap(mux), lim); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		Attrs: []any{"listen", ln.Addr().String(), "token", len(token) > 0, "allowed_hosts", []string(allowedHosts)},
+	})
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/origin"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -95,26 +94,16 @@ func runOrigin(ctx context.Context, args []string, env *environment) error {
 		ln.Close()
 		return err
 	}
-	tctx, stopTelemetry := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopTelemetry()
-	go ts.Serve(tctx, nil)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	ts.SetReady(true)
-	log.Info("origin serving", "listen", ln.Addr().String(), "latency", def.String(), "error_rate", *errorRate,
-		"workers", *workers, "metrics", ts.Addr())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("origin: %w", err)
-	case <-ctx.Done():
-	}
-	ts.SetReady(false)
-	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("origin shutdown: %w", err)
-	}
-	log.Info("origin stopped")
-	return nil
+	return lifecycle.Run(ctx, lifecycle.Role{
+		Name: "origin", Log: log, Telemetry: ts,
+		Serve: func(context.Context) error {
+			if err := srv.Serve(ln); err != nil {
+				return fmt.Errorf("origin: %w", err)
+			}
+			return nil
+		},
+		Shutdown: srv.Shutdown,
+		Attrs: []any{"listen", ln.Addr().String(), "latency", def.String(), "error_rate", *errorRate,
+			"workers", *workers, "metrics", ts.Addr()},
+	})
 }

@@ -27,8 +27,9 @@ const DefaultGrace = 5 * time.Second
 // Role is one long-running role of a strata process, already configured
 // and bound: Run only serves it and stops it.
 type Role struct {
-	// Name starts the log lines: "NAME serving", "NAME draining", "NAME
-	// stopped" (tests and operators look for them).
+	// Name starts the log lines: "NAME serving", "NAME draining" (unless
+	// the role drains by itself, Shutdown nil), "NAME stopped"; tests and
+	// operators look for them.
 	Name string
 	Log  *slog.Logger
 	// Telemetry is the process's observability endpoint, already bound
@@ -79,15 +80,16 @@ func Run(ctx context.Context, r Role) error {
 	case <-ctx.Done():
 	}
 	ts.SetReady(false)
-	grace := r.Grace
-	if grace == 0 {
-		grace = DefaultGrace
-	}
-	r.Log.Info(r.Name+" draining", "grace", grace)
 	if r.Shutdown == nil {
-		// The role drains by itself once ctx is done (the LB node).
+		// The role drains by itself once ctx is done, and says so (the LB
+		// node).
 		err = <-served
 	} else {
+		grace := r.Grace
+		if grace == 0 {
+			grace = DefaultGrace
+		}
+		r.Log.Info(r.Name+" draining", "grace", grace)
 		sctx, cancel := context.WithTimeout(context.Background(), grace)
 		serr := r.Shutdown(sctx)
 		cancel()
