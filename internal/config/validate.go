@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-dp/strata/dataplane/edge"
 	"github.com/strata-dp/strata/dataplane/lb"
+	"github.com/strata-dp/strata/dataplane/state"
 )
 
 // FieldError names the field that is wrong and what it may be.
@@ -79,10 +81,10 @@ func (s *Stack) Validate() error {
 	if s.Origin.ErrorRate < 0 || s.Origin.ErrorRate > 1 {
 		return &FieldError{Field: "origin.error_rate", Value: s.Origin.ErrorRate, Allowed: "0..1"}
 	}
-	if s.Edge.Memory < 1<<20 {
+	if s.Edge.Memory < edge.MinMemoryBytes {
 		return &FieldError{Field: "edge.memory", Value: s.Edge.Memory, Allowed: "at least 1MiB"}
 	}
-	if s.State.Memory < 1<<20 {
+	if s.State.Memory < state.MinMemoryBytes {
 		return &FieldError{Field: "state.memory", Value: s.State.Memory, Allowed: "at least 1MiB"}
 	}
 	// The names of dataplane/state's policies (state.ParsePolicy), listed
