@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	"github.com/strata-dp/strata/facade/sample"
 	"github.com/strata-dp/strata/facade/statestore"
 	"github.com/strata-dp/strata/internal/accesslog"
+	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -26,24 +28,95 @@ func init() {
 	})
 }
 
+// facadeFlags are a facade node's flags.
+type facadeFlags struct {
+	listen, stateSecretFile, origin, nodeID string
+	state, trustPriority                    stringList
+	maxInflight, queueLen                   int
+	fixedLimit                              bool
+	maxQueueTime, requestTimeout            time.Duration
+	drainDelay, drainTimeout                time.Duration
+}
+
+func (f *facadeFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8101", "serve the facade on this address")
+	fs.Var(&f.state, "state", "state node ADDR (binary protocol); repeatable or comma-separated (required)")
+	fs.StringVar(&f.stateSecretFile, "state-secret-file", "", "file holding the state tier's shared secret (the nodes' --auth-secret-file), sent with AUTH on every connection")
+	fs.StringVar(&f.origin, "origin", "http://127.0.0.1:8200", "base URL of the sample origin")
+	fs.StringVar(&f.nodeID, "node-id", "", "id of this node in /whoami and load reports (default: facade-PORT)")
+	fs.IntVar(&f.maxInflight, "max-inflight", facade.DefaultMaxInflight, "most requests run at once; the adaptive limit stays at or below it")
+	fs.BoolVar(&f.fixedLimit, "fixed-limit", false, "use --max-inflight as a fixed limit instead of adapting it")
+	fs.IntVar(&f.queueLen, "queue-len", facade.DefaultQueueLen, "waiting requests per priority class before rejecting with 429")
+	fs.DurationVar(&f.maxQueueTime, "max-queue-time", facade.DefaultMaxQueueTime, "longest wait for admission before rejecting with 503 (high priority: 4x)")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", facade.DefaultRequestTimeout, "time budget of one request (its deadline)")
+	fs.DurationVar(&f.drainDelay, "drain-delay", facade.DefaultDrainDelay, "on SIGTERM, keep serving this long after /readyz turns false")
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", facade.DefaultDrainTimeout, "on SIGTERM, longest wait for in-flight requests")
+	fs.Var(&f.trustPriority, "trust-priority-from", "peers whose X-Strata-Priority header is honoured (CIDR, repeatable or comma-separated; none: nobody); "+
+		"from others it is ignored and the route's class applies. Default loopback, where the userspace LB connects from")
+}
+
+// config is the facade's configuration without its Store, Logger and
+// Registry, and the state tier's secret; values only the command line can
+// get wrong are usage errors naming their flag.
+func (f *facadeFlags) config() (facade.Config, []byte, error) {
+	var cfg facade.Config
+	if len(f.state) == 0 {
+		return cfg, nil, usagef("--state: at least one state node address is required")
+	}
+	for _, a := range f.state {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return cfg, nil, usagef("--state: %q is not HOST:PORT", a)
+		}
+	}
+	switch {
+	case f.maxInflight < 1:
+		return cfg, nil, usagef("--max-inflight: %d must be at least 1", f.maxInflight)
+	case f.queueLen < 1:
+		return cfg, nil, usagef("--queue-len: %d must be at least 1", f.queueLen)
+	case f.maxQueueTime <= 0:
+		return cfg, nil, usagef("--max-queue-time: %v must be positive", f.maxQueueTime)
+	case f.requestTimeout <= 0:
+		return cfg, nil, usagef("--request-timeout: %v must be positive", f.requestTimeout)
+	case f.drainDelay < 0 || f.drainTimeout <= 0:
+		return cfg, nil, usagef("--drain-delay and --drain-timeout: must not be negative")
+	}
+	var stateSecret []byte
+	if f.stateSecretFile != "" {
+		var err error
+		if stateSecret, err = secret.Read(f.stateSecretFile); err != nil {
+			return cfg, nil, usagef("--state-secret-file: %v", err)
+		}
+	}
+	trust, err := parseTrustPriority(f.trustPriority)
+	if err != nil {
+		return cfg, nil, err
+	}
+	id := f.nodeID
+	if id == "" {
+		_, port, err := net.SplitHostPort(f.listen)
+		if err != nil {
+			return cfg, nil, usagef("--listen: %q is not HOST:PORT", f.listen)
+		}
+		id = "facade-" + port
+	}
+	return facade.Config{
+		NodeID:            id,
+		RequestTimeout:    f.requestTimeout,
+		DrainDelay:        f.drainDelay,
+		TrustPriorityFrom: trust,
+		Admission: facade.AdmissionConfig{
+			MaxInflight:  f.maxInflight,
+			FixedLimit:   f.fixedLimit,
+			QueueLen:     f.queueLen,
+			MaxQueueTime: f.maxQueueTime,
+		},
+	}, stateSecret, nil
+}
+
 func runFacade(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("facade", "--listen ADDR --state ADDR[,ADDR...] --origin URL [flags]", env)
-	listen := fs.String("listen", "127.0.0.1:8101", "serve the facade on this address")
-	var stateAddrs stringList
-	fs.Var(&stateAddrs, "state", "state node ADDR (binary protocol); repeatable or comma-separated (required)")
-	stateSecretFile := fs.String("state-secret-file", "", "file holding the state tier's shared secret (the nodes' --auth-secret-file), sent with AUTH on every connection")
-	originURL := fs.String("origin", "http://127.0.0.1:8200", "base URL of the sample origin")
-	nodeID := fs.String("node-id", "", "id of this node in /whoami and load reports (default: facade-PORT)")
-	maxInflight := fs.Int("max-inflight", facade.DefaultMaxInflight, "most requests run at once; the adaptive limit stays at or below it")
-	fixedLimit := fs.Bool("fixed-limit", false, "use --max-inflight as a fixed limit instead of adapting it")
-	queueLen := fs.Int("queue-len", facade.DefaultQueueLen, "waiting requests per priority class before rejecting with 429")
-	maxQueueTime := fs.Duration("max-queue-time", facade.DefaultMaxQueueTime, "longest wait for admission before rejecting with 503 (high priority: 4x)")
-	requestTimeout := fs.Duration("request-timeout", facade.DefaultRequestTimeout, "time budget of one request (its deadline)")
-	drainDelay := fs.Duration("drain-delay", facade.DefaultDrainDelay, "on SIGTERM, keep serving this long after /readyz turns false")
-	drainTimeout := fs.Duration("drain-timeout", facade.DefaultDrainTimeout, "on SIGTERM, longest wait for in-flight requests")
-	var trustPriority stringList
-	fs.Var(&trustPriority, "trust-priority-from", "peers whose X-Strata-Priority header is honoured (CIDR, repeatable or comma-separated; none: nobody); "+
-		"from others it is ignored and the route's class applies. Default loopback, where the userspace LB connects from")
+	var f facadeFlags
+	f.bind(fs)
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	var alf accesslog.Flags
@@ -52,47 +125,11 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	if len(stateAddrs) == 0 {
-		return usagef("--state: at least one state node address is required")
-	}
-	for _, a := range stateAddrs {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			return usagef("--state: %q is not HOST:PORT", a)
-		}
-	}
-	switch {
-	case *maxInflight < 1:
-		return usagef("--max-inflight: %d must be at least 1", *maxInflight)
-	case *queueLen < 1:
-		return usagef("--queue-len: %d must be at least 1", *queueLen)
-	case *maxQueueTime <= 0:
-		return usagef("--max-queue-time: %v must be positive", *maxQueueTime)
-	case *requestTimeout <= 0:
-		return usagef("--request-timeout: %v must be positive", *requestTimeout)
-	case *drainDelay < 0 || *drainTimeout <= 0:
-		return usagef("--drain-delay and --drain-timeout: must not be negative")
-	}
-	var stateSecret []byte
-	if *stateSecretFile != "" {
-		var err error
-		if stateSecret, err = secret.Read(*stateSecretFile); err != nil {
-			return usagef("--state-secret-file: %v", err)
-		}
-	}
-	trust, err := parseTrustPriority(trustPriority)
+	cfg, stateSecret, err := f.config()
 	if err != nil {
 		return err
 	}
-	id := *nodeID
-	if id == "" {
-		_, port, err := net.SplitHostPort(*listen)
-		if err != nil {
-			return usagef("--listen: %q is not HOST:PORT", *listen)
-		}
-		id = "facade-" + port
-	}
-	log, err := tf.Logger(env.stderr)
-	if err != nil {
+	if cfg.Logger, err = tf.Logger(env.stderr); err != nil {
 		return usagef("%v", err)
 	}
 	accessLog, closeAccessLog, err := alf.Open(env.stdout)
@@ -100,70 +137,46 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 		return usagef("%v", err)
 	}
 	defer closeAccessLog()
+	cfg.AccessLog = accessLog
 
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", *listen, err)
+		return fmt.Errorf("listen %s: %w", f.listen, err)
 	}
 	defer func() { _ = ln.Close() }()
 	ts := telemetry.NewServer()
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
 		return err
 	}
-	store, err := dialState(ctx, stateAddrs, client.Options{Secret: stateSecret})
+	store, err := dialState(ctx, f.state, client.Options{Secret: stateSecret})
 	if err != nil {
-		return fmt.Errorf("state tier %v: %w", []string(stateAddrs), err)
+		return fmt.Errorf("state tier %v: %w", []string(f.state), err)
 	}
 	defer func() { _ = store.Close() }()
-
-	app, err := facade.New(facade.Config{
-		NodeID:            id,
-		Store:             store,
-		Logger:            log,
-		Registry:          ts.Registry,
-		RequestTimeout:    *requestTimeout,
-		DrainDelay:        *drainDelay,
-		TrustPriorityFrom: trust,
-		AccessLog:         accessLog,
-		Admission: facade.AdmissionConfig{
-			MaxInflight:  *maxInflight,
-			FixedLimit:   *fixedLimit,
-			QueueLen:     *queueLen,
-			MaxQueueTime: *maxQueueTime,
-		},
-	})
+	cfg.Store, cfg.Registry = store, ts.Registry
+	app, err := facade.New(cfg)
 	if err != nil {
 		return err
 	}
-	if err := sample.Register(app, sample.Config{Origin: *originURL, Registry: ts.Registry}); err != nil {
+	if err := sample.Register(app, sample.Config{Origin: f.origin, Registry: ts.Registry}); err != nil {
 		return usagef("%v", err)
 	}
-
 	mux := ts.Handler()
 	mux.Handle("/load", app.LoadHandler())
-	tctx, stopTelemetry := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopTelemetry()
-	go func() { _ = ts.Serve(tctx, mux) }()
-
-	errc := make(chan error, 1)
-	go func() { errc <- app.Serve(ln) }()
-	ts.SetReady(true)
-	log.Info("facade serving", "listen", ln.Addr().String(), "node", id, "state", []string(stateAddrs),
-		"origin", *originURL, "max_inflight", strconv.Itoa(*maxInflight), "metrics", ts.Addr())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("facade: %w", err)
-	case <-ctx.Done():
-	}
-	ts.SetReady(false)
-	log.Info("facade draining", "delay", *drainDelay)
-	shutCtx, cancel := context.WithTimeout(context.Background(), *drainDelay+*drainTimeout)
-	defer cancel()
-	if err := app.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	log.Info("facade stopped")
-	return nil
+	// The drain delay is the app's own (facade.Config.DrainDelay): it turns
+	// its load report and serving port not ready first.
+	return lifecycle.Run(ctx, lifecycle.Role{
+		Name: "facade", Log: cfg.Logger, Telemetry: ts, Handler: mux,
+		Serve: func(context.Context) error {
+			if err := app.Serve(ln); err != nil {
+				return fmt.Errorf("facade: %w", err)
+			}
+			return nil
+		},
+		Shutdown: app.Shutdown, Grace: f.drainDelay + f.drainTimeout,
+		Attrs: []any{"listen", ln.Addr().String(), "node", cfg.NodeID, "state", []string(f.state),
+			"origin", f.origin, "max_inflight", strconv.Itoa(f.maxInflight), "metrics", ts.Addr()},
+	})
 }
 
 // parseTrustPriority reads --trust-priority-from; "none" trusts nobody,

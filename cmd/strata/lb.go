@@ -13,6 +13,7 @@ import (
 	"github.com/strata-dp/strata/dataplane/lb/mode"
 	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/config"
+	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -197,13 +198,9 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 		node.Shutdown(context.Background())
 		return err
 	}
-	metricsCtx, cancel := context.WithCancel(context.Background())
-	metricsDone := make(chan struct{})
-	go func() { ts.Serve(metricsCtx, nil); close(metricsDone) }()
-	ts.SetReady(true)
-	go func() { <-ctx.Done(); ts.SetReady(false) }()
-	err = node.Run(ctx)
-	cancel()
-	<-metricsDone
-	return err
+	// The node drains by itself (--drain) once ctx is done.
+	return lifecycle.Run(ctx, lifecycle.Role{
+		Name: "lb node", Log: log, Telemetry: ts, Serve: node.Run,
+		Attrs: []any{"mode", string(node.Mode()), "metrics", ts.Addr()},
+	})
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -12,6 +14,7 @@ import (
 	"github.com/strata-dp/strata/dataplane/state/server"
 	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/config"
+	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
 
@@ -23,113 +26,137 @@ func init() {
 	})
 }
 
+// stateFlags are a state node's flags; config turns them into the
+// engine's and the server's configurations, which judge them.
+type stateFlags struct {
+	listen, resp, memory, policy, data, secretFile string
+	maxFrame, maxReply, maxBuffered, nodeID        string
+	insecureNoAuth                                 bool
+	maxConns, loops, procs                         int
+	epoch                                          uint
+	idle, slow, busyPoll                           time.Duration
+}
+
+func (f *stateFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:7001", "address of the binary protocol")
+	fs.StringVar(&f.resp, "resp", "", "address of RESP2 (redis-cli, redis-benchmark, Redis clients); empty: off")
+	fs.StringVar(&f.memory, "memory", bytesize.Size(server.DefaultMemoryBytes).String(), "bound on live data (maxmemory, what INFO's used_memory counts): bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB); near the bound the shard queues span up to about a third more, to reclaim the space of rewritten values")
+	fs.StringVar(&f.policy, "maxmemory-policy", state.PolicyNoEviction.String(), "when live data reaches --memory: noeviction refuses writes that would grow it (-OOM / status OutOfMemory; deletes, reads and writes that do not grow still work), fifo evicts the oldest keys, lru evicts approximately least recently used keys (fifo and lru are for pure caching)")
+	fs.StringVar(&f.data, "data", "", "reserved for persistence (a later release); must be empty for now")
+	fs.StringVar(&f.secretFile, "auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols); "+
+		"required when --listen or --resp is not a loopback address")
+	fs.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "serve without a secret on a non-loopback address: anyone who reaches the node "+
+		"reads and overwrites every key (only for a network that nothing else can reach)")
+	fs.IntVar(&f.maxConns, "max-conns", server.DefaultMaxConns, "maximum open client connections over both listeners")
+	fs.StringVar(&f.maxFrame, "max-frame", bytesize.Size(server.DefaultMaxFrame).String(), "largest binary frame body or RESP command")
+	fs.StringVar(&f.maxReply, "max-reply", bytesize.Size(server.DefaultMaxReply).String(), "largest reply whose size the client chooses (MGET, SCAN); larger ones are refused with an error")
+	fs.StringVar(&f.maxBuffered, "max-buffered", "", "bound on bytes held for all connections together (incomplete commands, unsent replies); past it the connection that grows is closed (default: a quarter of --memory, at least 64MiB, at most 1GiB)")
+	fs.DurationVar(&f.idle, "idle-timeout", 0, "close connections idle this long (0: never)")
+	fs.DurationVar(&f.slow, "slow-timeout", server.DefaultSlowTimeout, "close connections whose replies stay unsent this long")
+	fs.StringVar(&f.nodeID, "node-id", "", "node name in INFO and logs (default: state-PORT)")
+	fs.UintVar(&f.epoch, "epoch", state.DefaultEpoch, "version epoch stamped on writes (raised on failover by the cluster)")
+	fs.IntVar(&f.loops, "event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
+	fs.DurationVar(&f.busyPoll, "busy-poll", 0, "keep an event loop polling this long after client traffic before it sleeps, so clients on this host need not wake it (e.g. 50us; 0: off; costs processor time after traffic)")
+	fs.IntVar(&f.procs, "procs", 0, "CPUs the Go runtime schedules on, GOMAXPROCS (0: as many as --event-loops; the GOMAXPROCS environment variable wins)")
+}
+
+// config parses the flags into the engine's and the server's
+// configurations (the server's without Engine and Logger) and has them
+// judged: a value that does not parse is a usage error naming its flag,
+// one out of range a usage error from the configuration's Validate.
+func (f *stateFlags) config() (state.Config, server.Config, error) {
+	var ec state.Config
+	var sc server.Config
+	mem, err := bytesize.Parse(f.memory)
+	if err != nil {
+		return ec, sc, usagef("--memory: %q is not a size (e.g. 268435456, 64MiB, 1GiB)", f.memory)
+	}
+	pol, err := state.ParsePolicy(f.policy)
+	if err != nil {
+		return ec, sc, usagef("--maxmemory-policy: %q is not noeviction, fifo or lru", f.policy)
+	}
+	frame, err := bytesize.Parse(f.maxFrame)
+	if err != nil {
+		return ec, sc, usagef("--max-frame: %q is not a size", f.maxFrame)
+	}
+	reply, err := bytesize.Parse(f.maxReply)
+	if err != nil {
+		return ec, sc, usagef("--max-reply: %q is not a size", f.maxReply)
+	}
+	buffered := bytesize.Size(server.MaxBufferedFor(int64(mem)))
+	if f.maxBuffered != "" {
+		if buffered, err = bytesize.Parse(f.maxBuffered); err != nil {
+			return ec, sc, usagef("--max-buffered: %q is not a size", f.maxBuffered)
+		}
+	}
+	if f.data != "" {
+		return ec, sc, usagef("--data: persistence is not available yet; leave --data empty")
+	}
+	if f.procs < 0 {
+		return ec, sc, usagef("--procs: %d must be 0 (as many as --event-loops) or more", f.procs)
+	}
+	if f.epoch > math.MaxUint32 {
+		return ec, sc, usagef("--epoch: %d must be between 1 and 4294967295", f.epoch)
+	}
+	var secret []byte
+	if f.secretFile != "" {
+		b, err := os.ReadFile(f.secretFile)
+		if err != nil {
+			return ec, sc, usagef("--auth-secret-file: %v", err)
+		}
+		if secret = []byte(strings.TrimSpace(string(b))); len(secret) == 0 {
+			return ec, sc, usagef("--auth-secret-file: %s is empty", f.secretFile)
+		}
+	}
+	if err := checkStateExposure(f.listen, f.resp, secret != nil, f.insecureNoAuth); err != nil {
+		return ec, sc, err
+	}
+	nodeID := f.nodeID
+	if nodeID == "" {
+		nodeID = "state-" + portOf(f.listen, f.resp)
+	}
+	ec = state.Config{MemoryBytes: int64(mem), Policy: pol, Epoch: uint32(f.epoch)}
+	sc = server.Config{
+		Listen: f.listen, RESP: f.resp, NodeID: nodeID, Secret: secret,
+		MaxConns: f.maxConns, MaxFrame: int(frame), MaxOutbound: server.DefaultMaxOutbound,
+		MaxReply: int(reply), MaxBuffered: int64(buffered),
+		IdleTimeout: f.idle, SlowTimeout: f.slow, EventLoops: f.loops, BusyPoll: f.busyPoll,
+	}
+	for _, validate := range []func() error{ec.Validate, sc.Validate} {
+		if err := validate(); err != nil {
+			return ec, sc, usagef("%v", err)
+		}
+	}
+	return ec, sc, nil
+}
+
 func runState(ctx context.Context, args []string, env *environment) error {
 	fs := newFlagSet("state", "--listen ADDR [--resp ADDR] [--memory BYTES] [--maxmemory-policy noeviction|fifo|lru] [flags]", env)
-	listen := fs.String("listen", "127.0.0.1:7001", "address of the binary protocol")
-	respAddr := fs.String("resp", "", "address of RESP2 (redis-cli, redis-benchmark, Redis clients); empty: off")
-	memory := fs.String("memory", "256MiB", "bound on live data (maxmemory, what INFO's used_memory counts): bytes or with a suffix KiB, MiB, GiB (also KB, MB, GB); near the bound the shard queues span up to about a third more, to reclaim the space of rewritten values")
-	policy := fs.String("maxmemory-policy", "noeviction", "when live data reaches --memory: noeviction refuses writes that would grow it (-OOM / status OutOfMemory; deletes, reads and writes that do not grow still work), fifo evicts the oldest keys, lru evicts approximately least recently used keys (fifo and lru are for pure caching)")
-	data := fs.String("data", "", "reserved for persistence (a later release); must be empty for now")
-	secretFile := fs.String("auth-secret-file", "", "file holding a shared secret that clients must send with AUTH (both protocols); "+
-		"required when --listen or --resp is not a loopback address")
-	insecureNoAuth := fs.Bool("insecure-no-auth", false, "serve without a secret on a non-loopback address: anyone who reaches the node "+
-		"reads and overwrites every key (only for a network that nothing else can reach)")
-	maxConns := fs.Int("max-conns", 20000, "maximum open client connections over both listeners")
-	maxFrame := fs.String("max-frame", "4MiB", "largest binary frame body or RESP command")
-	maxReply := fs.String("max-reply", "16MiB", "largest reply whose size the client chooses (MGET, SCAN); larger ones are refused with an error")
-	maxBuffered := fs.String("max-buffered", "", "bound on bytes held for all connections together (incomplete commands, unsent replies); past it the connection that grows is closed (default: a quarter of --memory, at least 64MiB, at most 1GiB)")
-	idle := fs.Duration("idle-timeout", 0, "close connections idle this long (0: never)")
-	slow := fs.Duration("slow-timeout", 10*time.Second, "close connections whose replies stay unsent this long")
-	nodeID := fs.String("node-id", "", "node name in INFO and logs (default: state-PORT)")
-	epoch := fs.Uint("epoch", 1, "version epoch stamped on writes (raised on failover by the cluster)")
-	loops := fs.Int("event-loops", 0, "gnet event loops per listener (0: half the CPUs, at least 1)")
-	busyPoll := fs.Duration("busy-poll", 0, "keep an event loop polling this long after client traffic before it sleeps, so clients on this host need not wake it (e.g. 50us; 0: off; costs processor time after traffic)")
-	procs := fs.Int("procs", 0, "CPUs the Go runtime schedules on, GOMAXPROCS (0: as many as --event-loops; the GOMAXPROCS environment variable wins)")
+	var f stateFlags
+	f.bind(fs)
 	var tf telemetry.Flags
 	tf.Bind(fs, "")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	mem, err := bytesize.Parse(*memory)
-	if err != nil || mem < 1<<20 {
-		return usagef("--memory: %q is not a size of at least 1MiB (e.g. 268435456, 64MiB, 1GiB)", *memory)
-	}
-	pol, err := state.ParsePolicy(*policy)
+	ec, sc, err := f.config()
 	if err != nil {
-		return usagef("--maxmemory-policy: %q is not noeviction, fifo or lru", *policy)
-	}
-	frame, err := bytesize.Parse(*maxFrame)
-	if err != nil || frame < 1024 || frame > 1<<30 {
-		return usagef("--max-frame: %q is not a size between 1KiB and 1GiB", *maxFrame)
-	}
-	reply, err := bytesize.Parse(*maxReply)
-	if err != nil || reply < 64<<10 || reply > 1<<30 {
-		return usagef("--max-reply: %q is not a size between 64KiB and 1GiB", *maxReply)
-	}
-	buffered := defaultMaxBuffered(mem)
-	if *maxBuffered != "" {
-		if buffered, err = bytesize.Parse(*maxBuffered); err != nil || buffered < 1<<20 {
-			return usagef("--max-buffered: %q is not a size of at least 1MiB", *maxBuffered)
-		}
-	}
-	if *data != "" {
-		return usagef("--data: persistence is not available yet; leave --data empty")
-	}
-	if *maxConns < 1 {
-		return usagef("--max-conns: %d must be at least 1", *maxConns)
-	}
-	if *listen == "" && *respAddr == "" {
-		return usagef("--listen: at least one of --listen and --resp is required")
-	}
-	if *loops < 0 {
-		return usagef("--event-loops: %d must be 0 (half the CPUs) or more", *loops)
-	}
-	if *busyPoll < 0 || *busyPoll > time.Second {
-		return usagef("--busy-poll: %v must be between 0 (off) and 1s", *busyPoll)
-	}
-	if *procs < 0 {
-		return usagef("--procs: %d must be 0 (as many as --event-loops) or more", *procs)
-	}
-	if *epoch < 1 || *epoch > 1<<32-1 {
-		return usagef("--epoch: %d must be between 1 and 4294967295", *epoch)
-	}
-	var secret []byte
-	if *secretFile != "" {
-		b, err := os.ReadFile(*secretFile)
-		if err != nil {
-			return usagef("--auth-secret-file: %v", err)
-		}
-		if secret = []byte(strings.TrimSpace(string(b))); len(secret) == 0 {
-			return usagef("--auth-secret-file: %s is empty", *secretFile)
-		}
-	}
-	if err := checkStateExposure(*listen, *respAddr, secret != nil, *insecureNoAuth); err != nil {
 		return err
 	}
-	log, err := tf.Logger(env.stderr)
-	if err != nil {
+	if sc.Logger, err = tf.Logger(env.stderr); err != nil {
 		return usagef("%v", err)
-	}
-	if *nodeID == "" {
-		*nodeID = "state-" + portOf(*listen, *respAddr)
 	}
 
 	tuneGC()
-	tuneProcs(*procs, *loops)
-	eng, err := state.New(state.Config{MemoryBytes: int64(mem), Policy: pol, Epoch: uint32(*epoch)})
-	if err != nil {
+	tuneProcs(f.procs, f.loops)
+	if sc.Engine, err = state.New(ec); err != nil {
 		return err
 	}
-	defer eng.Close()
-	if !eng.PeekEnabled() {
-		log.Warn("bigcache layout check failed: reads use the allocating public API")
+	defer sc.Engine.Close()
+	if !sc.Engine.PeekEnabled() {
+		sc.Logger.Warn("bigcache layout check failed: reads use the allocating public API")
 	}
-	srv, err := server.New(server.Config{
-		Engine: eng, Logger: log, Listen: *listen, RESP: *respAddr, NodeID: *nodeID,
-		Secret: secret, MaxConns: *maxConns, MaxFrame: int(frame),
-		MaxReply: int(reply), MaxBuffered: int64(buffered),
-		IdleTimeout: *idle, SlowTimeout: *slow, EventLoops: *loops, BusyPoll: *busyPoll,
-	})
+	srv, err := server.New(sc)
 	if err != nil {
 		return err
 	}
@@ -138,33 +165,14 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
 		return err
 	}
-	mctx, stopMetrics := context.WithCancel(context.Background())
-	defer stopMetrics()
-	go ts.Serve(mctx, nil)
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	ts.SetReady(true)
-	log.Info("state node serving", "node", *nodeID, "binary", srv.Addr(), "resp", srv.RESPAddr(),
-		"memory", mem, "maxmemory_policy", pol, "metrics", ts.Addr())
-
-	<-ctx.Done()
-	ts.SetReady(false)
-	log.Info("state node draining")
-	sctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shutdown incomplete", "err", err)
-	}
-	return nil
-}
-
-// defaultMaxBuffered is --max-buffered's default: a quarter of --memory,
-// within 64 MiB and 1 GiB. Buffered bytes sit outside --memory, in gnet's
-// buffers, which may round a write up to twice its size, so the node's
-// resident set can grow by up to twice the bound under attack.
-func defaultMaxBuffered(mem bytesize.Size) bytesize.Size {
-	return min(max(mem/4, 64<<20), 1<<30)
+	return lifecycle.Run(ctx, lifecycle.Role{
+		Name: "state node", Log: sc.Logger, Telemetry: ts, Shutdown: srv.Shutdown,
+		Attrs: []any{"node", sc.NodeID, "binary", srv.Addr(), "resp", srv.RESPAddr(),
+			"memory", bytesize.Size(ec.MemoryBytes), "maxmemory_policy", ec.Policy, "metrics", ts.Addr()},
+	})
 }
 
 // tuneGC keeps garbage from holding memory: the engine's data lives in a

@@ -95,6 +95,8 @@ const (
 	DefaultMaxHeaderCount = 100
 	DefaultMaxBodyBytes   = 8 << 20
 	MinPurgeTokenLen      = 16
+	// MinMemoryBytes is the smallest MemoryBytes accepted.
+	MinMemoryBytes = 1 << 20
 
 	DefaultOriginRetryRatio     = 0.1
 	DefaultOriginRetryPerSecond = 1.0
@@ -151,7 +153,7 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 		out.PurgeFrom = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
 	switch {
-	case out.MemoryBytes < 1<<20:
+	case out.MemoryBytes < MinMemoryBytes:
 		return out, nil, fmt.Errorf("%w: memory %d is below 1 MiB", ErrConfig, out.MemoryBytes)
 	case out.MaxObjectBytes > out.MemoryBytes/4:
 		// One object may not crowd out the rest of the cache.

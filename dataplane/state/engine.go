@@ -16,6 +16,19 @@ import (
 
 const mib = 1 << 20
 
+// Limits and defaults of Config.
+const (
+	// MinMemoryBytes is the smallest MemoryBytes an engine accepts: one
+	// shard of one MiB.
+	MinMemoryBytes = mib
+	// DefaultMemoryBytes is the bound when MemoryBytes is 0, small enough
+	// for tests and embedding; a state node sets its own
+	// (server.DefaultMemoryBytes).
+	DefaultMemoryBytes = 64 * mib
+	// DefaultEpoch is the version epoch when Epoch is 0.
+	DefaultEpoch = 1
+)
+
 // Config sizes an engine explicitly; bigcache's DefaultConfig would
 // preallocate hundreds of megabytes.
 type Config struct {
@@ -204,25 +217,23 @@ func (e *Engine) newBigcache(queueMiB int) (*bigcache.BigCache, error) {
 	return cache, nil
 }
 
+// fill replaces zero fields with their defaults and judges the result.
 func (c *Config) fill() error {
 	if c.MemoryBytes == 0 {
-		c.MemoryBytes = 64 * mib
+		c.MemoryBytes = DefaultMemoryBytes
 	}
-	if c.MemoryBytes < mib {
-		return fmt.Errorf("state: memory %d bytes is below the 1 MiB minimum", c.MemoryBytes)
+	if c.Epoch == 0 {
+		c.Epoch = DefaultEpoch
+	}
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if c.Shards == 0 {
 		c.Shards = 1 << (bits.Len64(uint64(c.MemoryBytes/mib)) - 1)
 		c.Shards = min(c.Shards, 1024)
 	}
-	if c.Shards <= 0 || c.Shards&(c.Shards-1) != 0 {
-		return fmt.Errorf("state: shards %d is not a power of two", c.Shards)
-	}
 	if c.Stripes == 0 {
 		c.Stripes = 4096
-	}
-	if c.Stripes <= 0 || c.Stripes&(c.Stripes-1) != 0 {
-		return fmt.Errorf("state: stripes %d is not a power of two", c.Stripes)
 	}
 	if c.InitialEntries <= 0 {
 		c.InitialEntries = 64
@@ -236,17 +247,31 @@ func (c *Config) fill() error {
 		c.MaxKeySize = MaxKeySize
 	}
 	c.MaxKeySize = min(c.MaxKeySize, shardBytes/4)
-	if c.Epoch == 0 {
-		c.Epoch = 1
-	}
 	if c.Hasher == nil {
 		c.Hasher = xxHasher{}
 	}
-	if c.Policy > PolicyLRU {
-		return fmt.Errorf("%w: %d", ErrPolicy, c.Policy)
-	}
 	if c.ReclaimInterval == 0 {
 		c.ReclaimInterval = 100 * time.Millisecond
+	}
+	return nil
+}
+
+// Validate reports the first field of c that is out of range, wrapping
+// ErrConfig. It judges c as given: New replaces a zero MemoryBytes or
+// Epoch with its default first, so those are errors only here; a zero
+// Shards or Stripes means New picks them.
+func (c *Config) Validate() error {
+	switch {
+	case c.MemoryBytes < MinMemoryBytes:
+		return fmt.Errorf("%w: memory %d bytes is below the 1 MiB minimum", ErrConfig, c.MemoryBytes)
+	case c.Policy > PolicyLRU:
+		return fmt.Errorf("%w: %w: %d", ErrConfig, ErrPolicy, c.Policy)
+	case c.Shards < 0 || c.Shards&(c.Shards-1) != 0:
+		return fmt.Errorf("%w: shards %d is not a power of two", ErrConfig, c.Shards)
+	case c.Stripes < 0 || c.Stripes&(c.Stripes-1) != 0:
+		return fmt.Errorf("%w: stripes %d is not a power of two", ErrConfig, c.Stripes)
+	case c.Epoch == 0:
+		return fmt.Errorf("%w: epoch 0: epochs start at 1", ErrConfig)
 	}
 	return nil
 }

@@ -14,4 +14,6 @@ var (
 	// memory bound under PolicyNoEviction.
 	ErrOutOfMemory = errors.New("state: used memory would exceed the memory bound")
 	ErrPolicy      = errors.New("state: unknown memory policy")
+	// ErrConfig wraps every error of Config.Validate, naming the field.
+	ErrConfig = errors.New("state: invalid configuration")
 )

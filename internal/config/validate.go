@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-dp/strata/dataplane/edge"
 	"github.com/strata-dp/strata/dataplane/lb"
+	"github.com/strata-dp/strata/dataplane/state"
 )
 
 // FieldError names the field that is wrong by its YAML path, the line it
@@ -101,16 +103,14 @@ func (s *Stack) Validate() error {
 	if s.Origin.ErrorRate < 0 || s.Origin.ErrorRate > 1 {
 		return &FieldError{Field: "origin.error_rate", Value: s.Origin.ErrorRate, Allowed: "0..1"}
 	}
-	if s.Edge.Memory < 1<<20 {
+	if s.Edge.Memory < edge.MinMemoryBytes {
 		return &FieldError{Field: "edge.memory", Value: s.Edge.Memory, Allowed: "at least 1MiB"}
 	}
-	if s.State.Memory < 1<<20 {
+	if s.State.Memory < state.MinMemoryBytes {
 		return &FieldError{Field: "state.memory", Value: s.State.Memory, Allowed: "at least 1MiB"}
 	}
-	// The names of dataplane/state's policies (state.ParsePolicy), listed
-	// here so that configuration does not depend on the engine.
-	if err := oneOf("state.maxmemory_policy", s.State.MaxMemoryPolicy, "noeviction", "fifo", "lru"); err != nil {
-		return err
+	if _, err := state.ParsePolicy(s.State.MaxMemoryPolicy); err != nil {
+		return &FieldError{Field: "state.maxmemory_policy", Value: strconv.Quote(s.State.MaxMemoryPolicy), Allowed: "noeviction, fifo, lru"}
 	}
 	h := s.LB.Health
 	if h.Check != "tcp" && h.Check != "off" && !strings.HasPrefix(h.Check, "http:/") {

@@ -135,7 +135,7 @@ func (s *Server) expireAt(ttlMs uint64) int64 {
 	if ttlMs == 0 {
 		return 0
 	}
-	return s.eng.Now() + int64(min(ttlMs, 1<<52))
+	return s.eng.Now() + int64(min(ttlMs, maxTTLMillis))
 }
 
 func (s *Server) binSet(f *wire.Frame, out []byte) []byte {
@@ -187,7 +187,7 @@ func (s *Server) binExpire(f *wire.Frame, out []byte) []byte {
 			ok = s.eng.Exists(nil, f.Key)
 		}
 	} else {
-		ok, err = s.eng.Expire(f.Key, s.eng.Now()+min(ttl, 1<<52))
+		ok, err = s.eng.Expire(f.Key, s.eng.Now()+min(ttl, maxTTLMillis))
 	}
 	if err != nil {
 		return wire.AppendStatus(out, f.Opcode, f.ID, statusOf(err))

@@ -2,12 +2,48 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/state"
 )
+
+// Defaults of Config's zero fields, and of a state node's flags.
+const (
+	// DefaultMemoryBytes is a node's bound on live data (strata state
+	// --memory); the engine's own zero default, state.DefaultMemoryBytes,
+	// is smaller, for tests.
+	DefaultMemoryBytes = 256 << 20
+	DefaultMaxConns    = 20000
+	DefaultMaxFrame    = 4 << 20
+	DefaultMaxOutbound = 32 << 20
+	DefaultMaxReply    = 16 << 20
+	// DefaultMaxBuffered is MaxBuffered when zero; a node derives its own
+	// from its memory bound (MaxBufferedFor).
+	DefaultMaxBuffered = 256 << 20
+	DefaultSlowTimeout = 10 * time.Second
+)
+
+// Limits Validate holds the fields to.
+const (
+	MinMaxFrame    = 1 << 10
+	MinMaxReply    = 64 << 10
+	MaxSizeLimit   = 1 << 30 // of MaxFrame and MaxReply
+	MinMaxBuffered = 1 << 20
+	MaxBusyPoll    = time.Second
+)
+
+// maxTTLMillis is the longest TTL either protocol accepts, in
+// milliseconds (about 142,000 years), so that now plus a TTL cannot
+// overflow an int64 of unix milliseconds: the binary protocol clamps to
+// it, RESP refuses more with Redis's errors.
+const maxTTLMillis = 1 << 52
+
+// ErrConfig wraps every error of Config.Validate and New's configuration
+// errors, naming the field.
+var ErrConfig = errors.New("server: invalid configuration")
 
 // Config configures a Server.
 type Config struct {
@@ -58,44 +94,71 @@ type Config struct {
 	BusyPoll time.Duration
 }
 
+// fill replaces zero fields with their defaults and judges the result.
 func (c *Config) fill() error {
 	if c.Engine == nil {
-		return errors.New("server: no engine")
-	}
-	if c.Listen == "" && c.RESP == "" {
-		return errors.New("server: no listen address")
+		return fmt.Errorf("%w: no engine", ErrConfig)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = 20000
-	}
-	if c.MaxFrame <= 0 {
-		c.MaxFrame = 4 << 20
-	}
-	if c.MaxOutbound <= 0 {
-		c.MaxOutbound = 32 << 20
-	}
-	if c.MaxReply <= 0 {
-		c.MaxReply = 16 << 20
-	}
-	if c.MaxBuffered <= 0 {
-		c.MaxBuffered = 256 << 20
-	}
-	if c.SlowTimeout <= 0 {
-		c.SlowTimeout = 10 * time.Second
-	}
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.MaxFrame, DefaultMaxFrame)
+	setDefault(&c.MaxOutbound, DefaultMaxOutbound)
+	setDefault(&c.MaxReply, DefaultMaxReply)
+	setDefault(&c.MaxBuffered, DefaultMaxBuffered)
+	setDefault(&c.SlowTimeout, DefaultSlowTimeout)
 	if c.EventLoops <= 0 {
 		c.EventLoops = DefaultEventLoops()
-	}
-	if c.BusyPoll < 0 {
-		return errors.New("server: negative busy-poll budget")
 	}
 	if c.NodeID == "" {
 		c.NodeID = "state-1"
 	}
+	return c.Validate()
+}
+
+// Validate reports the first field of c that is out of range, wrapping
+// ErrConfig. It judges c as given, without Engine: New fills the defaults
+// of zero fields first, so a zero size or count is an error only here
+// (EventLoops, IdleTimeout and BusyPoll mean something at zero).
+func (c *Config) Validate() error {
+	switch {
+	case c.Listen == "" && c.RESP == "":
+		return fmt.Errorf("%w: no listen address (binary or RESP)", ErrConfig)
+	case c.MaxConns < 1:
+		return fmt.Errorf("%w: max conns %d must be at least 1", ErrConfig, c.MaxConns)
+	case c.MaxFrame < MinMaxFrame || c.MaxFrame > MaxSizeLimit:
+		return fmt.Errorf("%w: max frame %d is not a size between 1KiB and 1GiB", ErrConfig, c.MaxFrame)
+	case c.MaxReply < MinMaxReply || c.MaxReply > MaxSizeLimit:
+		return fmt.Errorf("%w: max reply %d is not a size between 64KiB and 1GiB", ErrConfig, c.MaxReply)
+	case c.MaxOutbound < 1:
+		return fmt.Errorf("%w: max outbound %d must be positive", ErrConfig, c.MaxOutbound)
+	case c.MaxBuffered < MinMaxBuffered:
+		return fmt.Errorf("%w: max buffered %d is not a size of at least 1MiB", ErrConfig, c.MaxBuffered)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("%w: idle timeout %v is negative (0: never)", ErrConfig, c.IdleTimeout)
+	case c.SlowTimeout <= 0:
+		return fmt.Errorf("%w: slow timeout %v must be positive", ErrConfig, c.SlowTimeout)
+	case c.EventLoops < 0:
+		return fmt.Errorf("%w: event loops %d must be 0 (half the CPUs) or more", ErrConfig, c.EventLoops)
+	case c.BusyPoll < 0 || c.BusyPoll > MaxBusyPoll:
+		return fmt.Errorf("%w: busy poll %v must be between 0 (off) and 1s", ErrConfig, c.BusyPoll)
+	}
 	return nil
+}
+
+// MaxBufferedFor is a node's MaxBuffered for a memory bound: a quarter of
+// it, within 64 MiB and 1 GiB. Buffered bytes sit outside the memory
+// bound, in gnet's buffers, which may round a write up to twice its size,
+// so the node's resident set can grow by up to twice this under attack.
+func MaxBufferedFor(memoryBytes int64) int64 {
+	return min(max(memoryBytes/4, 64<<20), 1<<30)
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // DefaultEventLoops is the number of event loops per listener when

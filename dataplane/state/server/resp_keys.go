@@ -89,28 +89,27 @@ func (s *Server) respSet(ss *session, args [][]byte, out []byte) []byte {
 // expiry turns an EX/PX/EXAT/PXAT argument into unix ms, refusing values
 // that are not positive or would overflow, as Redis does.
 func (s *Server) expiry(unit []byte, n int64) (int64, bool) {
-	const maxMs = 1 << 52
 	if n <= 0 {
 		return 0, false
 	}
 	switch {
 	case equalFold(unit, "EX"):
-		if n > maxMs/1000 {
+		if n > maxTTLMillis/1000 {
 			return 0, false
 		}
 		return s.eng.Now() + n*1000, true
 	case equalFold(unit, "PX"):
-		if n > maxMs {
+		if n > maxTTLMillis {
 			return 0, false
 		}
 		return s.eng.Now() + n, true
 	case equalFold(unit, "EXAT"):
-		if n > maxMs/1000 {
+		if n > maxTTLMillis/1000 {
 			return 0, false
 		}
 		return n * 1000, true
 	default: // PXAT
-		return n, n <= maxMs
+		return n, n <= maxTTLMillis
 	}
 }
 
@@ -305,13 +304,12 @@ func (s *Server) respExpire(c respCommand, args [][]byte, out []byte) []byte {
 	if !ok {
 		return resp.AppendError(out, "ERR value is not an integer or out of range")
 	}
-	const maxMs = 1 << 52
 	if c.id == cmdExpire {
-		if n > maxMs/1000 || n < -maxMs/1000 {
+		if n > maxTTLMillis/1000 || n < -maxTTLMillis/1000 {
 			return resp.AppendError(out, "ERR invalid expire time in 'expire' command")
 		}
 		n *= 1000
-	} else if n > maxMs || n < -maxMs {
+	} else if n > maxTTLMillis || n < -maxTTLMillis {
 		return resp.AppendError(out, "ERR invalid expire time in 'pexpire' command")
 	}
 	ok, err := s.eng.ExpireIf(args[1], s.eng.Now()+n, cond)
