@@ -16,7 +16,7 @@ const modulePath = "github.com/strata-dp/strata"
 // on, the bench suite measures it; no package under facade/ (tests included)
 // may reach bench/ through the module's own packages.
 func TestFrameworkDoesNotImportBench(t *testing.T) {
-	root := filepath.Join("..")
+	root := ".."
 	var start []string
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
 		if err != nil {

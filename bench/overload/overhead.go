@@ -61,5 +61,6 @@ func FrameworkHandler(cfg facade.Config) (fasthttp.RequestHandler, *facade.App, 
 	if err != nil {
 		return nil, nil, err
 	}
-	return a.Handler(), a, nil
+	h := a.Handler()
+	return h, a, nil
 }

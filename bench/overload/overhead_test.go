@@ -118,6 +118,12 @@ func BenchmarkOverheadRatio(b *testing.B) {
 	const clients, perRound = 4, 250
 	handlers := pair(b)
 	var addrs [2]string
+	var servers []*fasthttp.Server
+	defer func() {
+		for _, srv := range servers {
+			srv.Shutdown()
+		}
+	}()
 	for i, name := range []string{"raw", "framework"} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -125,7 +131,7 @@ func BenchmarkOverheadRatio(b *testing.B) {
 		}
 		srv := &fasthttp.Server{Handler: handlers[name]}
 		go srv.Serve(ln)
-		defer srv.Shutdown()
+		servers = append(servers, srv)
 		addrs[i] = ln.Addr().String()
 	}
 	var spent [2]time.Duration

@@ -44,7 +44,7 @@ func startStack(s *Scenario) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	go st.origin.Serve(oln)
+	go func() { _ = st.origin.Serve(oln) }()
 	st.stopping = append(st.stopping, func() { shutdown(st.origin.Shutdown) })
 
 	backend := &fasthttp.HostClient{Addr: oln.Addr().String(), MaxConns: 4096, MaxIdemponentCallAttempts: 1}
@@ -80,7 +80,7 @@ func startStack(s *Scenario) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	go st.app.Serve(fln)
+	go func() { _ = st.app.Serve(fln) }()
 	st.stopping = append(st.stopping, func() { shutdown(st.app.Shutdown) })
 	st.client = &fasthttp.HostClient{Addr: fln.Addr().String(), MaxConns: 8192, MaxIdemponentCallAttempts: 1}
 	return st, nil

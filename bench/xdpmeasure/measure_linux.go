@@ -54,12 +54,12 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	progs, err := loadPrograms(b)
 	if err != nil {
 		return res, err
 	}
-	defer progs.Close()
+	defer func() { _ = progs.Close() }()
 	svc := lb.Service{Name: "bench", VIP: netip.MustParseAddrPort("198.18.0.10:80"), Proto: lb.TCP}
 	for i := range 8 {
 		svc.Backends = append(svc.Backends, lb.Backend{
@@ -78,7 +78,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("xdpmeasure: load baseline: %w", err)
 	}
-	defer drop.Close()
+	defer func() { _ = drop.Close() }()
 
 	// flags: SYN (0x02) opens a connection, ACK (0x10) is mid-connection.
 	frame := func(src string, dst string, flags uint8) []byte {

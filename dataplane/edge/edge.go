@@ -163,12 +163,12 @@ func (e *Edge) Serve(ln net.Listener) error {
 		e.mu.Lock()
 		if e.shutting.Load() {
 			e.mu.Unlock()
-			nc.Close()
+			_ = nc.Close()
 			return nil
 		}
 		if !e.admitLocked(c) {
 			e.mu.Unlock()
-			nc.Close()
+			_ = nc.Close()
 			continue
 		}
 		e.conns[c] = struct{}{}
@@ -212,7 +212,7 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 		e.stopTick = nil
 	}
 	for ln := range e.listeners {
-		ln.Close()
+		_ = ln.Close()
 	}
 	for c := range e.conns {
 		c.wakeIfIdle()
@@ -231,7 +231,7 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		e.mu.Lock()
 		for c := range e.conns {
-			c.nc.Close()
+			_ = c.nc.Close()
 		}
 		e.mu.Unlock()
 		return ctx.Err()

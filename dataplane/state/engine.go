@@ -172,7 +172,7 @@ func (e *Engine) openCache() error {
 		}
 		return nil
 	}
-	cache.Close()
+	_ = cache.Close()
 	if cfg.Policy != PolicyFIFO {
 		// Without the engine's own write path bigcache evicts live keys
 		// behind the queue's dead bytes: only FIFO is honest then.
@@ -285,7 +285,7 @@ func (e *Engine) selfTest(cache *bigcache.BigCache, views []shardView) bool {
 	if err := cache.Set(string(hk[:]), probe); err != nil {
 		return false
 	}
-	defer cache.Delete(string(hk[:]))
+	defer func() { _ = cache.Delete(string(hk[:])) }()
 	got, ok := views[h&uint64(e.shards-1)].appendBucket(nil, h)
 	return ok && string(got) == string(probe)
 }
@@ -323,12 +323,13 @@ func (e *Engine) SetClock(ms int64) {
 
 // Close stops the reclaimer and releases the cache.
 func (e *Engine) Close() error {
+	var err error
 	e.closeOne.Do(func() {
 		close(e.stop)
 		<-e.done
-		e.cache.Close()
+		err = e.cache.Close()
 	})
-	return nil
+	return err
 }
 
 // Limits reports the largest key and value the engine accepts.

@@ -230,7 +230,7 @@ func (e *Engine) pushLocked(v *shardView, s *stripe, h uint64, need, old int) er
 			continue // an empty queue takes the carried entries back
 		}
 		if len(head) < bcHeaderSize+8 || !v.isLive(head) {
-			v.entries.Pop()
+			_, _ = v.entries.Pop()
 			continue
 		}
 		hh := entryHash(head)
@@ -240,7 +240,7 @@ func (e *Engine) pushLocked(v *shardView, s *stripe, h uint64, need, old int) er
 			delete(*v.hashmap, hh)
 			v.live -= n
 			e.live.Add(-int64(n))
-			v.entries.Pop()
+			_, _ = v.entries.Pop()
 			continue
 		}
 		if pops > 4*pass {
@@ -251,7 +251,7 @@ func (e *Engine) pushLocked(v *shardView, s *stripe, h uint64, need, old int) er
 		}
 		s.carry = binary.LittleEndian.AppendUint32(s.carry, uint32(len(head)))
 		s.carry = append(s.carry, head...)
-		v.entries.Pop()
+		_, _ = v.entries.Pop()
 	}
 }
 

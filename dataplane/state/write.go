@@ -69,7 +69,7 @@ func decideSet(found bool, cur record, o *SetOptions) (SetResult, Meta, bool) {
 	if found {
 		res.Version = cur.meta.Version
 		if o.ReturnOld {
-			res.Old = append(o.OldBuf, cur.val...)
+			res.Old = append(o.OldBuf, cur.val...) //nolint:gocritic // appendAssign: Old is the caller's OldBuf with the value appended, as documented
 		}
 	}
 	switch o.Mode {

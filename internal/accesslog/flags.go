@@ -39,15 +39,17 @@ func (f *Flags) Open(stdout io.Writer) (w *Writer, close func() error, err error
 	w, err = New(out, Config{Sample: f.Sample})
 	if err != nil {
 		if file != nil {
-			file.Close()
+			_ = file.Close()
 		}
 		return nil, nil, fmt.Errorf("--access-log: %w", err)
 	}
 	return w, func() error {
-		w.Close()
+		werr := w.Close()
 		if file != nil {
-			return file.Close()
+			if err := file.Close(); err != nil {
+				return err
+			}
 		}
-		return nil
+		return werr
 	}, nil
 }

@@ -193,7 +193,9 @@ func (w *Writer) run() {
 			// Producers that claimed a slot before seeing closing finish
 			// filling it within nanoseconds; take what they left.
 			w.drain(&line)
-			w.out.Flush()
+			if w.out.Flush() != nil {
+				w.errs.Add(1)
+			}
 			return
 		}
 		w.sleeping.Store(true)

@@ -166,10 +166,10 @@ func intRange(t reflect.Type) string {
 
 // typeName is what a field of type t accepts, in the file's words.
 func typeName(t reflect.Type) string {
-	switch {
-	case t == sizeType:
+	switch t {
+	case sizeType:
 		return "a size: want bytes or a number with KiB/MiB/GiB (or KB/MB/GB), e.g. 256MiB"
-	case t == durationType:
+	case durationType:
 		return "a duration: want a number with a unit (ms, s, m, h), e.g. 250ms or 10s"
 	}
 	switch t.Kind() {

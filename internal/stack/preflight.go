@@ -46,7 +46,7 @@ func preflight(s *config.Stack) error {
 				return fmt.Errorf("%w: lb.services[%d].backends[%d].addr: %s is no facade of this stack (facades.nodes[].listen) "+
 					"and nothing listens there: %w", ErrPreflight, i, j, b.Addr, err)
 			}
-			c.Close()
+			_ = c.Close()
 		}
 	}
 	return nil

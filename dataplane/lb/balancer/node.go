@@ -51,7 +51,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if err := n.checker.SetConfig(ctx, cfg.Services); err != nil {
-		n.path.Shutdown(context.Background())
+		if serr := n.path.Shutdown(context.Background()); serr != nil {
+			n.log.Error("lb: stop data path", "err", serr)
+		}
 		return nil, fmt.Errorf("lb: apply configuration: %w", err)
 	}
 	return n, nil
@@ -87,7 +89,7 @@ func (n *Node) Register(reg prometheus.Registerer) error {
 func (n *Node) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	healthDone := make(chan struct{})
-	go func() { n.checker.Run(runCtx); close(healthDone) }()
+	go func() { _ = n.checker.Run(runCtx); close(healthDone) }()
 	for _, s := range n.Applied().Services {
 		n.log.Info("lb serving", "service", s.Key(), "backends", len(s.Backends), "mode", string(n.mode))
 	}

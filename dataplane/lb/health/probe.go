@@ -19,12 +19,14 @@ func probe(ctx context.Context, o Options, addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if o.Kind != HTTP {
 		return nil
 	}
 	deadline, _ := ctx.Deadline()
-	c.SetDeadline(deadline)
+	if err := c.SetDeadline(deadline); err != nil {
+		return err
+	}
 	// A hand-written request keeps the check to one connection and one
 	// round trip, with no client pool to hide a dead backend behind.
 	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: strata-health\r\nConnection: close\r\n\r\n", o.Path, addr); err != nil {
@@ -34,7 +36,7 @@ func probe(ctx context.Context, o Options, addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
 		return fmt.Errorf("health: %s answered %d", addr, resp.StatusCode)
 	}

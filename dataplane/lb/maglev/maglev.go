@@ -76,7 +76,8 @@ func Rebuild(prev *Table, backends []lb.Weighted, size uint32) (*Table, Stats, e
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	return t, t.stats(prev), nil
+	st := t.stats(prev)
+	return t, st, nil
 }
 
 func validate(backends []lb.Weighted, size uint32) ([]lb.Weighted, error) {

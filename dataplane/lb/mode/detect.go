@@ -98,7 +98,7 @@ func probe(iface string, flags link.XDPAttachFlags) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer prog.Close()
+	defer func() { _ = prog.Close() }()
 	l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifc.Index, Flags: flags})
 	if err != nil {
 		if errors.Is(err, os.ErrExist) || strings.Contains(err.Error(), "busy") {

@@ -61,7 +61,7 @@ func EffectiveCaps() (Caps, error) {
 	if err != nil {
 		return Caps{}, fmt.Errorf("mode: read capabilities: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		v, ok := strings.CutPrefix(sc.Text(), "CapEff:")

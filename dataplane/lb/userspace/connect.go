@@ -74,14 +74,14 @@ func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr net
 		abandoned := (!sess.clientOpen && !sess.clientEOF) || sess.closing
 		switch {
 		case sig != lb.SignalConnectOK:
-			unix.Close(fd)
+			_ = unix.Close(fd)
 			s.connectFailed(sess, addr, sig)
 			if !abandoned && s.connectNext(sess) {
 				return nil
 			}
 		case abandoned:
 			s.observe(addr, lb.SignalConnectOK)
-			unix.Close(fd)
+			_ = unix.Close(fd)
 			s.m.dialAbandoned.Add(1)
 		case s.adopt(sess, fd, sa, addr):
 			return nil
@@ -99,7 +99,7 @@ func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr net
 	}))
 	if err != nil {
 		// The engine is shutting down and closes every connection itself.
-		unix.Close(fd)
+		_ = unix.Close(fd)
 		sess.end()
 	}
 }
@@ -129,12 +129,12 @@ func startConnect(addr netip.AddrPort) (fd int, sa unix.Sockaddr, sig lb.Signal,
 	}
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) //nolint:errcheck // latency only
 	if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
-		unix.Close(fd)
+		_ = unix.Close(fd)
 		return -1, nil, signalOf(err), false
 	}
 	sig, done = connectState(fd)
 	if sig != lb.SignalConnectOK {
-		unix.Close(fd)
+		_ = unix.Close(fd)
 		return -1, nil, sig, true
 	}
 	return fd, sa, sig, done
@@ -177,7 +177,7 @@ func waitConnect(fd int, timeout time.Duration) lb.Signal {
 		return lb.SignalRefused
 	}
 	f := os.NewFile(uintptr(dup), "backend")
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if err := f.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return lb.SignalRefused // not pollable; cannot bound the wait
 	}

@@ -130,20 +130,20 @@ func (s *service) pipe(sess *session, cfd, bfd int, up, down []byte, clientEOF, 
 	if err1 != nil || err2 != nil {
 		for _, c := range []*net.TCPConn{cc, bc} {
 			if c != nil {
-				c.Close()
+				_ = c.Close()
 			}
 		}
 		return
 	}
-	stop := func() { cc.Close(); bc.Close() }
+	stop := func() { _ = cc.Close(); _ = bc.Close() }
 	sess.stopped.Store(&stop)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.copyHalf(bc, cc, up, clientEOF, sess, true) }()
 	go func() { defer wg.Done(); s.copyHalf(cc, bc, down, backendEOF, sess, false) }()
 	wg.Wait()
-	cc.Close()
-	bc.Close()
+	_ = cc.Close()
+	_ = bc.Close()
 }
 
 // copyHalf copies src to dst until src's FIN, which it passes on as a FIN.
@@ -151,12 +151,15 @@ func (s *service) pipe(sess *session, cfd, bfd int, up, down []byte, clientEOF, 
 func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, sess *session, up bool) {
 	idle := s.opts.IdleTimeout
 	if len(pending) > 0 {
-		dst.SetWriteDeadline(time.Now().Add(idle))
-		sess.moved(up, time.Now().UnixNano())
-		if _, err := dst.Write(pending); err != nil {
-			src.SetLinger(0)
-			src.Close()
-			dst.Close()
+		err := dst.SetWriteDeadline(time.Now().Add(idle))
+		if err == nil {
+			sess.moved(up, time.Now().UnixNano())
+			_, err = dst.Write(pending)
+		}
+		if err != nil {
+			_ = src.SetLinger(0)
+			_ = src.Close()
+			_ = dst.Close()
 			return
 		}
 	}
@@ -165,12 +168,18 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 		defer pipeBufs.Put(bp)
 		buf := *bp
 		for {
-			src.SetReadDeadline(time.Now().Add(idle))
-			n, err := src.Read(buf)
+			var n int
+			err := src.SetReadDeadline(time.Now().Add(idle))
+			if err == nil {
+				n, err = src.Read(buf)
+			}
 			if n > 0 {
 				sess.moved(up, time.Now().UnixNano())
-				dst.SetWriteDeadline(time.Now().Add(idle))
-				if _, werr := dst.Write(buf[:n]); werr != nil {
+				werr := dst.SetWriteDeadline(time.Now().Add(idle))
+				if werr == nil {
+					_, werr = dst.Write(buf[:n])
+				}
+				if werr != nil {
 					err = werr
 				}
 			}
@@ -179,16 +188,16 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 					if errors.Is(err, os.ErrDeadlineExceeded) {
 						s.m.idleClosed.Add(1)
 					}
-					dst.SetLinger(0)
-					dst.Close()
-					src.Close()
+					_ = dst.SetLinger(0)
+					_ = dst.Close()
+					_ = src.Close()
 					return
 				}
 				break
 			}
 		}
 	}
-	dst.CloseWrite()
+	_ = dst.CloseWrite()
 }
 
 func fdConn(fd int) (*net.TCPConn, error) {
@@ -197,13 +206,13 @@ func fdConn(fd int) (*net.TCPConn, error) {
 	}
 	f := os.NewFile(uintptr(fd), "lb-session")
 	c, err := net.FileConn(f)
-	f.Close()
+	_ = f.Close()
 	if err != nil {
 		return nil, err
 	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
-		c.Close()
+		_ = c.Close()
 		return nil, os.ErrInvalid
 	}
 	return tc, nil

@@ -171,13 +171,17 @@ func TestProxyLimitsAndTimeouts(t *testing.T) {
 	}{
 		{"connection limit", Options{MaxConns: 2}, func(t *testing.T, p *Proxy, vip netip.AddrPort) {
 			var held []net.Conn
+			defer func() {
+				for _, c := range held {
+					c.Close()
+				}
+			}()
 			for i := 0; i < 2; i++ {
 				c, err := net.Dial("tcp", vip.String())
 				if err != nil {
 					t.Fatal(err)
 				}
 				held = append(held, c)
-				defer c.Close()
 			}
 			waitActive(t, p, 2)
 			c, err := net.Dial("tcp", vip.String())

@@ -241,11 +241,11 @@ func (sess *session) end() {
 
 func (sess *session) closeDups() {
 	if sess.clientFd >= 0 {
-		syscall.Close(sess.clientFd)
+		_ = syscall.Close(sess.clientFd)
 		sess.clientFd = -1
 	}
 	if sess.backendFd >= 0 {
-		syscall.Close(sess.backendFd)
+		_ = syscall.Close(sess.backendFd)
 		sess.backendFd = -1
 	}
 }

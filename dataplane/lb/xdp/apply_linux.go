@@ -176,7 +176,7 @@ func (b *Balancer) writeTable(table uint32, slots []uint32) error {
 	if err != nil {
 		return fmt.Errorf("create slot table: %w", err)
 	}
-	defer inner.Close()
+	defer func() { _ = inner.Close() }()
 	keys := make([]uint32, len(slots))
 	for i := range keys {
 		keys[i] = uint32(i)

@@ -202,6 +202,6 @@ func (b *Balancer) unpin() error {
 func (b *Balancer) closeObjects() {
 	_ = b.maps.Close() // the generated Close: every map, nil ones skipped
 	if b.prog != nil {
-		b.prog.Close()
+		_ = b.prog.Close()
 	}
 }

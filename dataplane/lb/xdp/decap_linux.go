@@ -36,12 +36,12 @@ func AttachDecap(iface string) (*Decap, error) {
 	}
 	ifc, err := net.InterfaceByName(iface)
 	if err != nil {
-		d.objs.Close()
+		_ = d.objs.Close()
 		return nil, fmt.Errorf("%w: %w", ErrAttach, err)
 	}
 	l, err := link.AttachTCX(link.TCXOptions{Interface: ifc.Index, Program: d.objs.TcDecap, Attach: ebpf.AttachTCXIngress})
 	if err != nil {
-		d.objs.Close()
+		_ = d.objs.Close()
 		return nil, fmt.Errorf("%w: decap to %s tc ingress: %w", ErrAttach, iface, err)
 	}
 	d.link = l

@@ -238,7 +238,7 @@ func endToEnd(t *testing.T, fwd lb.Forwarding) {
 	buf := make([]byte, 1500)
 	got := ""
 	for i := 0; i < 20 && got == ""; i++ {
-		if _, err := conn.Write([]byte(fmt.Sprintf("ping %d", i))); err != nil {
+		if _, err := fmt.Fprintf(conn, "ping %d", i); err != nil {
 			t.Fatal(err)
 		}
 		conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))

@@ -276,7 +276,7 @@ func (m *model) encap(in []byte, p parsed, be plannedBackend) []byte {
 		binary.BigEndian.PutUint16(outer[10:], packet.Checksum(outer, 0))
 	} else {
 		src, mask := prefix6(m.src6)
-		var last uint32 = binary.NativeEndian.Uint32(src[12:])
+		last := binary.NativeEndian.Uint32(src[12:])
 		binary.NativeEndian.PutUint32(src[12:], (last&^mask)|(be32(hash)&mask))
 		outer = packet.IPv6(netip.AddrFrom16(src), netip.AddrFrom16(be.addr), packet.ProtoIPv6,
 			encapTTL, p.tos, hash&0xfffff, nil)

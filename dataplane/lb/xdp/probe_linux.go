@@ -35,7 +35,7 @@ func Probe(iface string) (native, generic bool, err error) {
 	if err != nil {
 		return false, false, fmt.Errorf("xdp: probe: load: %w", err)
 	}
-	defer prog.Close()
+	defer func() { _ = prog.Close() }()
 	try := func(flags link.XDPAttachFlags) error {
 		l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifc.Index, Flags: flags})
 		if err != nil {

@@ -52,7 +52,7 @@ func (s *Server) takeInput(ss *session, c gnet.Conn) (in []byte, ok bool) {
 		}
 		ss.pending = append(ss.pending, got...)
 		// Consumed now: gnet must not keep a copy of its own.
-		c.Discard(-1)
+		_, _ = c.Discard(-1)
 	}
 	return ss.pending, true
 }
@@ -78,7 +78,7 @@ func (s *Server) keepInput(ss *session, c gnet.Conn, in []byte, n int) bool {
 		}
 		ss.pending = append(ss.pending[:0], in[n:]...)
 	}
-	c.Discard(-1)
+	_, _ = c.Discard(-1)
 	return true
 }
 

@@ -58,17 +58,17 @@ func (l *listener) newSpinner(loop gnet.EventLoop) (*spinner, error) {
 	}
 	f := os.NewFile(uintptr(fds[1]), "strata-busy-poll")
 	nc, err := net.FileConn(f) // duplicates the descriptor
-	f.Close()
+	_ = f.Close()
 	if err != nil {
-		unix.Close(fds[0])
+		_ = unix.Close(fds[0])
 		return nil, fmt.Errorf("busy poll: %w", err)
 	}
 	sp := &spinner{budget: l.s.cfg.BusyPoll.Nanoseconds(), wfd: fds[0], turns: &l.s.busyTurns}
 	// gnet duplicates nc's descriptor for itself and closes nc once the
 	// loop has opened its copy.
 	if _, err := loop.Enroll(gnet.NewContext(context.Background(), sp), nc); err != nil {
-		nc.Close()
-		unix.Close(fds[0])
+		_ = nc.Close()
+		_ = unix.Close(fds[0])
 		return nil, fmt.Errorf("busy poll: enroll: %w", err)
 	}
 	return sp, nil
@@ -92,7 +92,7 @@ func (sp *spinner) arm() {
 // turn runs when the spinner's byte arrived: the loop has polled once
 // more. It keeps the loop polling while within budget.
 func (sp *spinner) turn(c gnet.Conn) gnet.Action {
-	c.Discard(-1)
+	_, _ = c.Discard(-1)
 	sp.armed = false
 	sp.turns.Add(1)
 	if time.Now().UnixNano()-sp.last < sp.budget {
@@ -104,7 +104,7 @@ func (sp *spinner) turn(c gnet.Conn) gnet.Action {
 // close releases our end; gnet closes its own when the engine stops.
 func (sp *spinner) close() {
 	if sp.wfd >= 0 {
-		unix.Close(sp.wfd)
+		_ = unix.Close(sp.wfd)
 		sp.wfd = -1
 	}
 }

@@ -124,20 +124,22 @@ func redisMatchImpl(pattern, str []byte, skipLonger *bool, nesting int) bool {
 				plen--
 			}
 			match := false
+		class:
 			for {
-				if at(pattern, pi) == '\\' && plen >= 2 {
+				switch {
+				case at(pattern, pi) == '\\' && plen >= 2:
 					pi++
 					plen--
 					if pattern[pi] == str[si] {
 						match = true
 					}
-				} else if at(pattern, pi) == ']' {
-					break
-				} else if plen == 0 {
+				case at(pattern, pi) == ']':
+					break class
+				case plen == 0:
 					pi--
 					plen++
-					break
-				} else if plen >= 3 && pattern[pi+1] == '-' {
+					break class
+				case plen >= 3 && pattern[pi+1] == '-':
 					lo, hi := pattern[pi], pattern[pi+2]
 					if lo > hi {
 						lo, hi = hi, lo
@@ -147,7 +149,7 @@ func redisMatchImpl(pattern, str []byte, skipLonger *bool, nesting int) bool {
 					if str[si] >= lo && str[si] <= hi {
 						match = true
 					}
-				} else if pattern[pi] == str[si] {
+				case pattern[pi] == str[si]:
 					match = true
 				}
 				pi++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -180,17 +181,23 @@ func TestLinearizable(t *testing.T) {
 	const clients = 8
 	keys := []string{"lin:a", "lin:b", "lin:c"}
 	doers := make([]kvDoer, clients)
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
 	for i := range doers {
 		if i%2 == 0 {
 			c, err := client.Dial(ctx, []string{s.Addr()}, client.Options{PoolSize: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c.Close()
+			closers = append(closers, c)
 			doers[i] = binaryDoer(c)
 		} else {
 			c := redis.NewClient(&redis.Options{Addr: s.RESPAddr(), PoolSize: 1, Protocol: 2})
-			defer c.Close()
+			closers = append(closers, c)
 			doers[i] = respDoer(c)
 		}
 	}

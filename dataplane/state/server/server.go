@@ -124,7 +124,9 @@ func (s *Server) Start() error {
 		select {
 		case <-l.booted:
 		case err := <-l.done:
-			s.Shutdown(context.Background())
+			if serr := s.Shutdown(context.Background()); serr != nil {
+				s.cfg.Logger.Error("server: stop after a failed start", "err", serr)
+			}
 			if err == nil {
 				err = errors.New("engine stopped during start-up")
 			}
@@ -167,7 +169,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				return
 			}
 			select {
-			case <-l.done:
+			case err := <-l.done:
+				if err != nil {
+					errs[i] = fmt.Errorf("server: %s engine: %w", l.proto, err)
+				}
 			case <-ctx.Done():
 				errs[i] = ctx.Err()
 			}
@@ -194,7 +199,7 @@ func (l *listener) OnBoot(eng gnet.Engine) gnet.Action {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			l.bound = sockaddrString(sa, l.addr)
 		}
-		unix.Close(fd)
+		_ = unix.Close(fd)
 	}
 	close(l.booted)
 	return gnet.None
@@ -228,7 +233,7 @@ func (l *listener) OnTick() (time.Duration, gnet.Action) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for ss := range l.paused {
-		ss.conn.Wake(nil)
+		_ = ss.conn.Wake(nil)
 	}
 	if now-l.swept >= sweepInterval.Milliseconds() {
 		l.swept = now
@@ -247,7 +252,7 @@ func (l *listener) sweep(now int64) {
 	for ss := range l.sessions {
 		if idle > 0 && now-ss.lastActive.Load() > idle {
 			s.idleKills.Add(1)
-			ss.conn.Close()
+			_ = ss.conn.Close()
 			continue
 		}
 		// A connection with unsent replies is woken: its handler then
@@ -255,7 +260,7 @@ func (l *listener) sweep(now int64) {
 		// checks, on its own loop, whether it drained or must go.
 		since := ss.blockedSince.Load()
 		if ss.heldOut.Load() != 0 || (since != 0 && now-since > slow) {
-			ss.conn.Wake(nil)
+			_ = ss.conn.Wake(nil)
 		}
 	}
 }

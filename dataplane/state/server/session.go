@@ -180,7 +180,7 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	if len(out) > 0 {
 		ss.stats.bytesOut.Add(uint64(len(out)))
-		c.Write(out)
+		_, _ = c.Write(out)
 	}
 	if timed {
 		s.stats.observe(l.proto, time.Since(wall))
@@ -199,7 +199,7 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 	if more {
 		// Whole commands are left over: come back to them after the
 		// other connections of this loop had their turn.
-		c.Wake(nil)
+		_ = c.Wake(nil)
 	}
 	if !s.accountOutput(ss, c) {
 		return gnet.Close
