@@ -64,7 +64,7 @@ func commandWords() map[string][]string {
 			invocations = [][]string{{"up", "--help"}, {"down", "--help"}, {"backend", "--help"}}
 		}
 		for _, args := range invocations {
-			c.run(context.Background(), args, quiet)
+			_ = c.run(context.Background(), args, quiet) // only the flag sets are wanted; --help returns flag.ErrHelp
 		}
 		onFlagSet = nil
 		words := append([]string(nil), completionWords[name]...)

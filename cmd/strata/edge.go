@@ -152,7 +152,11 @@ func runEdge(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	defer closeAccessLog()
+	defer func() {
+		if err := closeAccessLog(); err != nil {
+			log.Warn("access log", "err", err)
+		}
+	}()
 	cfg.AccessLog = accessLog
 	e, err := edge.New(cfg, log)
 	if errors.Is(err, edge.ErrConfig) {
@@ -187,13 +191,13 @@ func (f *edgeFlags) role(e *edge.Edge, ts *telemetry.Server) (lifecycle.Role, er
 	if f.admin != "" {
 		aln, err := net.Listen("tcp", f.admin)
 		if err != nil {
-			ln.Close()
+			_ = ln.Close()
 			return lifecycle.Role{}, fmt.Errorf("edge admin listener: %w", err)
 		}
 		amux := http.NewServeMux()
 		amux.Handle("/purge", e.AdminHandler())
 		admin = &http.Server{Handler: amux, ReadHeaderTimeout: 5 * time.Second}
-		go admin.Serve(aln)
+		go func() { _ = admin.Serve(aln) }() // ErrServerClosed once Shutdown runs
 	} else {
 		mux.Handle("/purge", e.AdminHandler())
 	}
@@ -202,7 +206,7 @@ func (f *edgeFlags) role(e *edge.Edge, ts *telemetry.Server) (lifecycle.Role, er
 		Serve: func(context.Context) error { return e.Serve(ln) },
 		Shutdown: func(ctx context.Context) error {
 			if admin != nil {
-				defer admin.Shutdown(ctx)
+				defer func() { _ = admin.Shutdown(ctx) }()
 			}
 			return e.Shutdown(ctx)
 		},

@@ -136,7 +136,11 @@ func runFacade(ctx context.Context, args []string, env *environment) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	defer closeAccessLog()
+	defer func() {
+		if err := closeAccessLog(); err != nil {
+			cfg.Logger.Warn("access log", "err", err)
+		}
+	}()
 	cfg.AccessLog = accessLog
 
 	ln, err := net.Listen("tcp", f.listen)

@@ -195,7 +195,7 @@ func runLB(ctx context.Context, args []string, env *environment) error {
 		return err
 	}
 	if err := node.Register(ts.Registry); err != nil {
-		node.Shutdown(context.Background())
+		_ = node.Shutdown(context.Background()) // the registration error is the one to report
 		return err
 	}
 	// The node drains by itself (--drain) once ctx is done.

@@ -114,7 +114,7 @@ func runOrigin(ctx context.Context, args []string, env *environment) error {
 		return fmt.Errorf("listen %s: %w", f.listen, err)
 	}
 	if err := ts.Listen(tf.MetricsAddr); err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return err
 	}
 	return lifecycle.Run(ctx, lifecycle.Role{

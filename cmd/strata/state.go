@@ -152,7 +152,11 @@ func runState(ctx context.Context, args []string, env *environment) error {
 	if sc.Engine, err = state.New(ec); err != nil {
 		return err
 	}
-	defer sc.Engine.Close()
+	defer func() {
+		if err := sc.Engine.Close(); err != nil {
+			sc.Logger.Warn("state engine close", "err", err)
+		}
+	}()
 	if !sc.Engine.PeekEnabled() {
 		sc.Logger.Warn("bigcache layout check failed: reads use the allocating public API")
 	}

@@ -52,7 +52,7 @@ func runTestbedBackend(ctx context.Context, args []string, env *environment) err
 		if err != nil {
 			return err
 		}
-		defer d.Close()
+		defer func() { _ = d.Close() }()
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
