@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"github.com/strata-dp/strata/internal/config"
 	"net"
 	"os"
 	"reflect"
@@ -259,5 +260,43 @@ func TestSuite(t *testing.T) {
 				t.Errorf("Lookup(%q) found %q", tt.name, s.Name)
 			}
 		})
+	}
+}
+
+// The stack scenario moves every address of `strata up --print-config` to
+// a free port; the printed file comments out derived addresses, so
+// FixDerived must write every one of them out, and the result must load
+// as the same stack.
+func TestFixDerivedWritesOutEveryAddress(t *testing.T) {
+	def, err := config.Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed, err := def.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := FixDerived(string(printed))
+	if strings.Contains(fixed, "# from") {
+		t.Fatalf("a derived setting is still commented out:\n%s", fixed)
+	}
+	got, err := config.Parse([]byte(fixed))
+	if err != nil {
+		t.Fatalf("the fixed configuration does not load: %v\n%s", err, fixed)
+	}
+	if got.Edge.Listen != def.Edge.Listen || len(got.LB.Services[0].Backends) != len(def.Facades.Nodes) {
+		t.Fatalf("edge %s, %d backends; want %s and %d", got.Edge.Listen, len(got.LB.Services[0].Backends), def.Edge.Listen, len(def.Facades.Nodes))
+	}
+	for _, n := range def.Facades.Nodes {
+		if !strings.Contains(fixed, "listen: "+n.Listen) {
+			t.Errorf("facade %s's listen address is not written out", n.ID)
+		}
+	}
+	moved, _, err := MoveToFreePorts(fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(moved, stackEdgeDefault) {
+		t.Fatalf("the edge's default address survived the move")
 	}
 }

@@ -32,6 +32,23 @@ const stackEdgeDefault = "127.0.0.1:8080"
 // loopbackAddr matches every address in the printed stack configuration.
 var loopbackAddr = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
 
+// derivedLine is a setting --print-config prints commented out because it
+// is derived (an address from host, the first pool from facades.nodes):
+// "  # listen: 127.0.0.1:8080  # from host", or the first key of a list
+// item, "- # vip: ...".
+var derivedLine = regexp.MustCompile(`(?m)^(\s*(?:- )?)# ([a-z_]+: .*?)  # from .*$`)
+
+// derivedOnly is a section whose only setting is derived, printed on one
+// line: "control: # listen: 127.0.0.1:9090  # from host".
+var derivedOnly = regexp.MustCompile(`(?m)^(\s*)([a-z_]+): # ([a-z_]+: .*?)  # from .*$`)
+
+// FixDerived uncomments the derived settings of a printed configuration,
+// so that every address in it is written out and can be moved.
+func FixDerived(config string) string {
+	config = derivedOnly.ReplaceAllString(config, "$1$2:\n$1  $3")
+	return derivedLine.ReplaceAllString(config, "$1$2")
+}
+
 // MoveToFreePorts rewrites every loopback address in a stack configuration
 // to a free port, the same new address for every mention of an old one (a
 // facade's listen address is also an LB backend). It returns the new
@@ -69,7 +86,7 @@ func (h *Harness) startStack(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("strata up --print-config: %w", err)
 	}
-	config, moved, err := MoveToFreePorts(string(out))
+	config, moved, err := MoveToFreePorts(FixDerived(string(out)))
 	if err != nil {
 		return "", err
 	}
