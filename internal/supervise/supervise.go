@@ -77,10 +77,10 @@ type Child struct {
 	// lastExit, lastExitAt, lastRestart: see Status.
 	lastExit                string
 	lastExitAt, lastRestart time.Time
-	exited   chan struct{} // closed when the current process has exited
-	done     chan struct{} // closed when supervision has ended
-	stopOnce sync.Once
-	stopCh   chan struct{}
+	exited                  chan struct{} // closed when the current process has exited
+	done                    chan struct{} // closed when supervision has ended
+	stopOnce                sync.Once
+	stopCh                  chan struct{}
 }
 
 // Start launches the child and supervises it until Stop. It returns an error
