@@ -35,6 +35,7 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	var allowedHosts stringList
 	fs.Var(&allowedHosts, "allowed-host", "a Host name requests may carry besides localhost, loopback addresses and the listen address "+
 		"(DNS-rebinding defence: any other Host gets 403); repeatable or comma-separated")
+	stackState := fs.String("stack-state", "", "strata up's stack.json (its run directory): show each process's restarts and last exit (strata up sets it)")
 	lim := httpserve.DefaultLimits
 	maxConns := fs.Int("max-conns", lim.MaxConns, fmt.Sprintf("most connections served at once; more wait to be accepted "+
 		"(fixed limits besides: headers %d KiB, read-header timeout %v, read %v, write %v, idle %v)",
@@ -77,6 +78,7 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	}
 	ts := telemetry.NewServer()
 	plane := control.New(cfg, log, ts.Registry)
+	plane.WatchSupervisor(*stackState)
 	mux := ts.Handler()
 	plane.Mount(mux)
 	access := control.NewAccess(ln.Addr().String(), allowedHosts, token)
