@@ -1,7 +1,8 @@
 // Package supervise runs child processes the way an init system would on a
 // real host: each child is a separate process, a child that crashes is
-// restarted with exponential backoff (and the restart is logged), and stop
-// sends SIGTERM, waits, then SIGKILLs whatever is left.
+// restarted with exponential backoff (and the restart is logged and kept in
+// Status: how many, how the last process ended, when), and stop sends
+// SIGTERM, waits, then SIGKILLs whatever is left.
 //
 // Danger: children must never outlive the supervisor. Each child gets
 // PDEATHSIG=SIGKILL and its own process group, and Stop waits for every exit.
