@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -24,15 +25,29 @@ type Status struct {
 	Since     time.Time `json:"since"`
 	LastCheck time.Time `json:"last_check"`
 	Error     string    `json:"error,omitempty"`
+	// Restarts, LastExit ("signal: killed", "exit status 1") and
+	// LastRestart are the supervisor's (strata up's stack.json): zero,
+	// "" and null when nothing supervises the process or it never
+	// restarted.
+	Restarts    int        `json:"restarts"`
+	LastExit    string     `json:"last_exit"`
+	LastRestart *time.Time `json:"last_restart"`
 }
 
 // Inventory polls the readiness of every target.
 type Inventory struct {
 	targets []Target
 	client  *http.Client
+	// stackState is strata up's stack.json; empty: no supervisor to ask.
+	stackState string
+	log        *slog.Logger
 
 	mu     sync.RWMutex
 	status map[string]*Status
+	// procs is stack.json as last read.
+	procs []supervisedProcess
+	// stateErr is the last error reading it, logged once per change.
+	stateErr string
 }
 
 // NewInventory watches targets; call Run to start polling.
@@ -58,7 +73,14 @@ func (inv *Inventory) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// WatchSupervisor makes the inventory read each process's restarts from
+// strata up's stack.json at path on every poll.
+func (inv *Inventory) WatchSupervisor(path string, log *slog.Logger) {
+	inv.stackState, inv.log = path, log
+}
+
 func (inv *Inventory) pollOnce(ctx context.Context) {
+	byName := inv.readSupervisor()
 	var wg sync.WaitGroup
 	for _, t := range inv.targets {
 		wg.Add(1)
@@ -68,14 +90,57 @@ func (inv *Inventory) pollOnce(ctx context.Context) {
 			now := time.Now()
 			inv.mu.Lock()
 			s := inv.status[t.Name]
-			if s.Ready != ready || s.Since.IsZero() {
+			// A restart is a ready -> not ready -> ready transition even
+			// when the new process is back before the next poll.
+			p, supervised := byName[t.Name]
+			restarted := supervised && p.Restarts != s.Restarts
+			if s.Ready != ready || s.Since.IsZero() || restarted {
 				s.Since = now
 			}
 			s.Ready, s.LastCheck, s.Error = ready, now, errText
+			if supervised {
+				s.Restarts, s.LastExit, s.LastRestart = p.Restarts, p.LastExit, p.LastRestart
+			}
 			inv.mu.Unlock()
 		}()
 	}
 	wg.Wait()
+}
+
+// readSupervisor reads stack.json, if watched, and keeps it for the
+// metrics.
+func (inv *Inventory) readSupervisor() map[string]supervisedProcess {
+	if inv.stackState == "" {
+		return nil
+	}
+	procs, err := readSupervisorState(inv.stackState)
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	inv.mu.Lock()
+	logIt := errText != inv.stateErr
+	inv.stateErr = errText
+	if err == nil {
+		inv.procs = procs
+	}
+	procs = inv.procs
+	inv.mu.Unlock()
+	if logIt && err != nil {
+		inv.log.Warn("cannot read the supervisor's state; restarts not updated", "err", err)
+	}
+	byName := make(map[string]supervisedProcess, len(procs))
+	for _, p := range procs {
+		byName[p.Name] = p
+	}
+	return byName
+}
+
+// supervised is stack.json's processes as last read.
+func (inv *Inventory) supervised() []supervisedProcess {
+	inv.mu.RLock()
+	defer inv.mu.RUnlock()
+	return inv.procs
 }
 
 func (inv *Inventory) check(ctx context.Context, url string) (bool, string) {

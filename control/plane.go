@@ -56,10 +56,20 @@ func New(cfg *config.Stack, log *slog.Logger, reg prometheus.Registerer) *Plane 
 		}
 		return float64(n)
 	}))
+	reg.MustRegister(newRestartCollector(cp.inv))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "strata_control_components", Help: "Processes of the stack the control plane watches.",
 	}, func() float64 { return float64(len(targets)) }))
 	return cp
+}
+
+// WatchSupervisor reads each process's restarts from the stack.json of the
+// strata up that supervises the stack (its run directory), on every poll;
+// call it before Run. Empty path: nothing is read.
+func (cp *Plane) WatchSupervisor(path string) {
+	if path != "" {
+		cp.inv.WatchSupervisor(path, cp.log)
+	}
 }
 
 // Run watches the stack until ctx is done.

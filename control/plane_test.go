@@ -92,6 +92,11 @@ func TestViewsReflectWhatTheProcessesSay(t *testing.T) {
 	if !strings.Contains(string(body), "/api/v1/services") {
 		t.Fatal("dashboard does not load the API")
 	}
+	for _, field := range []string{"c.restarts", "c.last_exit", "c.last_restart"} {
+		if !strings.Contains(string(body), field) {
+			t.Errorf("the dashboard does not show %s", field)
+		}
+	}
 }
 
 func getJSON(t *testing.T, url string, v any) {

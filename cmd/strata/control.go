@@ -30,6 +30,7 @@ const minTokenLen = 16
 // controlFlags are the control plane's flags.
 type controlFlags struct {
 	listen, config, tokenFile string
+	stackState                string
 	allowedHosts              stringList
 	maxConns                  int
 }
@@ -43,6 +44,7 @@ func (f *controlFlags) bind(fs *flag.FlagSet) {
 		"and the dashboard page requires as Authorization: Bearer TOKEN (default: none, allowed on loopback only)")
 	fs.Var(&f.allowedHosts, "allowed-host", "a Host name requests may carry besides localhost, loopback addresses and the listen address "+
 		"(DNS-rebinding defence: any other Host gets 403); repeatable or comma-separated")
+	fs.StringVar(&f.stackState, "stack-state", "", "strata up's stack.json (its run directory): show each process's restarts and last exit (strata up sets it)")
 	fs.IntVar(&f.maxConns, "max-conns", lim.MaxConns, fmt.Sprintf("most connections served at once; more wait to be accepted "+
 		"(fixed limits besides: headers %d KiB, read-header timeout %v, read %v, write %v, idle %v)",
 		lim.MaxHeaderBytes>>10, lim.ReadHeaderTimeout, lim.ReadTimeout, lim.WriteTimeout, lim.IdleTimeout))
@@ -101,6 +103,7 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	}
 	ts := telemetry.NewServer()
 	plane := control.New(cfg, log, ts.Registry)
+	plane.WatchSupervisor(f.stackState)
 	mux := ts.Handler()
 	plane.Mount(mux)
 	access := control.NewAccess(ln.Addr().String(), f.allowedHosts, token)

@@ -35,6 +35,8 @@ type child struct {
 	listens []string
 	// endpoints are shown in the table printed once the stack is up.
 	endpoints []endpoint
+	// metrics is the address serving the child's /metrics.
+	metrics string
 	// stopAfter is the grace between SIGTERM and SIGKILL; the sum over the
 	// tiers stays under the 10 s that `strata up` promises for a stop.
 	stopAfter time.Duration
@@ -58,6 +60,9 @@ type runFiles struct {
 	// when it listens beyond loopback (it refuses to start there without
 	// one); on loopback the API stays open to this host's processes.
 	controlToken string
+	// stackState is stack.json: the control plane reads each process's
+	// restarts there.
+	stackState string
 }
 
 // Names of the secrets in the run directory (mode 0600).
@@ -87,14 +92,14 @@ func children(s *config.Stack, files runFiles) []child {
 			eps = append(eps, endpoint{"state " + n.ID + " (RESP)", n.RESP})
 		}
 		out = append(out, child{name: n.ID, tier: tierState, args: args, ready: probe(n.Metrics),
-			listens: ls, endpoints: eps, stopAfter: 1500 * time.Millisecond})
+			listens: ls, endpoints: eps, metrics: n.Metrics, stopAfter: 1500 * time.Millisecond})
 	}
 	out = append(out, child{name: "origin", tier: tierOrigin,
 		args: append([]string{"origin", "--listen", s.Origin.Listen, "--metrics", s.Origin.Metrics,
 			"--latency", s.Origin.Latency, "--error-rate", strconv.FormatFloat(s.Origin.ErrorRate, 'f', -1, 64)}, common...),
-		ready: probe(s.Origin.Metrics), listens: []string{s.Origin.Listen, s.Origin.Metrics},
+		ready: probe(s.Origin.Metrics), listens: []string{s.Origin.Listen, s.Origin.Metrics}, metrics: s.Origin.Metrics,
 		endpoints: []endpoint{{"sample origin", "http://" + s.Origin.Listen}}, stopAfter: time.Second})
-	controlArgs := []string{"control", "--listen", s.Control.Listen, "--config", files.config}
+	controlArgs := []string{"control", "--listen", s.Control.Listen, "--config", files.config, "--stack-state", files.stackState}
 	if !config.LoopbackAddr(s.Control.Listen) {
 		controlArgs = append(controlArgs, "--token-file", files.controlToken)
 	}
@@ -102,6 +107,7 @@ func children(s *config.Stack, files runFiles) []child {
 		args:      append(controlArgs, common...),
 		ready:     probe(s.Control.Listen),
 		listens:   []string{s.Control.Listen},
+		metrics:   s.Control.Listen,
 		endpoints: []endpoint{{"control plane (dashboard, API, metrics)", "http://" + s.Control.Listen + "/"}},
 		stopAfter: time.Second})
 	// Facades honour X-Strata-Priority only from the peer the requests
@@ -118,7 +124,7 @@ func children(s *config.Stack, files runFiles) []child {
 				"--fixed-limit=" + strconv.FormatBool(s.Facades.FixedLimit), "--queue-len", strconv.Itoa(s.Facades.QueueLen),
 				"--max-queue-time", s.Facades.MaxQueueTime.String(), "--request-timeout", s.Facades.RequestTimeout.String(),
 				"--drain-delay", s.Facades.DrainDelay.String(), "--drain-timeout", s.Facades.DrainTimeout.String()}, common...),
-			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics},
+			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics}, metrics: n.Metrics,
 			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
 	}
 	// The LB serves every service of the stack file with its health policy;
@@ -151,12 +157,12 @@ func children(s *config.Stack, files runFiles) []child {
 		lbEndpoints = append(lbEndpoints, endpoint{"load balancer VIP " + svc.Name + " (" + s.Mode + ")", svc.VIP})
 	}
 	out = append(out, child{name: "lb", tier: tierLB, args: append(lbArgs, common...),
-		ready: probe(s.LB.Metrics), listens: append(lbListens, s.LB.Metrics), endpoints: lbEndpoints,
+		ready: probe(s.LB.Metrics), listens: append(lbListens, s.LB.Metrics), endpoints: lbEndpoints, metrics: s.LB.Metrics,
 		stopAfter: time.Second})
 	out = append(out, child{name: "edge", tier: tierEdge,
 		args: append(append([]string{"edge", "--listen", s.Edge.Listen, "--origin", "http://" + s.LB.Services[0].VIP,
 			"--memory", strconv.FormatInt(int64(s.Edge.Memory), 10), "--metrics", s.Edge.Metrics}, edgeTuning(s.Edge)...), common...),
-		ready: probe(s.Edge.Metrics), listens: []string{s.Edge.Listen, s.Edge.Metrics},
+		ready: probe(s.Edge.Metrics), listens: []string{s.Edge.Listen, s.Edge.Metrics}, metrics: s.Edge.Metrics,
 		endpoints: []endpoint{{"edge (clients start here)", "http://" + s.Edge.Listen}}, stopAfter: 2 * time.Second})
 	return out
 }

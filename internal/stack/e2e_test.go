@@ -49,6 +49,8 @@ type upStack struct {
 	runDir string
 	exited chan error
 	stderr *syncBuffer
+	// stdout is what strata up printed (the endpoints table).
+	stdout *syncBuffer
 }
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd.
@@ -99,12 +101,13 @@ func startUpArgs(t *testing.T, host string, extra ...string) *upStack {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	u := &upStack{cmd: cmd, cfg: cfg, runDir: runDir, exited: make(chan error, 1), stderr: stderr}
+	u := &upStack{cmd: cmd, cfg: cfg, runDir: runDir, exited: make(chan error, 1), stderr: stderr, stdout: &syncBuffer{}}
 	upLine := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		signalled := false
 		for sc.Scan() {
+			_, _ = u.stdout.Write(append(sc.Bytes(), '\n'))
 			if !signalled && strings.HasPrefix(sc.Text(), "Strata is up") {
 				close(upLine)
 				signalled = true

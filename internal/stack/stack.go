@@ -138,7 +138,8 @@ func (st *Stack) prepareRunDir() error {
 func (st *Stack) runFiles() runFiles {
 	f := runFiles{config: filepath.Join(st.runDir, "stack.yaml"),
 		stateSecret:  filepath.Join(st.runDir, stateSecretFile),
-		controlToken: filepath.Join(st.runDir, controlTokenFile)}
+		controlToken: filepath.Join(st.runDir, controlTokenFile),
+		stackState:   filepath.Join(st.runDir, stackStateFile)}
 	if p := st.opts.Config.State.AuthSecretFile; p != "" {
 		f.stateSecret = p // checked readable by preflight
 	}
@@ -210,13 +211,18 @@ func (st *Stack) startAll(ctx context.Context) error {
 				return err
 			}
 			p, err := supervise.Start(supervise.Spec{Name: c.name, Path: path, Args: args,
-				Output: f, StopTimeout: c.stopAfter, OnRestart: st.restarted}, backoff, st.opts.Log)
+				Output: f, StopTimeout: c.stopAfter, OnRestart: st.restarted, OnExit: st.exited}, backoff, st.opts.Log)
 			if err != nil {
 				return err
 			}
 			st.stateMu.Lock()
 			st.procs[c.name] = p
 			st.stateMu.Unlock()
+		}
+		// stack.json from the first tier on: an operator (or the control
+		// plane) sees the pids and restarts of a stack still starting.
+		if err := st.writeState(); err != nil {
+			return err
 		}
 		for _, c := range inTier {
 			if err := st.waitReady(ctx, c); err != nil {
@@ -284,7 +290,11 @@ func httpOK(ctx context.Context, client *http.Client, url string) (bool, error) 
 
 func (st *Stack) logPath(name string) string { return filepath.Join(st.runDir, "logs", name+".log") }
 
-// Process is one entry of stack.json.
+// stackStateFile is the run directory's stack.json.
+const stackStateFile = "stack.json"
+
+// Process is one entry of stack.json. The control plane reads the restart
+// fields (control.supervisorState mirrors them).
 type Process struct {
 	Name string `json:"name"`
 	Tier string `json:"tier"`
@@ -292,6 +302,13 @@ type Process struct {
 	Log  string `json:"log"`
 	// Netns is the network namespace the process runs in (xdp mode).
 	Netns string `json:"netns,omitempty"`
+	// Restarts counts the process's restarts; LastExit is how the last
+	// one ended ("signal: killed", "exit status 1"), LastExitAt when, and
+	// LastRestart when its successor started.
+	Restarts    int        `json:"restarts"`
+	LastExit    string     `json:"last_exit,omitempty"`
+	LastExitAt  *time.Time `json:"last_exit_at,omitempty"`
+	LastRestart *time.Time `json:"last_restart,omitempty"`
 }
 
 // State is what stack.json holds, for operators and tests.
@@ -312,14 +329,26 @@ func (st *Stack) processes() []Process {
 	var ps []Process
 	for _, c := range st.children {
 		if p := st.procs[c.name]; p != nil {
-			ps = append(ps, Process{Name: c.name, Tier: c.tier.String(), Pid: p.Pid(), Log: st.logPath(c.name), Netns: c.ns})
+			s := p.Status()
+			ps = append(ps, Process{Name: c.name, Tier: c.tier.String(), Pid: s.Pid, Log: st.logPath(c.name), Netns: c.ns,
+				Restarts: s.Restarts, LastExit: s.LastExit, LastExitAt: timeOrNil(s.LastExitAt), LastRestart: timeOrNil(s.LastRestart)})
 		}
 	}
 	return ps
 }
 
-// restarted keeps stack.json true to the pids once a child is restarted.
-func (st *Stack) restarted(int) {
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// restarted keeps stack.json true to the pids and the restart history
+// (which the control plane shows) once a child exits and is restarted.
+func (st *Stack) restarted(int) { st.exited() }
+
+func (st *Stack) exited() {
 	if err := st.writeState(); err != nil {
 		st.opts.Log.Warn("cannot update stack.json", "err", err)
 	}
@@ -333,11 +362,11 @@ func (st *Stack) writeState() error {
 		return err
 	}
 	// Write and rename, so a reader never sees half a file.
-	tmp := filepath.Join(st.runDir, "stack.json.tmp")
+	tmp := filepath.Join(st.runDir, stackStateFile+".tmp")
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(st.runDir, "stack.json"))
+	return os.Rename(tmp, filepath.Join(st.runDir, stackStateFile))
 }
 
 func (st *Stack) printEndpoints() {
@@ -347,6 +376,13 @@ func (st *Stack) printEndpoints() {
 	for _, c := range st.children {
 		for _, e := range c.endpoints {
 			fmt.Fprintf(w, "%s\t%s%s\n", e.what, e.addr, nsLabel(c.ns))
+		}
+	}
+	// Every /metrics address, for a scrape configuration
+	// (deploy/prometheus/prometheus.yml has the defaults').
+	for _, c := range st.children {
+		if c.metrics != "" {
+			fmt.Fprintf(w, "metrics %s\thttp://%s/metrics%s\n", c.name, c.metrics, nsLabel(c.ns))
 		}
 	}
 	_ = w.Flush()

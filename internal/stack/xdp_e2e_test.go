@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-dp/strata/control"
+	"github.com/strata-dp/strata/deploy"
 	"github.com/strata-dp/strata/internal/config"
 	"github.com/strata-dp/strata/internal/netns"
 	"github.com/strata-dp/strata/internal/stack"
@@ -166,6 +168,53 @@ func TestStrataUpXDPEndToEnd(t *testing.T) {
 				t.Fatalf("%s was not restarted (pid still %d)", bed.Facades.Nodes[0].ID, pid)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	t.Run("the restart, the metrics rows and the LB's families are visible", func(t *testing.T) {
+		// The control plane (root namespace) reads stack.json like in
+		// userspace mode.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var s control.Status
+			for _, c := range components(t, bed) {
+				if c.Name == bed.Facades.Nodes[0].ID {
+					s = c
+				}
+			}
+			if s.Restarts == 1 && s.LastExit == "signal: killed" && s.LastRestart != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the killed facade in /api/v1/components: %+v", s)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		for _, addr := range metricsAddrs(bed) {
+			if !strings.Contains(u.stdout.String(), "http://"+addr+"/metrics") {
+				t.Errorf("no row for http://%s/metrics in:\n%s", addr, u.stdout.String())
+			}
+		}
+		exported := map[string]bool{}
+		for _, f := range families(scrape(t, bed.LB.Metrics)) {
+			exported[f] = true
+		}
+		qs, err := deploy.DashboardQueries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			for _, f := range deploy.MetricFamilies(q.Expr) {
+				if strings.HasPrefix(f, "strata_lb_xdp_") && !exported[f] {
+					t.Errorf("panel %q queries %s, which the LB in xdp mode does not export", q.Panel, f)
+				}
+			}
+		}
+		documented := documentedFamilies(t)
+		for f := range exported {
+			if strings.HasPrefix(f, "strata_") && !documented[f] {
+				t.Errorf("the LB in xdp mode exports %s, not in docs/OPERATIONS.md", f)
+			}
 		}
 	})
 

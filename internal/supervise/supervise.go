@@ -1,7 +1,8 @@
 // Package supervise runs child processes the way an init system would on a
 // real host: each child is a separate process, a child that crashes is
-// restarted with exponential backoff (and the restart is logged), and stop
-// sends SIGTERM, waits, then SIGKILLs whatever is left.
+// restarted with exponential backoff (and the restart is logged and kept in
+// Status: how many, how the last process ended, when), and stop sends
+// SIGTERM, waits, then SIGKILLs whatever is left.
 //
 // Danger: children must never outlive the supervisor. Each child gets
 // PDEATHSIG=SIGKILL and its own process group, and Stop waits for every exit.
@@ -29,6 +30,22 @@ type Spec struct {
 	StopTimeout time.Duration
 	// OnRestart, if set, is called with the new pid after each restart.
 	OnRestart func(pid int)
+	// OnExit, if set, is called once a process has exited and its exit is
+	// counted in Status, before the backoff delay (not when Stop ends it).
+	OnExit func()
+}
+
+// Status is what the supervisor knows of a child's history.
+type Status struct {
+	Pid int
+	// Restarts counts the exits the supervisor answered with a restart.
+	Restarts int
+	// LastExit is the last such exit's status as os.ProcessState says it
+	// ("signal: killed", "exit status 1"); empty before the first.
+	LastExit string
+	// LastExitAt is when that process exited; LastRestart when its
+	// successor started (zero while the backoff delay runs).
+	LastExitAt, LastRestart time.Time
 }
 
 // Backoff is the restart policy.
@@ -58,10 +75,13 @@ type Child struct {
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	restarts int
-	exited   chan struct{} // closed when the current process has exited
-	done     chan struct{} // closed when supervision has ended
-	stopOnce sync.Once
-	stopCh   chan struct{}
+	// lastExit, lastExitAt, lastRestart: see Status.
+	lastExit                string
+	lastExitAt, lastRestart time.Time
+	exited                  chan struct{} // closed when the current process has exited
+	done                    chan struct{} // closed when supervision has ended
+	stopOnce                sync.Once
+	stopCh                  chan struct{}
 }
 
 // Start launches the child and supervises it until Stop. It returns an error
@@ -115,12 +135,17 @@ func (c *Child) supervise() {
 			delay = 0
 		}
 		delay = c.backoff.next(delay)
+		status := exitStatus(cmd)
 		c.mu.Lock()
 		c.restarts++
 		n := c.restarts
+		c.lastExit, c.lastExitAt, c.lastRestart = status, time.Now(), time.Time{}
 		c.mu.Unlock()
-		c.log.Warn("child exited; restarting", "status", cmd.ProcessState.String(), "pid", cmd.Process.Pid,
+		c.log.Warn("child exited; restarting", "status", status, "pid", cmd.Process.Pid,
 			"backoff", delay, "restarts", n)
+		if c.spec.OnExit != nil {
+			c.spec.OnExit()
+		}
 		select {
 		case <-c.stopCh:
 			return
@@ -134,11 +159,23 @@ func (c *Child) supervise() {
 			c.mu.Unlock()
 			continue
 		}
+		c.mu.Lock()
+		c.lastRestart = time.Now()
+		c.mu.Unlock()
 		c.log.Info("child restarted", "pid", c.Pid())
 		if c.spec.OnRestart != nil {
 			c.spec.OnRestart(c.Pid())
 		}
 	}
+}
+
+// exitStatus is how the exited process ended; a process that never
+// started (a failed relaunch) has no state.
+func exitStatus(cmd *exec.Cmd) string {
+	if cmd.ProcessState == nil {
+		return "not started"
+	}
+	return cmd.ProcessState.String()
 }
 
 func closedChan() chan struct{} {
@@ -194,6 +231,17 @@ func (c *Child) Restarts() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.restarts
+}
+
+// Status returns the child's current pid and restart history.
+func (c *Child) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := Status{Restarts: c.restarts, LastExit: c.lastExit, LastExitAt: c.lastExitAt, LastRestart: c.lastRestart}
+	if c.cmd != nil && c.cmd.Process != nil {
+		st.Pid = c.cmd.Process.Pid
+	}
+	return st
 }
 
 // Running reports whether the current process has not exited yet.

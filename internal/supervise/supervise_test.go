@@ -110,3 +110,52 @@ func TestBackoffDoublesToMax(t *testing.T) {
 		}
 	}
 }
+
+// Status keeps what an operator needs to see a restart: how many, how the
+// last process ended (signal or exit code) and when.
+func TestStatusRecordsEachExit(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	exits := make(chan Status, 4)
+	var c *Child
+	ready := make(chan struct{})
+	onExit := func() { <-ready; exits <- c.Status() }
+	c, err := Start(Spec{Name: "sleeper", Path: "/bin/sleep", Args: []string{"30"}, OnExit: onExit}, fastBackoff(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	if st := c.Status(); st.Restarts != 0 || st.LastExit != "" || !st.LastExitAt.IsZero() || st.Pid != c.Pid() {
+		t.Fatalf("fresh child: %+v", st)
+	}
+	first := c.Pid()
+	before := time.Now()
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case st := <-exits:
+		if st.Restarts != 1 || st.LastExit != "signal: killed" || st.LastExitAt.Before(before) || !st.LastRestart.IsZero() {
+			t.Fatalf("OnExit saw %+v", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnExit not called")
+	}
+	waitFor(t, "the restart", func() bool { return c.Status().Pid != first && !c.Status().LastRestart.IsZero() })
+	if st := c.Status(); st.LastRestart.Before(st.LastExitAt) {
+		t.Fatalf("restarted at %v, before the exit at %v", st.LastRestart, st.LastExitAt)
+	}
+}
+
+func TestStatusNamesTheExitCode(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	c, err := Start(Spec{Name: "failing", Path: "/bin/sh", Args: []string{"-c", "sleep 0.05; exit 3"}}, fastBackoff(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	waitFor(t, "an exit", func() bool { return c.Status().Restarts > 0 })
+	if st := c.Status(); st.LastExit != "exit status 3" {
+		t.Fatalf("last exit %q, want exit status 3", st.LastExit)
+	}
+}
