@@ -159,6 +159,7 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 			dst.Close()
 			return
 		}
+		sess.count(up, len(pending))
 	}
 	if !srcEOF {
 		bp := pipeBufs.Get().(*[]byte)
@@ -172,6 +173,8 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 				dst.SetWriteDeadline(time.Now().Add(idle))
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					err = werr
+				} else {
+					sess.count(up, n)
 				}
 			}
 			if err != nil {
