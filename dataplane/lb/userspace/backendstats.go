@@ -34,7 +34,7 @@ type backendStats struct {
 var firstByteBounds = latency.NewBounds(1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 // bindStats gives t the stats of its backends, creating those of new ones
-// and retiring those that left. It runs before t is stored.
+// and dropping or retiring those that left. It runs before t is stored.
 func (s *service) bindStats(t *table) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -49,7 +49,12 @@ func (s *service) bindStats(t *table) {
 		st.retired = false
 	}
 	for addr, st := range s.backends {
-		if !configured[addr] {
+		switch {
+		case configured[addr]:
+		case st.active.Load() == 0:
+			// Bounded without scrapes: nothing refers to it any more.
+			delete(s.backends, addr)
+		default:
 			st.retired = true
 		}
 	}
