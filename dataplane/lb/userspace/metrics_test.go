@@ -226,3 +226,45 @@ func TestBackendConnectFailures(t *testing.T) {
 		t.Errorf("live backend has %v connections, want %d", v, sessions)
 	}
 }
+
+// TestRemovedBackendExportedUntilItsLastSession: a backend taken out of the
+// configuration keeps its series while a session still uses it, and loses
+// them once that session ends.
+func TestRemovedBackendExportedUntilItsLastSession(t *testing.T) {
+	addrs := map[string]netip.AddrPort{"A": taggedEcho(t, "A"), "B": taggedEcho(t, "B")}
+	p, vip := startProxy(t, Options{}, addrs["A"], addrs["B"])
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(p.Collector())
+	c, err := net.Dial("tcp", vip.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	reply := make([]byte, 2)
+	if _, err := io.ReadFull(c, reply); err != nil {
+		t.Fatal(err)
+	}
+	used, other := addrs[string(reply[:1])], addrs["A"]
+	if string(reply[:1]) == "A" {
+		other = addrs["B"]
+	}
+	if err := p.Apply(context.Background(), config(vip, other)); err != nil {
+		t.Fatal(err)
+	}
+	active := "strata_lb_backend_active_connections{backend=" + used.String() + ",service=tcp/" + vip.String() + "}"
+	if v, ok := gather(t, reg)[active]; !ok || v != 1 {
+		t.Fatalf("%s = %v (present %v) after removal with a session open, want 1", active, v, ok)
+	}
+	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Active() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	gather(t, reg) // the scrape that sees the session gone forgets the backend
+	if v, ok := gather(t, reg)[active]; ok {
+		t.Errorf("%s = %v still exported after its last session", active, v)
+	}
+}
