@@ -23,7 +23,8 @@ func (p dataPath) Shutdown(ctx context.Context) error { return p.shutdown(ctx) }
 
 // startPath starts the data path of a resolved mode. Passive signals go to
 // obs; in the xdp modes there are none (the program's per-backend counters
-// are exported as metrics, strata_lb_xdp_*, not fed back).
+// are exported as metrics, strata_lb_backend_* and strata_lb_xdp_*, not fed
+// back).
 func startPath(m mode.Mode, cfg Config, obs lb.Observer, log *slog.Logger) (dataPath, error) {
 	if m.IsXDP() {
 		attach := xdp.ModeNative

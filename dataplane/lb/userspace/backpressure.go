@@ -177,7 +177,7 @@ func (s *service) resumeSide(sess *session, src, dst gnet.Conn, dstOpen, up bool
 			return false // gnet closed dst; its OnClose ends the session
 		}
 		src.Discard(n) //nolint:errcheck // n bytes are buffered
-		s.m.count(up, n)
+		sess.count(up, n)
 		sess.moved(up, time.Now().UnixNano())
 		s.repause(sess, dst)
 		if dst.OutboundBuffered() >= limit {

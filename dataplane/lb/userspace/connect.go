@@ -25,21 +25,23 @@ import (
 // case the caller closes the client.
 func (s *service) connectNext(sess *session) bool {
 	for sess.attempt < maxAttempts {
-		addr, ok := s.table.Load().pick(sess.hash, sess.attempt, &sess.avoid)
-		if !ok {
+		t := s.table.Load()
+		i := t.pickIndex(sess.hash, sess.attempt, &sess.avoid)
+		if i < 0 {
 			break
 		}
+		addr, be := t.backends[i], t.stats[i]
 		fd, sa, sig, done := startConnect(addr)
 		if sig != lb.SignalConnectOK {
-			s.connectFailed(sess, addr, sig)
+			s.connectFailed(sess, addr, be, sig)
 			continue
 		}
 		if !done {
 			s.m.connectsWaited.Add(1)
-			go s.awaitConnect(sess, fd, sa, addr)
+			go s.awaitConnect(sess, fd, sa, addr, be)
 			return true
 		}
-		if s.adopt(sess, fd, sa, addr) {
+		if s.adopt(sess, fd, sa, addr, be) {
 			return true
 		}
 		break
@@ -48,26 +50,36 @@ func (s *service) connectNext(sess *session) bool {
 	return false
 }
 
-func (s *service) connectFailed(sess *session, addr netip.AddrPort, sig lb.Signal) {
+func (s *service) connectFailed(sess *session, addr netip.AddrPort, be *backendStats, sig lb.Signal) {
 	sess.avoid[sess.attempt] = addr
 	sess.attempt++
 	s.m.connectFailed(sig)
+	be.failures.Add(1)
 	s.observe(addr, sig)
 }
 
 // adopt registers a connected backend socket on the session's loop.
-func (s *service) adopt(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort) bool {
+// The backend's session counters are set first: registering can forward
+// the client's first bytes at once.
+func (s *service) adopt(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort, be *backendStats) bool {
 	s.observe(addr, lb.SignalConnectOK)
-	sess.addr = addr
+	sess.addr, sess.be = addr, be
+	be.active.Add(1)
 	if sess.attempt > 0 {
 		s.m.retried.Add(1)
 	}
 	err := registerOnLoop(sess.client, fd, sa, net.TCPAddrFromAddrPort(addr), sess)
-	return err == nil || sess.backend != nil
+	if err != nil && sess.backend == nil {
+		sess.be = nil
+		be.active.Add(-1)
+		return false
+	}
+	be.conns.Add(1)
+	return true
 }
 
 // awaitConnect waits for a connect in progress and finishes it on the loop.
-func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort) {
+func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr netip.AddrPort, be *backendStats) {
 	sig := waitConnect(fd, s.opts.ConnectTimeout)
 	loop := sess.client.EventLoop()
 	err := loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
@@ -75,7 +87,7 @@ func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr net
 		switch {
 		case sig != lb.SignalConnectOK:
 			_ = unix.Close(fd)
-			s.connectFailed(sess, addr, sig)
+			s.connectFailed(sess, addr, be, sig)
 			if !abandoned && s.connectNext(sess) {
 				return nil
 			}
@@ -83,7 +95,7 @@ func (s *service) awaitConnect(sess *session, fd int, sa unix.Sockaddr, addr net
 			s.observe(addr, lb.SignalConnectOK)
 			_ = unix.Close(fd)
 			s.m.dialAbandoned.Add(1)
-		case s.adopt(sess, fd, sa, addr):
+		case s.adopt(sess, fd, sa, addr, be):
 			return nil
 		default:
 			s.m.noBackend.Add(1)

@@ -31,6 +31,7 @@ func (sess *session) moved(up bool, now int64) {
 		return
 	}
 	if r := sess.reply.Load(); r != replyGot && sess.reply.CompareAndSwap(r, replyGot) {
+		sess.answered(sess.firstUp.Load(), now)
 		sess.svc.observe(sess.addr, lb.SignalResponded)
 	}
 }

@@ -39,7 +39,7 @@ func (h *handler) halfTraffic(sess *session, c gnet.Conn) gnet.Action {
 	n, err := unix.Write(fd, data)
 	if n > 0 {
 		c.Discard(n) //nolint:errcheck // n bytes are buffered
-		h.svc.m.count(up, n)
+		sess.count(up, n)
 		sess.moved(up, time.Now().UnixNano())
 	}
 	switch {

@@ -59,7 +59,9 @@ var (
 		"Bytes proxied by direction.", []string{"service", "direction"}, nil)
 )
 
-// collector exports every service of a proxy.
+// collector exports every service of a proxy: the strata_lb_userspace_*
+// families of this mode, and the per-backend families both modes share
+// (lb.DescBackend*, backendstats.go).
 type collector struct{ p *Proxy }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
@@ -69,6 +71,10 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descBytes
 	ch <- descPaused
 	ch <- descNoResponse
+	for _, d := range []*prometheus.Desc{lb.DescBackendConnections, lb.DescBackendConnectFailures,
+		lb.DescBackendBytes, lb.DescBackendActive, lb.DescBackendFirstByte} {
+		ch <- d
+	}
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -92,5 +98,6 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBytes, &m.bytesUp, "to_backend")
 		counter(descBytes, &m.bytesDown, "to_client")
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(s.active.Load()), s.key)
+		s.collectBackends(ch)
 	}
 }

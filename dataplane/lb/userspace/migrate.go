@@ -162,6 +162,7 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 			_ = dst.Close()
 			return
 		}
+		sess.count(up, len(pending))
 	}
 	if !srcEOF {
 		bp := pipeBufs.Get().(*[]byte)
@@ -181,6 +182,8 @@ func (s *service) copyHalf(dst, src *net.TCPConn, pending []byte, srcEOF bool, s
 				}
 				if werr != nil {
 					err = werr
+				} else {
+					sess.count(up, n)
 				}
 			}
 			if err != nil {

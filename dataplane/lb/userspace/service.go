@@ -31,6 +31,7 @@ type service struct {
 
 	mu         sync.Mutex
 	sessions   map[*session]struct{}
+	backends   map[netip.AddrPort]*backendStats // backendstats.go
 	stallLists map[gnet.EventLoop]*stallList
 
 	boot    chan gnet.Engine
@@ -48,11 +49,13 @@ func startService(t *table, opts Options) (*service, error) {
 		ctx:        ctx,
 		cancel:     cancel,
 		sessions:   map[*session]struct{}{},
+		backends:   map[netip.AddrPort]*backendStats{},
 		stallLists: map[gnet.EventLoop]*stallList{},
 		boot:       make(chan gnet.Engine, 1),
 		runErr:     make(chan error, 1),
 		stopped:    make(chan struct{}),
 	}
+	s.bindStats(t)
 	s.table.Store(t)
 	addr := "tcp://" + t.svc.VIP.String()
 	go func() {
@@ -191,6 +194,9 @@ wait:
 
 // apply swaps in a new generation; existing sessions keep their backend
 // connections, new ones use the new table.
-func (s *service) apply(t *table) { s.table.Store(t) }
+func (s *service) apply(t *table) {
+	s.bindStats(t)
+	s.table.Store(t)
+}
 
 func (s *service) vip() netip.AddrPort { return s.table.Load().svc.VIP }

@@ -21,6 +21,7 @@ type session struct {
 	client  gnet.Conn
 	backend gnet.Conn
 	addr    netip.AddrPort // the backend, set before it is registered
+	be      *backendStats  // addr's counters, set with addr
 	hash    uint32
 	// attempt counts failed connects; avoid holds their backends.
 	attempt int
@@ -109,7 +110,7 @@ func (h *handler) backendOpened(sess *session, c gnet.Conn) ([]byte, gnet.Action
 	// client's inbound buffer; they go out first.
 	if sess.client.InboundBuffered() > 0 {
 		data, _ := sess.client.Next(-1)
-		sess.svc.m.bytesUp.Add(uint64(len(data)))
+		sess.count(true, len(data))
 		sess.moved(true, time.Now().UnixNano())
 		return data, gnet.None
 	}
@@ -172,7 +173,7 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 		return gnet.None
 	}
 	src.Discard(n) //nolint:errcheck // n bytes are buffered
-	h.svc.m.count(up, n)
+	sess.count(up, n)
 	sess.moved(up, time.Now().UnixNano())
 	if dst.OutboundBuffered() >= h.svc.opts.MaxBuffered {
 		h.svc.pause(sess, src)
@@ -236,6 +237,9 @@ func (sess *session) end() {
 		}
 		sess.svc.untrack(sess)
 		sess.svc.active.Add(-1)
+		if sess.be != nil {
+			sess.be.active.Add(-1)
+		}
 	}
 }
 
@@ -284,6 +288,7 @@ func (h *handler) keepHalfClosed(sess *session, c gnet.Conn, isClient bool, peer
 	case len(data) == 0:
 	case peerOpen && !sess.migrating:
 		peer.Write(data) //nolint:errcheck // a failed write closes peer
+		sess.count(isClient, len(data))
 	case isClient:
 		sess.early = append(sess.early, data...)
 	default:

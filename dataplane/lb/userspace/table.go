@@ -18,6 +18,7 @@ type table struct {
 	svc      lb.Service
 	backends []netip.AddrPort // in lookup-index order
 	weighted []bool           // backends[i] has weight > 0
+	stats    []*backendStats  // backends[i]'s counters (service.bindStats)
 	lookup   lookuper
 	live     int // backends with weight > 0
 	// rr is set for weighted round robin: new flows take the next ring
@@ -70,17 +71,26 @@ func newTable(svc lb.Service) (*table, error) {
 // choice XDP mode makes for the same flow, later attempts rehash so that a
 // refused connection moves to another backend.
 func (t *table) pick(hash uint32, attempt int, avoid *[maxAttempts]netip.AddrPort) (netip.AddrPort, bool) {
-	if t.lookup == nil {
+	i := t.pickIndex(hash, attempt, avoid)
+	if i < 0 {
 		return netip.AddrPort{}, false
+	}
+	return t.backends[i], true
+}
+
+// pickIndex is pick as an index into t.backends, or -1.
+func (t *table) pickIndex(hash uint32, attempt int, avoid *[maxAttempts]netip.AddrPort) int {
+	if t.lookup == nil {
+		return -1
 	}
 	h := hash
 	for i := 0; i < 8; i++ {
 		if attempt > 0 || i > 0 {
 			h = rehash(h + uint32(attempt*8+i))
 		}
-		b := t.backends[t.lookup.Lookup(h)]
-		if !avoided(avoid, b) {
-			return b, true
+		j := t.lookup.Lookup(h)
+		if !avoided(avoid, t.backends[j]) {
+			return j
 		}
 	}
 	// Small pools: rehashing can keep landing on avoided backends, so walk
@@ -88,11 +98,11 @@ func (t *table) pick(hash uint32, attempt int, avoid *[maxAttempts]netip.AddrPor
 	n := len(t.backends)
 	for i := 0; i < n; i++ {
 		j := (int(h%uint32(n)) + i) % n
-		if b := t.backends[j]; t.weighted[j] && !avoided(avoid, b) {
-			return b, true
+		if t.weighted[j] && !avoided(avoid, t.backends[j]) {
+			return j
 		}
 	}
-	return netip.AddrPort{}, false
+	return -1
 }
 
 func avoided(avoid *[maxAttempts]netip.AddrPort, b netip.AddrPort) bool {

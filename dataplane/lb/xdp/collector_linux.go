@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/strata-dp/strata/dataplane/lb"
 )
 
 var _ prometheus.Collector = (*Balancer)(nil)
@@ -38,6 +40,12 @@ func (b *Balancer) Collect(ch chan<- prometheus.Metric) {
 		counter(descBePackets, c.Packets, svc, be)
 		counter(descBeBytes, c.Bytes, svc, be)
 		counter(descBeFlows, c.NewFlows, svc, be)
+		// The families common to both modes. The program sees only the
+		// packets it forwards: replies go from the backend to the client
+		// directly (DSR), so there is no to_client direction here.
+		counter(lb.DescBackendConnections, c.NewFlows, svc, be)
+		counter(lb.DescBackendBytes, c.Bytes, svc, be, lb.DirectionToBackend)
+		counter(lb.DescBackendPackets, c.Packets, svc, be, lb.DirectionToBackend)
 	}
 	counter(descConntrack, st.ConntrackHits, "hit")
 	counter(descConntrack, st.ConntrackMisses, "miss")

@@ -1,6 +1,7 @@
 package xdp
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
@@ -60,6 +61,74 @@ func TestCollector(t *testing.T) {
 	}
 	if beSum != 2 {
 		t.Errorf("backend packets of the service sum to %v, want 2", beSum)
+	}
+}
+
+// TestCollectorBackendFamilies: the per-backend families common to both
+// modes carry, per backend, exactly the flows, packets and bytes the
+// program forwarded to it, told apart by the next-hop MAC of each output.
+func TestCollectorBackendFamilies(t *testing.T) {
+	h := newHarness(t)
+	cfg := tableConfig()
+	h.apply(cfg)
+	byMAC := map[string]string{}
+	for _, b := range cfg.Services[0].Backends {
+		byMAC[b.MAC.String()] = b.ID()
+	}
+	const flows, perFlow = 60, 3
+	type sent struct{ flows, packets, bytes float64 }
+	want := map[string]*sent{}
+	for _, b := range cfg.Services[0].Backends {
+		want[b.ID()] = &sent{}
+	}
+	for i := range flows {
+		frame := tcp(fmt.Sprintf("198.18.61.%d:%d", i%250+1, 2000+i), "198.18.0.10:80").Bytes()
+		for j := range perFlow {
+			_, out := h.run(t, frame)
+			be, ok := byMAC[h.backendOf(out)]
+			if !ok {
+				t.Fatalf("flow %d went to unknown MAC %s", i, h.backendOf(out))
+			}
+			w := want[be]
+			if j == 0 {
+				w.flows++
+			}
+			w.packets++
+			w.bytes += float64(len(frame))
+		}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(h.b); err != nil {
+		t.Fatal(err)
+	}
+	got := gather(t, reg)
+	svc := cfg.Services[0].Key()
+	used := 0
+	for be, w := range want {
+		if w.flows > 0 {
+			used++
+		}
+		for series, v := range map[string]float64{
+			`strata_lb_backend_connections_total{backend="` + be + `",service="` + svc + `"}`:                    w.flows,
+			`strata_lb_backend_packets_total{backend="` + be + `",direction="to_backend",service="` + svc + `"}`: w.packets,
+			`strata_lb_backend_bytes_total{backend="` + be + `",direction="to_backend",service="` + svc + `"}`:   w.bytes,
+		} {
+			if g, ok := got[series]; !ok || g != v {
+				t.Errorf("%s = %v (present %v), want %v", series, g, ok, v)
+			}
+		}
+		// The older xdp-only family carries the same numbers.
+		if g := got[`strata_lb_xdp_backend_new_flows_total{backend="`+be+`",service="`+svc+`"}`]; g != w.flows {
+			t.Errorf("strata_lb_xdp_backend_new_flows_total of %s = %v, want %v", be, g, w.flows)
+		}
+	}
+	if used < 2 {
+		t.Errorf("%d flows used %d backends; the test needs traffic on several", flows, used)
+	}
+	for k := range got {
+		if strings.HasPrefix(k, "strata_lb_backend_bytes_total{") && !strings.Contains(k, `direction="to_backend"`) {
+			t.Errorf("xdp exports a direction it cannot see: %s", k)
+		}
 	}
 }
 

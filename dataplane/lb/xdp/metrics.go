@@ -1,8 +1,15 @@
 package xdp
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
 
-// Metric descriptions, shared by the Linux collector and its tests.
+	"github.com/strata-dp/strata/dataplane/lb"
+)
+
+// Metric descriptions, shared by the Linux collector and its tests. The
+// strata_lb_xdp_backend_* families predate the per-backend families common
+// to both modes (lb.DescBackend*) and carry the same counters; they stay for
+// existing dashboards.
 var (
 	descSvcPackets = prometheus.NewDesc("strata_lb_xdp_service_packets_total",
 		"Packets balanced per virtual service.", []string{"service"}, nil)
@@ -39,4 +46,4 @@ var descDecap = prometheus.NewDesc("strata_lb_decap_packets_total",
 
 var allDescs = []*prometheus.Desc{descSvcPackets, descSvcBytes, descSvcFlows, descBePackets, descBeBytes,
 	descBeFlows, descConntrack, descVerdicts, descPasses, descDrops, descGeneration, descAttached,
-	descImbalance, descChurn}
+	descImbalance, descChurn, lb.DescBackendConnections, lb.DescBackendBytes, lb.DescBackendPackets}

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"errors"
+	"time"
 
 	"github.com/strata-dp/strata/dataplane/state"
 	"github.com/strata-dp/strata/dataplane/state/wire"
@@ -55,9 +56,22 @@ func (s *Server) serveBinary(ss *session, in, out []byte) ([]byte, int, bool) {
 	return out, pos, false
 }
 
+// execBinary counts a frame's command and runs it, timing one in
+// cmdSampleEvery of its kind.
 func (s *Server) execBinary(ss *session, f *wire.Frame, out []byte) []byte {
 	c := binCmd[f.Opcode]
-	ss.stats.cmds[protoBinary][c].Add(1)
+	ls := ss.stats
+	ls.cmds[protoBinary][c].Add(1)
+	if !ls.sample(protoBinary, c) {
+		return s.runBinary(ss, f, out)
+	}
+	start := time.Now()
+	out = s.runBinary(ss, f, out)
+	ls.timed(protoBinary, c, time.Since(start))
+	return out
+}
+
+func (s *Server) runBinary(ss *session, f *wire.Frame, out []byte) []byte {
 	if !ss.authed && f.Opcode != wire.OpAuth {
 		return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusAuthRequired)
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/strata-dp/strata/dataplane/state/resp"
 )
 
@@ -121,13 +123,29 @@ func (s *Server) lookup(ss *session, name []byte) (respCommand, bool) {
 	return c, ok
 }
 
+// execRESP counts a command and runs it, timing one in cmdSampleEvery of
+// its kind.
 func (s *Server) execRESP(ss *session, args [][]byte, out []byte) []byte {
 	c, ok := s.lookup(ss, args[0])
 	if !ok {
-		ss.stats.cmds[protoRESP][cmdOther].Add(1)
+		c.id = cmdOther
+	}
+	ls := ss.stats
+	ls.cmds[protoRESP][c.id].Add(1)
+	if !ls.sample(protoRESP, c.id) {
+		return s.runRESP(ss, c, ok, args, out)
+	}
+	start := time.Now()
+	out = s.runRESP(ss, c, ok, args, out)
+	ls.timed(protoRESP, c.id, time.Since(start))
+	return out
+}
+
+// runRESP runs a counted command; known is false for unknown commands.
+func (s *Server) runRESP(ss *session, c respCommand, known bool, args [][]byte, out []byte) []byte {
+	if !known {
 		return appendUnknown(out, args)
 	}
-	ss.stats.cmds[protoRESP][c.id].Add(1)
 	if (c.arity > 0 && len(args) != c.arity) || (c.arity < 0 && len(args) < -c.arity) {
 		return appendArity(out, c.name)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/strata-dp/strata/internal/latency"
 )
 
 // cmd identifies a command for counting, over both protocols.
@@ -69,6 +71,42 @@ type loopStats struct {
 	bytesIn  atomic.Uint64
 	bytesOut atomic.Uint64
 	tooLarge atomic.Uint64 // replies refused over MaxReply
+
+	// cmdTime is the server time of sampled commands by protocol and
+	// command: of each command, the first and then one in every is timed,
+	// counted by sinceSample, which only the loop touches.
+	cmdTime     [2][numCmds]latency.Histogram
+	sinceSample [2][numCmds]uint32
+	every       uint32
+}
+
+// cmdSampleEvery is how many commands of a kind make one timed command:
+// on the development VM a pair of clock reads costs 0.2-1 µs, more than a
+// GET. Timing every command cost 65-100% of pipelined throughput, one in 16
+// about 10%, one in 64 less than the benchmarks' noise (docs/STATE.md).
+const cmdSampleEvery = 64
+
+// cmdBounds are the buckets of strata_state_command_duration_seconds: an
+// in-memory command takes a microsecond or less; the tail is a large MGET,
+// SCAN or FLUSHALL.
+var cmdBounds = latency.NewBounds(2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1)
+
+// sample reports whether this command is timed: the loop's first of its
+// kind, then one in every. A rare command is seen at once; a frequent one
+// pays for the clock one time in every.
+func (ls *loopStats) sample(p protocol, c cmd) bool {
+	n := ls.sinceSample[p][c]
+	if n+1 >= ls.every {
+		ls.sinceSample[p][c] = 0
+	} else {
+		ls.sinceSample[p][c] = n + 1
+	}
+	return n == 0
+}
+
+// timed records a sampled command's duration.
+func (ls *loopStats) timed(p protocol, c cmd, d time.Duration) {
+	ls.cmdTime[p][c].Observe(cmdBounds, d)
 }
 
 type statsSet struct {
@@ -77,6 +115,9 @@ type statsSet struct {
 	all    []*loopStats
 	hist   [2]prometheus.Histogram
 	once   sync.Once
+	// cmdEvery overrides cmdSampleEvery for loops created after it is set
+	// (tests time every command).
+	cmdEvery atomic.Uint32
 }
 
 func (st *statsSet) init() {
@@ -99,7 +140,10 @@ func (st *statsSet) forLoop(el gnet.EventLoop) *loopStats {
 	defer st.mu.Unlock()
 	ls, ok := st.byLoop[el]
 	if !ok {
-		ls = &loopStats{}
+		ls = &loopStats{every: cmdSampleEvery}
+		if n := st.cmdEvery.Load(); n > 0 {
+			ls.every = n
+		}
 		st.byLoop[el] = ls
 		st.all = append(st.all, ls)
 	}
@@ -114,6 +158,7 @@ func (st *statsSet) observe(p protocol, d time.Duration) {
 // totals sums the counters of every loop.
 type totals struct {
 	cmds                            [2][numCmds]uint64
+	cmdTime                         [2][numCmds]latency.Snapshot
 	hits, misses, bytesIn, bytesOut uint64
 	commands, tooLarge              uint64
 }
@@ -128,6 +173,7 @@ func (st *statsSet) totals() totals {
 				n := ls.cmds[p][c].Load()
 				t.cmds[p][c] += n
 				t.commands += n
+				t.cmdTime[p][c].Add(&ls.cmdTime[p][c])
 			}
 		}
 		t.hits += ls.hits.Load()
