@@ -6,7 +6,10 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,14 +18,43 @@ import (
 // The stalled-peer tests move streamTotal bytes through a session whose
 // receiver stops reading. Without backpressure the proxy reads all of it
 // into memory; with it, the sender blocks once the kernel's socket buffers
-// (up to tcp_rmem's 32 MiB on the proxy's receiving socket here, a few MiB
-// elsewhere) and the proxy's bound are full. stalledBound sits between the
-// two; the heap bound is the proxy's own share.
-const (
-	streamTotal  = 64 << 20
-	stalledBound = 32 << 20
-	heapBound    = 24 << 20
+// and the proxy's bound are full. The kernel's share depends on the host:
+// the proxy's receiving socket may grow to tcp_rmem's maximum (32 MiB on
+// some hosts, a few MiB on others), the senders' to tcp_wmem's. So
+// stalledBound is what the kernel may hold plus 8 MiB, and streamTotal
+// twice that (at least 64 MiB), so that taking everything in still fails;
+// the heap bound is the proxy's own share, whatever the host.
+var (
+	stalledBound = kernelBuffered() + 8<<20
+	streamTotal  = max(64<<20, 2*stalledBound)
 )
+
+const heapBound = 24 << 20
+
+// kernelBuffered is the most a loopback TCP session's kernel buffers can
+// hold between a sender and a receiver that stopped reading, through the
+// proxy: two receive and two send buffers at their autotuning maxima.
+func kernelBuffered() int64 {
+	return 2*sysctlMax("/proc/sys/net/ipv4/tcp_rmem", 6<<20) + 2*sysctlMax("/proc/sys/net/ipv4/tcp_wmem", 4<<20)
+}
+
+// sysctlMax reads the third field (the maximum) of a tcp_rmem-style
+// sysctl, or def when it cannot.
+func sysctlMax(path string, def int64) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return def
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		return def
+	}
+	n, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
+}
 
 // pattern is the byte at offset i of every test stream, so the receiver
 // can check order and content without holding a copy.
