@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -242,7 +243,7 @@ func (st *Stack) waitReady(ctx context.Context, c child) error {
 			return nil
 		}
 		if p.Restarts() > 0 {
-			return fmt.Errorf("%s exited during start-up (see %s)", c.name, st.logPath(c.name))
+			return fmt.Errorf("%s exited during start-up: %s (see %s)", c.name, lastLogLine(st.logPath(c.name)), st.logPath(c.name))
 		}
 		select {
 		case <-ctx.Done():
@@ -289,6 +290,21 @@ func httpOK(ctx context.Context, client *http.Client, url string) (bool, error) 
 }
 
 func (st *Stack) logPath(name string) string { return filepath.Join(st.runDir, "logs", name+".log") }
+
+// lastLogLine is the last line a child wrote before it exited (usually
+// why), so that a failed start names its reason, not only where to look.
+func lastLogLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if last == "" {
+		return "no output"
+	}
+	return last
+}
 
 // stackStateFile is the run directory's stack.json.
 const stackStateFile = "stack.json"
