@@ -49,6 +49,7 @@ type Server struct {
 	busyTurns atomic.Uint64
 
 	buffered    atomic.Int64  // bytes held for all connections (buffer.go)
+	pledged     atomic.Int64  // of them, held by shed connections not yet closed (shed.go)
 	bufferKills atomic.Uint64 // connections closed at a buffer bound
 	authFails   atomic.Uint64 // wrong secrets
 	authKills   atomic.Uint64 // connections closed after maxAuthFailures
