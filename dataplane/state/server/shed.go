@@ -13,12 +13,18 @@ package server
 // its bytes stay counted in buffered and are pledged, so the grower may
 // use them at once: the bound is buffered - pledged, and the bytes held
 // exceed MaxBuffered only by what shed connections hold until their loops
-// close them (one turn). Finding the largest holder walks every
-// connection, but only at the bound, and each walk frees a connection
-// larger than the growth it admits.
+// close them (one turn), at most half of it (maxPledgedDiv) plus one
+// connection. Finding the largest holder walks every connection, but only
+// at the bound, and each walk frees a connection larger than the growth
+// it admits.
 
-// maxShedPerGrowth bounds the connections one growth may shed.
-const maxShedPerGrowth = 4
+// maxShedPerGrowth bounds the connections one growth may shed, and
+// maxPledgedDiv the bytes of shed connections not yet closed: over
+// MaxBuffered/maxPledgedDiv the grower is closed instead.
+const (
+	maxShedPerGrowth = 4
+	maxPledgedDiv    = 2
+)
 
 // bufferBound is what buffered may reach: MaxBuffered plus the bytes of
 // connections already shed.
@@ -33,6 +39,9 @@ func (ss *session) held() int64 { return ss.heldIn.Load() + ss.heldOut.Load() }
 func (s *Server) shed(ss *session, growth int64) bool {
 	mine := ss.held() + growth
 	for range maxShedPerGrowth {
+		if s.pledged.Load() > s.cfg.MaxBuffered/maxPledgedDiv {
+			return false // closes are pending: ss goes rather than more
+		}
 		v := s.largestHolder(ss)
 		if v == nil {
 			return false
