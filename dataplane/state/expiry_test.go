@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestExpiredKeysAreNotLiveMemory is red-team finding N4: expired records
@@ -128,5 +129,29 @@ func TestDroppingExpiredDoesNotAllocate(t *testing.T) {
 			}
 			checkLiveBytes(t, e)
 		})
+	}
+}
+
+// TestReclaimerSpeedsUpWhileMuchHasExpired: after a flood of short TTLs the
+// background reclaimer keeps visiting shards while a quarter of what it
+// visits has expired, so used memory falls within a few ticks, not after a
+// full pass of 64 ticks (6.4 s), which left used_memory near the bound for
+// seconds with almost nothing live.
+func TestReclaimerSpeedsUpWhileMuchHasExpired(t *testing.T) {
+	e, clk := newTestEngine(t, Config{MemoryBytes: 64 << 20})
+	val := make([]byte, 1000)
+	for i := range 40000 {
+		if _, err := e.Set([]byte(fmt.Sprint("tmp:", i)), val, SetOptions{ExpireAt: clk.now() + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := e.Stats().UsedBytes
+	clk.ms.Add(2)
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for e.Stats().UsedBytes > before/10 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := e.Stats(); st.UsedBytes > before/10 {
+		t.Fatalf("1.5 s after %d bytes of keys expired, %d are still counted (%d keys reclaimed)", before, st.UsedBytes, st.Expired)
 	}
 }
