@@ -166,6 +166,7 @@ func (e *Engine) openCache() error {
 		e.queueCap = reserve * mib / cfg.Shards
 		for i := range views {
 			views[i].startSpan(e.maxShard)
+			views[i].nextExpiry.Store(noExpiry)
 			if cfg.Policy == PolicyLRU {
 				views[i].touched = make([]uint32, touchBits/32)
 			}

@@ -38,6 +38,9 @@ func (e *Engine) setInPlace(key, value []byte, o *SetOptions) (res SetResult, do
 	}
 	m.Version = Version{Epoch: e.cfg.Epoch, Seq: e.seq.Add(1)}
 	putMeta(bucket[off:], m)
+	if m.ExpireAt != 0 {
+		v.noteExpiry(m.ExpireAt)
+	}
 	copy(r.val, value)
 	res.Written, res.Version = true, m.Version
 	return res, true

@@ -75,6 +75,9 @@ func (e *Engine) roomFor(kv [][]byte) error {
 		need += neededSize(bcHeaderSize + 8 + recordSize(len(kv[i]), len(kv[i+1])))
 	}
 	if e.live.Load()+int64(need) > e.cfg.MemoryBytes {
+		e.dropExpired()
+	}
+	if e.live.Load()+int64(need) > e.cfg.MemoryBytes {
 		e.stats.refused.Add(1)
 		return ErrOutOfMemory
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/allegro/bigcache/v3"
@@ -45,6 +46,9 @@ type shardView struct {
 	live int
 	// touched holds the LRU reference bits (PolicyLRU only; space.go).
 	touched []uint32
+	// nextExpiry is a lower bound on the expiry of the shard's records
+	// (expiry.go); written under lock, read by writers of other shards.
+	nextExpiry atomic.Int64
 }
 
 func newShardViews(c *bigcache.BigCache) ([]shardView, error) {

@@ -5,6 +5,15 @@ import "time"
 // reclaimSlices is how many ticks a full pass over all shards takes.
 const reclaimSlices = 64
 
+// While a tick finds at least 1/reclaimBusyDiv of the buckets it visits
+// expired, it goes on to the next shards, for at most 1/reclaimBusyDiv of
+// the interval: after a flood of short TTLs used memory then falls within
+// a few ticks instead of a full pass (6.4 s), as Redis's active expire
+// cycle repeats while a quarter of its sample has expired. Writers drop
+// expired entries themselves before they refuse or evict (expiry.go), so
+// this is only about what used memory reports and how soon.
+const reclaimBusyDiv = 4
+
 // reclaimLoop removes expired keys in the background, visiting a slice of
 // the shards per tick so that no tick holds locks for long. Reads never
 // return expired values regardless; this only gives the memory back.
@@ -25,12 +34,18 @@ func (e *Engine) reclaimLoop() {
 			return
 		case <-t.C:
 		}
-		for range per {
-			hashes = e.expiredBuckets(hashes[:0], next)
+		start := time.Now()
+		for visited := 0; visited < e.shards; visited++ {
+			var n int
+			hashes, n = e.expiredBuckets(hashes[:0], next)
 			for _, h := range hashes {
 				e.reclaimBucket(h)
 			}
 			next = (next + 1) % e.shards
+			if visited+1 >= per && (len(hashes)*reclaimBusyDiv < n ||
+				time.Since(start) > e.cfg.ReclaimInterval/reclaimBusyDiv) {
+				break
+			}
 		}
 	}
 }
@@ -44,7 +59,7 @@ func (e *Engine) ReclaimNow() int {
 	before := e.stats.expired.Load()
 	var hashes []uint64
 	for i := range e.shards {
-		hashes = e.expiredBuckets(hashes[:0], i)
+		hashes, _ = e.expiredBuckets(hashes[:0], i)
 		for _, h := range hashes {
 			e.reclaimBucket(h)
 		}
@@ -53,12 +68,13 @@ func (e *Engine) ReclaimNow() int {
 }
 
 // expiredBuckets appends the hashes of shard i's buckets that hold at least
-// one expired record.
-func (e *Engine) expiredBuckets(dst []uint64, i int) []uint64 {
+// one expired record; n is how many buckets it visited.
+func (e *Engine) expiredBuckets(dst []uint64, i int) (_ []uint64, n int) {
 	v := &e.views[i]
 	now := e.now()
 	v.lock.RLock()
 	defer v.lock.RUnlock()
+	n = len(*v.hashmap)
 	for h, idx := range *v.hashmap {
 		w, err := v.entries.Get(int(idx))
 		if err != nil || len(w) < bcHeaderSize+8 {
@@ -77,7 +93,7 @@ func (e *Engine) expiredBuckets(dst []uint64, i int) []uint64 {
 			off += r.size
 		}
 	}
-	return dst
+	return dst, n
 }
 
 // reclaimBucket rewrites bucket h without its expired records.

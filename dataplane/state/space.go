@@ -137,6 +137,9 @@ func (e *Engine) removeBucket(v *shardView, h uint64) {
 func (e *Engine) putBucket(v *shardView, s *stripe, h uint64, bucket []byte) error {
 	v.lock.Lock()
 	defer v.lock.Unlock()
+	if at := bucketExpiry(bucket); at != noExpiry {
+		v.noteExpiry(at)
+	}
 	if v.overwriteLocked(h, bucket) {
 		return nil
 	}
@@ -157,12 +160,14 @@ func (e *Engine) putBucket(v *shardView, s *stripe, h uint64, bucket []byte) err
 		// must hold both; an eighth of its queue is kept free for the
 		// cleaner. Keys are hashed, so shards fill evenly and the
 		// node-wide bound is what normally refuses.
-		if v.live+need > e.queueCap-e.queueCap/8 {
+		// Expired records are dead space: they are dropped before a
+		// write is refused for them (expiry.go).
+		room := e.queueCap - e.queueCap/8
+		if v.live+need > room && (e.dropExpiredLocked(v, h, e.now()) == 0 || v.live+need > room) {
 			e.stats.refused.Add(1)
 			return ErrOutOfMemory
 		}
-		if e.live.Add(int64(growth)) > e.cfg.MemoryBytes {
-			e.live.Add(-int64(growth))
+		if !e.admitGrowth(v, h, growth) {
 			e.stats.refused.Add(1)
 			return ErrOutOfMemory
 		}
@@ -188,6 +193,11 @@ func (e *Engine) pushLocked(v *shardView, s *stripe, h uint64, need, old int) er
 	pass := v.entries.Len() + 2
 	retiredEarly := false
 	evicts := e.cfg.Policy.Evicts()
+	now := e.now()
+	if evicts && v.live-old+need > e.maxShard {
+		// Expired entries go before any live one is evicted (expiry.go).
+		e.dropExpiredLocked(v, h, now)
+	}
 	for pops := 0; ; pops++ {
 		// Under an evicting policy a shard's live data stays within its
 		// share of the bound; forced after a full pass that found no room.
@@ -234,6 +244,13 @@ func (e *Engine) pushLocked(v *shardView, s *stripe, h uint64, need, old int) er
 			continue
 		}
 		hh := entryHash(head)
+		if n, all, _ := bucketState(head[bcHeaderSize+8:], now); all && hh != h {
+			// Expired: dead space, like an overwritten version.
+			e.live.Add(-int64(v.retire(hh)))
+			e.stats.expired.Add(uint64(n))
+			_, _ = v.entries.Pop()
+			continue
+		}
 		if over && hh != h && !(e.cfg.Policy == PolicyLRU && v.untouch(hh)) {
 			n := neededSize(len(head))
 			e.stats.evicted.Add(uint64(countRecords(head[bcHeaderSize+8:])))
@@ -318,6 +335,7 @@ func (e *Engine) flushShards() {
 		v.entries.Reset()
 		e.live.Add(-int64(v.live))
 		v.live = 0
+		v.nextExpiry.Store(noExpiry)
 		v.lock.Unlock()
 	}
 }

@@ -83,6 +83,10 @@ func (s *Server) runBinary(ss *session, f *wire.Frame, out []byte) []byte {
 	case wire.OpPing:
 		return wire.AppendResponse(out, f.Opcode, f.ID, wire.StatusOK, nil, f.Value)
 	case wire.OpAuth:
+		if !s.authAllowed(ss) {
+			ss.quit = true
+			return wire.AppendResponse(out, f.Opcode, f.ID, wire.StatusBusy, nil, throttledAnswer)
+		}
 		if !s.checkSecret(f.Value) {
 			ss.quit = s.authFailed(ss)
 			return wire.AppendStatus(out, f.Opcode, f.ID, wire.StatusAuthFailed)

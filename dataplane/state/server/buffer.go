@@ -13,8 +13,9 @@ import "github.com/panjf2000/gnet/v2"
 // only as bytes arrive, never ahead of them to an announced length.
 //
 // Every byte held for a connection, pending input and replies gnet has not
-// sent yet, counts against Config.MaxBuffered over the whole server; a
-// connection whose growth would pass it is closed (buffer_limit). Before
+// sent yet, counts against Config.MaxBuffered over the whole server; at
+// the bound the connection holding the most bytes is closed (buffer_limit,
+// shed.go), which is the growing one only when nobody holds more. Before
 // AUTH a connection may hold preAuthInput bytes of input and
 // preAuthOutput bytes of replies.
 const (
@@ -95,12 +96,13 @@ func (s *Server) reservePending(ss *session, need int) bool {
 		return true
 	}
 	newCap := max(need, 2*cap(ss.pending), 512)
-	if !s.reserve(int64(newCap - cap(ss.pending))) {
+	if !s.reserve(ss, int64(newCap-cap(ss.pending))) {
 		return false
 	}
 	p := make([]byte, len(ss.pending), newCap)
 	copy(p, ss.pending)
-	ss.pending, ss.heldIn = p, newCap
+	ss.pending = p
+	ss.heldIn.Store(int64(newCap))
 	return true
 }
 
@@ -115,18 +117,19 @@ func (s *Server) shrinkPending(ss *session) {
 		copy(p, ss.pending)
 	}
 	s.buffered.Add(int64(cap(p) - cap(ss.pending)))
-	ss.heldIn = cap(p)
+	ss.heldIn.Store(int64(cap(p)))
 	ss.pending = p
 }
 
-// reserve counts n more buffered bytes if the global bound allows them.
-func (s *Server) reserve(n int64) bool {
-	if s.buffered.Add(n) > s.cfg.MaxBuffered {
-		s.buffered.Add(-n)
-		s.bufferKills.Add(1)
-		return false
+// reserve counts n more buffered bytes for ss if the global bound allows
+// them, shedding larger holders to make room (shed.go).
+func (s *Server) reserve(ss *session, n int64) bool {
+	if s.buffered.Add(n) <= s.bufferBound() || s.shed(ss, n) {
+		return true
 	}
-	return true
+	s.buffered.Add(-n)
+	s.bufferKills.Add(1)
+	return false
 }
 
 // accountOutput counts the replies gnet holds unsent for the connection.
@@ -152,7 +155,7 @@ func (s *Server) accountOutput(ss *session, c gnet.Conn) bool {
 		s.slowKills.Add(1)
 		return false
 	}
-	if s.buffered.Add(ob-old) > s.cfg.MaxBuffered {
+	if s.buffered.Add(ob-old) > s.bufferBound() && !s.shed(ss, 0) {
 		s.bufferKills.Add(1)
 		return false
 	}
@@ -161,8 +164,11 @@ func (s *Server) accountOutput(ss *session, c gnet.Conn) bool {
 
 // releaseBuffers forgets a closed connection's buffered bytes.
 func (s *Server) releaseBuffers(ss *session) {
-	s.buffered.Add(-int64(ss.heldIn) - ss.heldOut.Swap(0))
-	ss.heldIn, ss.pending = 0, nil
+	s.buffered.Add(-ss.heldIn.Swap(0) - ss.heldOut.Swap(0))
+	ss.pending = nil
+	if p := ss.shedFor.Swap(0); p != 0 {
+		s.pledged.Add(-p)
+	}
 }
 
 // Buffered is the number of bytes held for all connections: pending input

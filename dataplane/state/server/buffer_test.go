@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -116,6 +118,15 @@ func TestBufferedBytesBoundedGlobally(t *testing.T) {
 	if s.bufferKills.Load() == 0 {
 		t.Fatalf("16 connections holding 2 MiB each under a bound of 8 MiB: none closed (%d bytes held)", s.Buffered())
 	}
+	// Connections shed at the bound release their bytes on their own
+	// loop's next turn; until then the bound may be passed by a half
+	// and one connection.
+	if b := s.Buffered(); b > limit+limit/maxPledgedDiv+(4<<20) {
+		t.Fatalf("%d bytes held, bound %d", b, limit)
+	}
+	for s.Buffered() > limit && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if b := s.Buffered(); b > limit {
 		t.Fatalf("%d bytes held, bound %d", b, limit)
 	}
@@ -229,5 +240,75 @@ func TestSlowReaderPausedThenServedInOrder(t *testing.T) {
 	}
 	if got := slow.reply(); got != "$last" {
 		t.Fatalf("last reply %q", got)
+	}
+}
+
+// TestLargestHoldersShedFirst is red-team finding N7: authenticated slow
+// writers kept --max-buffered full, and whichever connection grew next was
+// closed, so a normal client's 200 KiB SETs failed (15 of 20). At the
+// bound the connection holding the most bytes is closed now, not the one
+// that grows: slow holders of megabytes go before a client whose whole
+// command is a fraction of theirs.
+func TestLargestHoldersShedFirst(t *testing.T) {
+	const limit = 8 << 20
+	s := startServer(t, Config{MaxBuffered: limit})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	// 24 slow writers of an unfinished 3 MiB value, reconnecting when
+	// closed, keep the bound full: 1 MiB each, then 64 KiB every 20 ms.
+	for range 24 {
+		wg.Go(func() {
+			chunk := strings.Repeat("x", 64<<10)
+			for {
+				nc, err := net.Dial("tcp", s.RESPAddr())
+				if err != nil {
+					return
+				}
+				_, err = io.WriteString(nc, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3145728\r\n"+strings.Repeat(chunk, 16))
+				for sent := 17; err == nil && sent < 47; sent++ {
+					select {
+					case <-stop:
+						nc.Close()
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+					_, err = io.WriteString(nc, chunk)
+				}
+				nc.Close()
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Buffered() < limit*3/4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b := s.Buffered(); b < limit*3/4 {
+		t.Fatalf("slow writers hold only %d bytes of %d", b, limit)
+	}
+	big := strings.Repeat("L", 200<<10)
+	failed := 0
+	for i := range 20 {
+		nc := dialRaw(t, s.RESPAddr())
+		nc.SetDeadline(time.Now().Add(3 * time.Second))
+		io.WriteString(nc, mb("SET", fmt.Sprint("legit", i), big))
+		r, err := readReply(bufio.NewReader(nc))
+		if err != nil || r != "+OK" {
+			failed++
+		}
+		nc.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if failed != 0 {
+		t.Fatalf("%d of 20 SETs of 200 KiB failed while slow writers filled the %d-byte bound (%d buffer_limit closes)",
+			failed, limit, s.bufferKills.Load())
+	}
+	if s.bufferKills.Load() == 0 {
+		t.Fatal("no slow writer was closed: the bound was never reached")
 	}
 }

@@ -30,6 +30,7 @@ var (
 	descRefused  = prometheus.NewDesc("strata_state_replies_refused_total", "Replies refused because they would pass the reply limit (--max-reply): MGET and SCAN.", nil, nil)
 	descBuffered = prometheus.NewDesc("strata_state_buffered_bytes", "Bytes held for all connections: incomplete commands being received and replies not yet sent (bounded by --max-buffered).", nil, nil)
 	descAuthFail = prometheus.NewDesc("strata_state_auth_failures_total", "AUTH attempts with a wrong secret, both protocols.", nil, nil)
+	descAuthThr  = prometheus.NewDesc("strata_state_auth_throttled_total", "AUTH attempts refused without comparing because their address spent its failure budget; the connection is closed.", nil, nil)
 	descBusy     = prometheus.NewDesc("strata_state_busy_poll_turns_total", "Event-loop turns spent busy polling after client traffic instead of sleeping (--busy-poll).", nil, nil)
 	descCmdTime  = prometheus.NewDesc("strata_state_command_duration_seconds", "Server time to execute one command, from parsed to reply appended, by protocol and command; of each command an event loop times the first and then one in 64.", []string{"protocol", "command"}, nil)
 )
@@ -37,7 +38,7 @@ var (
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descCmds, descHits, descMisses, descExpired, descEvicted, descKeys,
 		descCap, descMax, descUsed, descPolicy, descOOM, descBytes, descConns, descAccepted, descRejected, descClosed, descSeq, descBusy,
-		descRefused, descBuffered, descAuthFail, descCmdTime} {
+		descRefused, descBuffered, descAuthFail, descAuthThr, descCmdTime} {
 		ch <- d
 	}
 	for _, h := range c.stats.hist {
@@ -87,6 +88,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descClosed, s.authKills.Load(), "auth_failures")
 	gauge(descBuffered, float64(s.buffered.Load()))
 	counter(descAuthFail, s.authFails.Load())
+	counter(descAuthThr, s.authThrottled.Load())
 	gauge(descSeq, float64(s.eng.Seq()))
 	counter(descBusy, s.busyTurns.Load())
 	counter(descRefused, t.tooLarge)

@@ -348,6 +348,10 @@ func (s *Server) respAuth(ss *session, args [][]byte, out []byte) []byte {
 	if len(s.cfg.Secret) == 0 {
 		return resp.AppendError(out, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
+	if !s.authAllowed(ss) {
+		ss.quit = true
+		return resp.AppendError(out, "ERR "+throttledText)
+	}
 	pass := args[len(args)-1]
 	if !s.checkSecret(pass) || (len(args) == 2 && !equalFold(args[0], "DEFAULT")) {
 		ss.quit = s.authFailed(ss)

@@ -49,10 +49,13 @@ type Server struct {
 	busyTurns atomic.Uint64
 
 	buffered    atomic.Int64  // bytes held for all connections (buffer.go)
+	pledged     atomic.Int64  // of them, held by shed connections not yet closed (shed.go)
 	bufferKills atomic.Uint64 // connections closed at a buffer bound
 	authFails   atomic.Uint64 // wrong secrets
 	authKills   atomic.Uint64 // connections closed after maxAuthFailures
-	authLog     authLog
+	authGuard   authGuard     // per-address failure budget and log (auth.go)
+
+	authThrottled atomic.Uint64 // AUTHs refused over an address's budget
 
 	stats     statsSet
 	listeners []*listener
@@ -238,6 +241,7 @@ func (l *listener) OnTick() (time.Duration, gnet.Action) {
 	if now-l.swept >= sweepInterval.Milliseconds() {
 		l.swept = now
 		l.sweep(now)
+		s.authGuard.flush(s.cfg.Logger, time.UnixMilli(now))
 	}
 	if len(l.paused) > 0 {
 		return pausedInterval, gnet.None

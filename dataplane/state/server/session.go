@@ -28,7 +28,6 @@ type session struct {
 
 	pending   []byte   // input kept for the next turn (buffer.go)
 	inPending bool     // this turn serves pending, not gnet's read buffer
-	heldIn    int      // cap(pending), counted in Server.buffered
 	authFails int      // wrong secrets on this connection
 	paused    bool     // in listener.paused: serving waits for the client to read
 	upper     [24]byte // upper-cased command name
@@ -36,6 +35,8 @@ type session struct {
 	lastActive   atomic.Int64 // unix ms of the last input
 	blockedSince atomic.Int64 // unix ms since replies stayed unsent; 0: none
 	heldOut      atomic.Int64 // unsent reply bytes counted in Server.buffered
+	heldIn       atomic.Int64 // cap(pending), counted in Server.buffered
+	shedFor      atomic.Int64 // bytes pledged when another connection shed this one (shed.go)
 }
 
 const maxKeptBuffer = 1 << 20 // larger per-connection buffers are dropped after use
@@ -121,6 +122,9 @@ func (l *listener) OnTraffic(c gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	s := l.s
+	if ss.shedFor.Load() != 0 {
+		return gnet.Close // shed at the buffer bound, its close still queued
+	}
 	wall := time.Now()
 	if ss.spin != nil {
 		ss.spin.touch(wall)
