@@ -50,6 +50,8 @@ type Edge struct {
 
 	bgSem chan struct{}
 
+	bodyBudget bodyBudget // request-body bytes held, at most MaxBodyBuffer
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
@@ -91,6 +93,7 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		conns:        map[*conn]struct{}{},
 		perIP:        map[netip.Addr]int{},
 	}
+	e.bodyBudget.limit = c.MaxBodyBuffer
 	e.flights.m = map[string]*flight{}
 	// The coarse clock, ticked while serving; tests replace now.
 	e.clock.Store(time.Now().Unix())
