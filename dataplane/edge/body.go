@@ -4,17 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"sync"
-	"sync/atomic"
 )
 
-// Request bodies are read into memory that grows only as bytes arrive: a
-// client's Content-Length or chunk size is a claim, not a reason to
-// allocate. fasthttp's ContinueReadBody made a buffer of the declared size
-// at once and pooled it afterwards, so 250 connections each declaring
-// 8 MB and sending nothing took the edge to 2 GB (red team, 1 Dec 2026).
-// Every buffer held is charged to a node-wide budget (MaxBodyBuffer), and
-// only buffers up to 64 KiB (the largest size class) go back to a pool.
+// Request bodies are read into memory that grows only as bytes arrive
+// (internal/bodybuf): a client's Content-Length or chunk size is a claim,
+// not a reason to allocate. fasthttp's ContinueReadBody made a buffer of
+// the declared size at once and pooled it afterwards, so 250 connections
+// each declaring 8 MB and sending nothing took the edge to 2 GB (red team,
+// 1 Dec 2026). Every buffer held is charged to a node-wide budget
+// (MaxBodyBuffer) until the answer is flushed.
 
 // Errors of reading a request body; each is answered and closes.
 var (
@@ -23,100 +21,15 @@ var (
 	errBadChunk     = errors.New("edge: malformed chunked request body")
 )
 
-// Size classes of pooled body buffers; larger buffers are left to the
-// collector once their request is answered.
-var bodyClasses = [...]int{4 << 10, 16 << 10, 64 << 10}
-
-var bodyPools [len(bodyClasses)]sync.Pool // of *[]byte
-
-func getBodyBuf(size int) []byte {
-	for i, c := range bodyClasses {
-		if size <= c {
-			if p, ok := bodyPools[i].Get().(*[]byte); ok {
-				return (*p)[:0]
-			}
-			return make([]byte, 0, c)
-		}
-	}
-	return make([]byte, 0, size)
-}
-
-func putBodyBuf(b []byte) {
-	for i, c := range bodyClasses {
-		if cap(b) == c {
-			b = b[:0]
-			bodyPools[i].Put(&b)
-			return
-		}
-	}
-}
-
-// roundBodyCap is the capacity a buffer of at least n bytes gets: a pool
-// class when one fits, else n.
-func roundBodyCap(n int) int {
-	for _, c := range bodyClasses {
-		if n <= c {
-			return c
-		}
-	}
-	return n
-}
-
-// bodyBudget bounds the bytes of request-body buffers held by all
-// connections together.
-type bodyBudget struct {
-	limit int64
-	used  atomic.Int64
-}
-
-func (b *bodyBudget) take(n int64) bool {
-	if b.used.Add(n) > b.limit {
-		b.used.Add(-n)
-		return false
-	}
-	return true
-}
-
-func (b *bodyBudget) give(n int64) { b.used.Add(-n) }
-
-// growBody makes room for need bytes in c.body, charging the budget for
-// the new capacity. It doubles, within limit (the declared length, or
-// MaxBodyBytes for a chunked body), so that copying stays linear.
-func (c *conn) growBody(need, limit int) bool {
-	have := cap(c.body)
-	if need <= have {
-		return true
-	}
-	n := max(need, 2*have)
-	if n > limit {
-		n = max(limit, need)
-	}
-	n = roundBodyCap(n)
-	if !c.e.bodyBudget.take(int64(n - have)) {
-		return false
-	}
-	nb := getBodyBuf(n)
-	nb = append(nb, c.body...)
-	if c.body != nil {
-		putBodyBuf(c.body)
-	}
-	c.body = nb
-	c.bodyCharged += int64(n - have)
-	return true
-}
-
-// releaseBody returns the request's body buffer and its budget, once the
+// releaseBody returns the request's body buffer and its budget once the
 // request is answered, and unhooks it from c.req so that an idle
 // connection holds nothing.
 func (c *conn) releaseBody() {
-	if c.body == nil {
+	if c.body.B == nil {
 		return
 	}
 	c.req.ResetBody()
-	c.e.bodyBudget.give(c.bodyCharged)
-	c.bodyCharged = 0
-	putBodyBuf(c.body)
-	c.body = nil
+	c.body.Release()
 }
 
 // readBodyBytes appends n bytes from br to c.body, growing it only after
@@ -129,12 +42,12 @@ func (c *conn) readBodyBytes(br *bufio.Reader, n, limit int) error {
 			}
 		}
 		k := min(n, br.Buffered())
-		if !c.growBody(len(c.body)+k, limit) {
+		if !c.body.Grow(len(c.body.B)+k, limit, c.e.bodyBudget) {
 			return errBodyBudget
 		}
-		l := len(c.body)
-		c.body = c.body[:l+k]
-		if _, err := br.Read(c.body[l:]); err != nil {
+		l := len(c.body.B)
+		c.body.B = c.body.B[:l+k]
+		if _, err := br.Read(c.body.B[l:]); err != nil {
 			return err // cannot happen: k bytes are buffered
 		}
 		n -= k
@@ -169,7 +82,7 @@ func (c *conn) readChunkedBody() error {
 		if size == 0 {
 			return c.skipTrailer()
 		}
-		if size > limit-len(c.body) {
+		if size > limit-len(c.body.B) {
 			return errBodyTooLarge
 		}
 		if err := c.readBodyBytes(c.br, size, limit); err != nil {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-dp/strata/internal/bodybuf"
 	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
@@ -31,10 +32,9 @@ type conn struct {
 
 	key, vkey, num, scratch []byte
 
-	// body holds the current request's body (body.go); bodyCharged is
-	// its capacity, charged to Edge.bodyBudget until the answer is out.
-	body        []byte
-	bodyCharged int64
+	// body holds the current request's body (body.go), charged to
+	// Edge.bodyBudget until the answer is out.
+	body bodybuf.Buffer
 
 	flags       uint8 // scanRequest of the current request
 	armedAt     int64 // coarse second the idle deadline was last set
@@ -317,9 +317,9 @@ func (c *conn) readBody() bool {
 		err = c.readChunkedBody()
 	}
 	if err == nil {
-		c.req.SetBodyRaw(c.body)
+		c.req.SetBodyRaw(c.body.B)
 		if cl < 0 {
-			c.req.Header.SetContentLength(len(c.body))
+			c.req.Header.SetContentLength(len(c.body.B))
 		}
 		return true
 	}

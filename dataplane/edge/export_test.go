@@ -35,4 +35,4 @@ func (e *Edge) IdleConns() int {
 }
 
 // BodyBufferBytes is what the request-body budget has handed out.
-func (e *Edge) BodyBufferBytes() int64 { return e.bodyBudget.used.Load() }
+func (e *Edge) BodyBufferBytes() int64 { return e.bodyBudget.Used() }

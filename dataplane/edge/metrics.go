@@ -100,7 +100,7 @@ func (e *Edge) Register(reg prometheus.Registerer) error {
 		m.rejectedPerIP, m.headerTimeouts, m.bodyTimeouts, m.bodyBudgetRefused, m.shedIncomplete, m.shedIdle,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "body_buffer_bytes",
 			Help: "Bytes of request-body buffers held by all connections (bounded by --max-body-buffer)."},
-			func() float64 { return float64(e.bodyBudget.used.Load()) }),
+			func() float64 { return float64(e.bodyBudget.Used()) }),
 		m.purgeSeconds, m.conns, m.requestsVec, m.durationVec,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: "access_log_dropped_total",
 			Help: "Access log entries dropped because the log's queue was full (the writer fell behind)."},
