@@ -63,7 +63,12 @@ func Run(ctx context.Context, r Role) error {
 	ts := r.Telemetry
 	tctx, stopTelemetry := context.WithCancel(context.WithoutCancel(ctx))
 	telemetryDone := make(chan struct{})
-	go func() { ts.Serve(tctx, r.Handler); close(telemetryDone) }()
+	go func() {
+		defer close(telemetryDone)
+		if err := ts.Serve(tctx, r.Handler); err != nil {
+			r.Log.Error(r.Name+" telemetry listener stopped", "err", err)
+		}
+	}()
 	defer func() { stopTelemetry(); <-telemetryDone }()
 
 	served := make(chan error, 1)
