@@ -66,6 +66,14 @@ func (c *conn) readFixedBody(n int) error {
 // extension after ';' (ignored), CRLF; CRLF after each chunk; the trailer
 // section is read and dropped (its fields are not forwarded).
 func (c *conn) readChunkedBody() error {
+	if err := c.readChunks(); err != nil {
+		return err
+	}
+	return c.skipTrailer()
+}
+
+// readChunks reads chunks up to and including the last-chunk line.
+func (c *conn) readChunks() error {
 	limit := c.e.cfg.MaxBodyBytes
 	for {
 		line, err := c.br.ReadSlice('\n')
@@ -80,7 +88,7 @@ func (c *conn) readChunkedBody() error {
 			return errBadChunk
 		}
 		if size == 0 {
-			return c.skipTrailer()
+			return nil
 		}
 		if size > limit-len(c.body.B) {
 			return errBodyTooLarge
