@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/strata-dp/strata/internal/accesslog"
+	"github.com/strata-dp/strata/internal/bodybuf"
 	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
@@ -33,12 +34,20 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Admission shapes admission control.
 	Admission AdmissionConfig
-	// MaxRequestBodySize bounds request bodies (default 1 MiB).
+	// MaxRequestBodySize bounds request bodies (default 1 MiB; 413 and
+	// close beyond it, judged from a declared Content-Length before any
+	// byte is read).
 	MaxRequestBodySize int
+	// MaxBodyBuffer bounds the request-body bytes all requests hold at
+	// once (default DefaultMaxBodyBuffer, at least MaxRequestBodySize); a
+	// request whose body would pass it gets 503 and close. Memory is taken
+	// as body bytes arrive, never for a declared length.
+	MaxBodyBuffer int64
 	// MaxConns bounds concurrent client connections (default 10000).
 	MaxConns int
 	// ReadTimeout, WriteTimeout and IdleTimeout bound each connection
-	// (defaults 10s, 10s, 60s).
+	// (defaults 10s, 10s, 60s); ReadTimeout covers a request's head and
+	// body together.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// DrainDelay is how long Shutdown keeps serving after turning not-ready,
 	// so the load balancer notices before connections close (default 0).
@@ -74,6 +83,8 @@ type App struct {
 	ids     *requestid.Source
 	srv     *fasthttp.Server
 
+	bodyBudget *bodybuf.Budget // request-body bytes held, at most MaxBodyBuffer
+
 	retryAfter []byte
 	ctxPool    sync.Pool
 	buildOnce  sync.Once
@@ -88,8 +99,12 @@ func New(cfg Config) (*App, error) {
 		cfg.RequestTimeout = 2 * time.Second
 	}
 	if cfg.MaxRequestBodySize <= 0 {
-		cfg.MaxRequestBodySize = 1 << 20
+		cfg.MaxRequestBodySize = DefaultMaxRequestBodySize
 	}
+	if cfg.MaxBodyBuffer <= 0 {
+		cfg.MaxBodyBuffer = DefaultMaxBodyBuffer
+	}
+	cfg.MaxBodyBuffer = max(cfg.MaxBodyBuffer, int64(cfg.MaxRequestBodySize))
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 10000
 	}
@@ -116,6 +131,8 @@ func New(cfg Config) (*App, error) {
 		router: newRouter(),
 		adm:    newAdmission(cfg.Admission),
 		ids:    requestid.NewSource(),
+
+		bodyBudget: bodybuf.NewBudget(cfg.MaxBodyBuffer),
 	}
 	a.retryAfter = strconv.AppendInt(nil, int64(a.adm.cfg.RetryAfter/time.Second), 10)
 	m, err := newMetrics(cfg.Registry, a.adm, cfg.AccessLog)
@@ -123,14 +140,22 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("facade: register metrics: %w", err)
 	}
 	a.metrics = m
+	if m.bodyRefused, err = newBodyRefused(cfg.Registry); err != nil {
+		return nil, fmt.Errorf("facade: register metrics: %w", err)
+	}
 	a.ctxPool.New = func() any { return new(Ctx) }
 	a.srv = &fasthttp.Server{
-		Handler:                       a.serve,
-		Name:                          "strata-facade",
-		ReadTimeout:                   cfg.ReadTimeout,
-		WriteTimeout:                  cfg.WriteTimeout,
-		IdleTimeout:                   cfg.IdleTimeout,
-		MaxRequestBodySize:            cfg.MaxRequestBodySize,
+		Handler:            a.serve,
+		Name:               "strata-facade",
+		ReadTimeout:        cfg.ReadTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		MaxRequestBodySize: cfg.MaxRequestBodySize,
+		// Bodies are read by serve as they arrive (body.go): fasthttp's
+		// own reading allocates the declared length up front, and its
+		// multipart pre-parsing spools uploads to temporary files.
+		StreamRequestBody:             true,
+		DisablePreParseMultipartForm:  true,
 		Concurrency:                   cfg.MaxConns,
 		CloseOnShutdown:               true,
 		DisableHeaderNamesNormalizing: false,

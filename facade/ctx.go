@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/strata-dp/strata/internal/bodybuf"
 	"github.com/valyala/fasthttp"
 )
 
@@ -28,6 +29,7 @@ type Ctx struct {
 	reqIDLen int
 	std      context.Context
 	cancel   context.CancelFunc
+	body     bodybuf.Buffer // the request body, read by App.readBody
 }
 
 // Raw is the underlying fasthttp request context.

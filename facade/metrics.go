@@ -33,6 +33,8 @@ type metrics struct {
 	// priorityUntrusted counts priority headers ignored because the peer
 	// is not in TrustPriorityFrom.
 	priorityUntrusted prometheus.Counter
+	// bodyRefused counts refused request bodies by reason (body.go).
+	bodyRefused [numBodyRefusals]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, a *admission, al *accesslog.Writer) (*metrics, error) {

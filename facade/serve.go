@@ -60,6 +60,15 @@ func (a *App) serve(rc *fasthttp.RequestCtx) {
 	}
 	c.route, c.nparams = rt, np
 	c.priority = rt.Priority
+	if rc.Request.IsBodyStream() {
+		if !a.readBody(c) {
+			return
+		}
+		// The budget counts from a whole request, as it did when
+		// fasthttp read the body before calling the handler.
+		arrived = time.Now()
+		c.start = arrived
+	}
 	if pv := rc.Request.Header.PeekBytes(headerPriority); len(pv) > 0 {
 		if !a.trustsPriority(rc.RemoteIP()) {
 			a.metrics.priorityUntrusted.Inc()
@@ -115,6 +124,7 @@ func (a *App) run(c *Ctx) (err error) {
 }
 
 func (a *App) putCtx(c *Ctx) {
+	a.releaseBody(c)
 	c.reset()
 	a.ctxPool.Put(c)
 }

@@ -80,6 +80,8 @@ func TestEdgeFlagDefaults(t *testing.T) {
 		{"max-conns-per-ip", int64(cfg.MaxConnsPerIP), edge.DefaultMaxConnsPerIP},
 		{"idle-timeout", int64(cfg.IdleTimeout), int64(edge.DefaultIdleTimeout)},
 		{"header-timeout", int64(cfg.HeaderTimeout), int64(edge.DefaultHeaderTimeout)},
+		{"body-timeout", int64(cfg.BodyTimeout), int64(edge.DefaultBodyTimeout)},
+		{"max-body-buffer", cfg.MaxBodyBuffer, edge.DefaultMaxBodyBuffer},
 	} {
 		if c.got != c.want {
 			t.Errorf("--%s defaults to %d, want %d", c.name, c.got, c.want)

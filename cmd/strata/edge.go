@@ -31,9 +31,9 @@ func init() {
 // configuration, which edge.New judges.
 type edgeFlags struct {
 	listen, origin, admin, tokenFile string
-	memory, maxObject                bytesize.Size
+	memory, maxObject, bodyBuffer    bytesize.Size
 	grace, keep, originTimeout       time.Duration
-	idle, headerTimeout              time.Duration
+	idle, headerTimeout, bodyTimeout time.Duration
 	retryBudget                      float64
 	originMaxConns, maxConns, perIP  int
 	cookies                          bool
@@ -44,7 +44,7 @@ func (f *edgeFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "serve clients on this address")
 	fs.StringVar(&f.origin, "origin", "", "origin URL that misses go to, e.g. http://127.0.0.1:8000 (the LB VIP)")
 	fs.StringVar(&f.admin, "admin", "", "serve the purge API (POST /purge?url=...|tag=...[&soft=1], for --purge-from clients or the --purge-token-file token) on this address; empty: on the --metrics listener")
-	f.memory, f.maxObject = edge.DefaultMemoryBytes, edge.DefaultMaxObjectBytes
+	f.memory, f.maxObject, f.bodyBuffer = edge.DefaultMemoryBytes, edge.DefaultMaxObjectBytes, edge.DefaultMaxBodyBuffer
 	fs.DurationVar(&f.grace, "grace", 0, "serve stale this long past freshness while refreshing, and when the origin fails (not for must-revalidate/s-maxage responses)")
 	fs.DurationVar(&f.keep, "keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
 	fs.DurationVar(&f.originTimeout, "origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
@@ -55,10 +55,12 @@ func (f *edgeFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&f.perIP, "max-conns-per-ip", edge.DefaultMaxConnsPerIP, "concurrent client connections per client address (per /64 for IPv6) at most; more are closed at once; 0: no limit")
 	fs.DurationVar(&f.idle, "idle-timeout", edge.DefaultIdleTimeout, "close client connections idle this long between requests")
 	fs.DurationVar(&f.headerTimeout, "header-timeout", edge.DefaultHeaderTimeout, "close a connection whose request head is not complete this long after its first byte (after accept for the first request); at most --idle-timeout")
+	fs.DurationVar(&f.bodyTimeout, "body-timeout", edge.DefaultBodyTimeout, "a request body must arrive whole this long after its head, else 408 and close")
 	fs.BoolVar(&f.cookies, "store-set-cookie", false, "store responses that carry Set-Cookie (RFC 9111 allows it; off because it hands one client's cookie to others); they are never coalesced")
 	fs.StringVar(&f.tokenFile, "purge-token-file", "", "file holding a purge token (at least 16 bytes; surrounding whitespace ignored): clients outside --purge-from may purge with 'Authorization: Bearer TOKEN'")
 	fs.Var(&f.memory, "memory", "bytes the cache may use for stored responses (suffixes KiB, MiB, GiB)")
 	fs.Var(&f.maxObject, "max-object", "largest response body stored; larger ones are streamed through uncached (capped at a quarter of --memory)")
+	fs.Var(&f.bodyBuffer, "max-body-buffer", "request-body bytes all connections may hold at once (memory is taken as bytes arrive); a request whose body would pass it gets 503 and close. At least the 8MiB body limit")
 	fs.Var(&f.exemptIP, "max-conns-per-ip-exempt", "client networks --max-conns-per-ip does not apply to (repeatable, CIDR, e.g. a trusted proxy; loopback is not exempt unless listed)")
 	fs.Var(&f.purgeFrom, "purge-from", "client networks allowed to purge: the PURGE method and the admin API's /purge alike (repeatable, CIDR; default 127.0.0.0/8 and ::1/128)")
 }
@@ -73,7 +75,7 @@ func (f *edgeFlags) config() (edge.Config, error) {
 		Origin: f.origin, MemoryBytes: int64(f.memory), MaxObjectBytes: int64(f.maxObject),
 		Grace: f.grace, Keep: keepOrNone(f.keep), OriginTimeout: f.originTimeout, OriginMaxConns: f.originMaxConns,
 		MaxConns: f.maxConns, MaxConnsPerIP: perIPOrNone(f.perIP), IdleTimeout: f.idle, HeaderTimeout: f.headerTimeout,
-		StoreSetCookie: f.cookies,
+		BodyTimeout: f.bodyTimeout, MaxBodyBuffer: int64(f.bodyBuffer), StoreSetCookie: f.cookies,
 	}
 	for _, p := range f.exemptIP {
 		pfx, err := netip.ParsePrefix(p)
@@ -121,7 +123,10 @@ func (f *edgeFlags) config() (edge.Config, error) {
 			return cfg, usagef("%s: must not be negative", name)
 		}
 	}
-	for name, d := range map[string]time.Duration{"--idle-timeout": f.idle, "--header-timeout": f.headerTimeout} {
+	if f.bodyBuffer < edge.DefaultMaxBodyBytes {
+		return cfg, usagef("--max-body-buffer: %d is below the largest request body (8MiB)", f.bodyBuffer)
+	}
+	for name, d := range map[string]time.Duration{"--idle-timeout": f.idle, "--header-timeout": f.headerTimeout, "--body-timeout": f.bodyTimeout} {
 		if d <= 0 {
 			return cfg, usagef("%s: must be positive", name)
 		}

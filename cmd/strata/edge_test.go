@@ -56,6 +56,8 @@ func TestEdgeFlags(t *testing.T) {
 		{"bad per-ip exemption", []string{"--origin", "http://127.0.0.1:1", "--max-conns-per-ip-exempt", "loopback"}, "--max-conns-per-ip-exempt"},
 		{"negative per-ip limit", []string{"--origin", "http://127.0.0.1:1", "--max-conns-per-ip", "-1"}, "--max-conns-per-ip"},
 		{"zero header timeout", []string{"--origin", "http://127.0.0.1:1", "--header-timeout", "0"}, "--header-timeout"},
+		{"zero body timeout", []string{"--origin", "http://127.0.0.1:1", "--body-timeout", "0"}, "--body-timeout"},
+		{"body buffer below the body limit", []string{"--origin", "http://127.0.0.1:1", "--max-body-buffer", "1MiB"}, "--max-body-buffer"},
 		{"zero max conns", []string{"--origin", "http://127.0.0.1:1", "--max-conns", "0"}, "--max-conns"},
 		{"bad log level", []string{"--origin", "http://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
 		{"retry budget above 1", []string{"--origin", "http://127.0.0.1:1", "--origin-retry-budget", "1.5"}, "--origin-retry-budget"},

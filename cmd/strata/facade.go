@@ -15,6 +15,7 @@ import (
 	"github.com/strata-dp/strata/facade/sample"
 	"github.com/strata-dp/strata/facade/statestore"
 	"github.com/strata-dp/strata/internal/accesslog"
+	"github.com/strata-dp/strata/internal/bytesize"
 	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/secret"
 	"github.com/strata-dp/strata/internal/telemetry"
@@ -36,6 +37,7 @@ type facadeFlags struct {
 	fixedLimit                              bool
 	maxQueueTime, requestTimeout            time.Duration
 	drainDelay, drainTimeout                time.Duration
+	bodyBuffer                              bytesize.Size
 }
 
 func (f *facadeFlags) bind(fs *flag.FlagSet) {
@@ -51,6 +53,8 @@ func (f *facadeFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.requestTimeout, "request-timeout", facade.DefaultRequestTimeout, "time budget of one request (its deadline)")
 	fs.DurationVar(&f.drainDelay, "drain-delay", facade.DefaultDrainDelay, "on SIGTERM, keep serving this long after /readyz turns false")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", facade.DefaultDrainTimeout, "on SIGTERM, longest wait for in-flight requests")
+	f.bodyBuffer = facade.DefaultMaxBodyBuffer
+	fs.Var(&f.bodyBuffer, "max-body-buffer", "request-body bytes all requests may hold at once (memory is taken as bytes arrive); a request whose body would pass it gets 503 and close. At least the 1MiB body limit")
 	fs.Var(&f.trustPriority, "trust-priority-from", "peers whose X-Strata-Priority header is honoured (CIDR, repeatable or comma-separated; none: nobody); "+
 		"from others it is ignored and the route's class applies. Default loopback, where the userspace LB connects from")
 }
@@ -79,6 +83,8 @@ func (f *facadeFlags) config() (facade.Config, []byte, error) {
 		return cfg, nil, usagef("--request-timeout: %v must be positive", f.requestTimeout)
 	case f.drainDelay < 0 || f.drainTimeout <= 0:
 		return cfg, nil, usagef("--drain-delay and --drain-timeout: must not be negative")
+	case f.bodyBuffer < facade.DefaultMaxRequestBodySize:
+		return cfg, nil, usagef("--max-body-buffer: %d is below the largest request body (1MiB)", f.bodyBuffer)
 	}
 	var stateSecret []byte
 	if f.stateSecretFile != "" {
@@ -104,6 +110,7 @@ func (f *facadeFlags) config() (facade.Config, []byte, error) {
 		RequestTimeout:    f.requestTimeout,
 		DrainDelay:        f.drainDelay,
 		TrustPriorityFrom: trust,
+		MaxBodyBuffer:     int64(f.bodyBuffer),
 		Admission: facade.AdmissionConfig{
 			MaxInflight:  f.maxInflight,
 			FixedLimit:   f.fixedLimit,

@@ -42,6 +42,7 @@ func TestFacadeAndOriginBadFlags(t *testing.T) {
 		{"facade bad queue time", []string{"facade", "--state", "127.0.0.1:1", "--max-queue-time", "0s"}, "--max-queue-time"},
 		{"facade bad log level", []string{"facade", "--state", "127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
 		{"facade missing state secret", []string{"facade", "--state", "127.0.0.1:1", "--state-secret-file", "/nonexistent/secret"}, "--state-secret-file"},
+		{"facade body buffer below the body limit", []string{"facade", "--state", "127.0.0.1:1", "--max-body-buffer", "64KiB"}, "--max-body-buffer"},
 		{"facade bad trust-priority-from", []string{"facade", "--state", "127.0.0.1:1", "--trust-priority-from", "edge"}, "--trust-priority-from"},
 		{"facade bad access log sample", []string{"facade", "--state", "127.0.0.1:1", "--access-log", "-", "--access-log-sample", "0"}, "--access-log-sample"},
 		{"facade unwritable access log", []string{"facade", "--state", "127.0.0.1:1", "--access-log", "/nonexistent/dir/access.log"}, "--access-log"},

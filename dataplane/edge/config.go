@@ -52,7 +52,7 @@ type Config struct {
 	// unless listed.
 	ConnsPerIPExempt []netip.Prefix
 	// IdleTimeout closes a client connection that waits this long for its
-	// next request (or takes this long over a body or a response).
+	// next request (or takes this long over writing a response).
 	IdleTimeout time.Duration
 	// HeaderTimeout closes a connection whose request head (request line
 	// and fields) is not complete this long after its first byte, or, for
@@ -64,6 +64,14 @@ type Config struct {
 	MaxHeaderCount int
 	// MaxBodyBytes limits request bodies forwarded to the origin (413).
 	MaxBodyBytes int
+	// MaxBodyBuffer bounds the request-body bytes all connections hold
+	// together while their requests are read and forwarded; a request
+	// whose body would pass it gets 503 and a close. Memory for a body is
+	// taken as its bytes arrive, never for the length a client declares.
+	MaxBodyBuffer int64
+	// BodyTimeout bounds receiving a whole request body, from the end of
+	// its head (408 and close).
+	BodyTimeout time.Duration
 	// StoreSetCookie stores responses carrying Set-Cookie, as RFC 9111
 	// allows. Off by default: handing one client's cookie to another is the
 	// classic shared-cache leak. Such responses are never coalesced.
@@ -94,6 +102,8 @@ const (
 	DefaultMaxHeaderBytes = 16 << 10
 	DefaultMaxHeaderCount = 100
 	DefaultMaxBodyBytes   = 8 << 20
+	DefaultMaxBodyBuffer  = 256 << 20
+	DefaultBodyTimeout    = 30 * time.Second
 	MinPurgeTokenLen      = 16
 	// MinMemoryBytes is the smallest MemoryBytes accepted.
 	MinMemoryBytes = 1 << 20
@@ -131,6 +141,8 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 	setDefault(&out.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	setDefault(&out.MaxHeaderCount, DefaultMaxHeaderCount)
 	setDefault(&out.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&out.MaxBodyBuffer, DefaultMaxBodyBuffer)
+	setDefault(&out.BodyTimeout, DefaultBodyTimeout)
 	switch {
 	case out.OriginRetryRatio == 0:
 		out.OriginRetryRatio = DefaultOriginRetryRatio
@@ -160,6 +172,8 @@ func (c *Config) withDefaults() (Config, *url.URL, error) {
 		out.MaxObjectBytes = out.MemoryBytes / 4
 	case out.Grace < 0:
 		return out, nil, fmt.Errorf("%w: grace must not be negative", ErrConfig)
+	case out.MaxBodyBuffer < int64(out.MaxBodyBytes):
+		return out, nil, fmt.Errorf("%w: max body buffer %d is below the largest request body %d", ErrConfig, out.MaxBodyBuffer, out.MaxBodyBytes)
 	case out.MaxHeaderBytes < 1024:
 		return out, nil, fmt.Errorf("%w: max header bytes %d is below 1024", ErrConfig, out.MaxHeaderBytes)
 	case out.PurgeToken != "" && len(out.PurgeToken) < MinPurgeTokenLen:

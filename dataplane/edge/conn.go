@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-dp/strata/internal/bodybuf"
 	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
@@ -30,6 +31,10 @@ type conn struct {
 	clientAddr netip.AddrPort
 
 	key, vkey, num, scratch []byte
+
+	// body holds the current request's body (body.go), charged to
+	// Edge.bodyBudget until the answer is out.
+	body bodybuf.Buffer
 
 	flags       uint8 // scanRequest of the current request
 	armedAt     int64 // coarse second the idle deadline was last set
@@ -88,6 +93,7 @@ func (c *conn) serve() {
 	e := c.e
 	e.m.conns.Inc()
 	defer func() {
+		c.releaseBody()
 		_ = c.nc.Close()
 		e.m.conns.Dec()
 		e.forget(c)
@@ -116,6 +122,7 @@ func (c *conn) serve() {
 			answered := c.bw.Buffered() > 0
 			flushed := c.bw.Flush() == nil
 			c.finish()
+			c.releaseBody()
 			if flushed && answered {
 				c.lingerClose()
 			}
@@ -127,6 +134,7 @@ func (c *conn) serve() {
 		c.idleSince.Store(e.now())
 		err := c.bw.Flush()
 		c.finish()
+		c.releaseBody()
 		if err == nil && c.closeAfter {
 			c.lingerClose()
 		}
@@ -273,20 +281,68 @@ func (c *conn) readRequest() bool {
 		c.writeError(fasthttp.StatusBadRequest, csDetail("conflicting-framing"))
 		return false
 	}
+	return c.readBody()
+}
+
+// readBody reads the request's body, if it has one, under the body
+// deadline (BodyTimeout from the end of the head), into memory that grows
+// only as bytes arrive (body.go).
+func (c *conn) readBody() bool {
+	e := c.e
+	cl := c.req.Header.ContentLength()
+	switch {
+	case cl == -2:
+		// No framing on a request is no body (RFC 9112 section 6.3).
+		if !c.req.Header.IsGet() && !c.req.Header.IsHead() {
+			c.req.Header.SetContentLength(0)
+		}
+		return true
+	case cl == 0:
+		return true
+	case cl > e.cfg.MaxBodyBytes:
+		e.m.badRequests.Inc()
+		c.writeError(fasthttp.StatusRequestEntityTooLarge, csDetail("body-too-large"))
+		return false
+	}
 	if c.req.MayContinue() {
 		c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 		_ = c.bw.Flush()
 	}
-	if err := c.req.ContinueReadBody(c.br, e.cfg.MaxBodyBytes, false); err != nil {
-		e.m.badRequests.Inc()
-		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-			c.writeError(fasthttp.StatusRequestEntityTooLarge, csDetail("body-too-large"))
-		} else {
-			c.writeError(fasthttp.StatusBadRequest, csDetail("bad-body"))
-		}
-		return false
+	_ = c.nc.SetReadDeadline(time.Now().Add(e.cfg.BodyTimeout))
+	c.armedAt = 0 // the idle deadline must be set again
+	var err error
+	if cl > 0 {
+		err = c.readFixedBody(cl)
+	} else {
+		err = c.readChunkedBody()
 	}
-	return true
+	if err == nil {
+		c.req.SetBodyRaw(c.body.B)
+		if cl < 0 {
+			c.req.Header.SetContentLength(len(c.body.B))
+		}
+		return true
+	}
+	switch {
+	case c.shed.Load() || isTimeout(err) && e.shutting.Load():
+		return false
+	case isTimeout(err):
+		e.m.bodyTimeouts.Inc()
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.writeError(fasthttp.StatusRequestTimeout, csDetail("body-timeout"))
+	case errors.Is(err, errBodyBudget):
+		// Not the client's fault alone, but it must not wait: 503 and
+		// close frees its share at once.
+		e.m.bodyBudgetRefused.Inc()
+		c.writeError(fasthttp.StatusServiceUnavailable, csDetail("body-buffer-full"))
+	case errors.Is(err, errBodyTooLarge):
+		e.m.badRequests.Inc()
+		c.writeError(fasthttp.StatusRequestEntityTooLarge, csDetail("body-too-large"))
+	default:
+		e.m.badRequests.Inc()
+		c.writeError(fasthttp.StatusBadRequest, csDetail("bad-body"))
+	}
+	return false
 }
 
 // hasContentLength scans a raw header block for a Content-Length line.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strata-dp/strata/dataplane/edge/store"
+	"github.com/strata-dp/strata/internal/bodybuf"
 	"github.com/valyala/fasthttp"
 )
 
@@ -49,6 +50,8 @@ type Edge struct {
 	varyGen atomic.Uint64
 
 	bgSem chan struct{}
+
+	bodyBudget *bodybuf.Budget // request-body bytes held, at most MaxBodyBuffer
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -91,6 +94,7 @@ func New(cfg Config, log *slog.Logger) (*Edge, error) {
 		conns:        map[*conn]struct{}{},
 		perIP:        map[netip.Addr]int{},
 	}
+	e.bodyBudget = bodybuf.NewBudget(c.MaxBodyBuffer)
 	e.flights.m = map[string]*flight{}
 	// The coarse clock, ticked while serving; tests replace now.
 	e.clock.Store(time.Now().Unix())

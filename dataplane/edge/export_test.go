@@ -33,3 +33,6 @@ func (e *Edge) IdleConns() int {
 	}
 	return n
 }
+
+// BodyBufferBytes is what the request-body budget has handed out.
+func (e *Edge) BodyBufferBytes() int64 { return e.bodyBudget.Used() }

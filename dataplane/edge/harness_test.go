@@ -38,6 +38,7 @@ type bed struct {
 	mu        sync.Mutex
 	script    script
 	last      *http.Request // the origin's last request
+	lastBody  string        // and its body
 	client    *http.Client
 	originSrv *http.Server
 }
@@ -92,9 +93,9 @@ func newBed(t *testing.T, cfg edge.Config, s script) *bed {
 
 func (b *bed) serveOrigin(w http.ResponseWriter, r *http.Request) {
 	n := int(b.hits.Add(1))
-	io.Copy(io.Discard, r.Body)
+	body, _ := io.ReadAll(r.Body)
 	b.mu.Lock()
-	b.last = r
+	b.last, b.lastBody = r, string(body)
 	s := b.script
 	b.mu.Unlock()
 	rp := s(n, r)
@@ -121,6 +122,12 @@ func (b *bed) lastOriginRequest() *http.Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.last
+}
+
+func (b *bed) lastOriginBody() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastBody
 }
 
 func httpDate(unix int64) string { return time.Unix(unix, 0).UTC().Format(http.TimeFormat) }

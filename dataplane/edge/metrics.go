@@ -15,6 +15,8 @@ type metrics struct {
 	retryBudgetExhausted        prometheus.Counter
 	rejectedPerIP               prometheus.Counter
 	headerTimeouts              prometheus.Counter
+	bodyTimeouts                prometheus.Counter
+	bodyBudgetRefused           prometheus.Counter
 	shedIncomplete, shedIdle    prometheus.Counter
 	purgeSeconds                prometheus.Histogram
 	conns                       prometheus.Gauge
@@ -68,6 +70,9 @@ func newMetrics() *metrics {
 		rejectedConns:  c("rejected_connections_total", "Client connections closed at once because --max-conns were all busy with requests."),
 		rejectedPerIP:  c("rejected_per_ip_total", "Client connections closed at once because their address had --max-conns-per-ip open."),
 		headerTimeouts: c("header_timeouts_total", "Client connections closed because a request head took longer than --header-timeout."),
+		bodyTimeouts:   c("body_timeouts_total", "Client connections closed because a request body took longer than --body-timeout."),
+		bodyBudgetRefused: c("body_buffer_refused_total",
+			"Requests answered 503 and closed because their body would pass --max-body-buffer."),
 		shedIncomplete: c("shed_incomplete_total", "Connections still reading a request head closed, oldest first, to admit a new one at --max-conns."),
 		shedIdle:       c("shed_idle_total", "Idle keep-alive connections closed, longest idle first, to admit a new one at --max-conns."),
 		purged:         c("purged_objects_total", "Stored responses removed or marked stale by purges."),
@@ -92,7 +97,10 @@ func (e *Edge) Register(reg prometheus.Registerer) error {
 	cs := []prometheus.Collector{
 		m.hits, m.misses, m.stale, m.passes, m.revalidated, m.revalidatedNew, m.coalesced,
 		m.originErrors, m.staleIfError, m.streamed, m.badRequests, m.rejectedConns, m.purged, m.purgeRefused, m.originRetries, m.retryBudgetExhausted,
-		m.rejectedPerIP, m.headerTimeouts, m.shedIncomplete, m.shedIdle,
+		m.rejectedPerIP, m.headerTimeouts, m.bodyTimeouts, m.bodyBudgetRefused, m.shedIncomplete, m.shedIdle,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "strata", Subsystem: "edge", Name: "body_buffer_bytes",
+			Help: "Bytes of request-body buffers held by all connections (bounded by --max-body-buffer)."},
+			func() float64 { return float64(e.bodyBudget.Used()) }),
 		m.purgeSeconds, m.conns, m.requestsVec, m.durationVec,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "strata", Subsystem: "edge", Name: "access_log_dropped_total",
 			Help: "Access log entries dropped because the log's queue was full (the writer fell behind)."},

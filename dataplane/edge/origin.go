@@ -6,14 +6,31 @@ import (
 )
 
 // unkeyedRequestFields are request fields an origin may reflect into a
-// response (links, redirects, method) although they are not part of the
-// cache key. They are dropped from forwarded requests so that one client
-// cannot poison the entry every other client gets; the edge sets the
-// X-Forwarded-* it vouches for itself.
+// response (links, redirects, rewritten paths, method) or trust as the
+// client's address although they are not part of the cache key. They are
+// dropped from forwarded requests so that one client cannot poison the
+// entry every other client gets, nor choose the address the origin
+// believes it has; the edge sets the X-Forwarded-* and X-Real-IP it
+// vouches for itself. The list follows the headers cache-poisoning
+// scanners try (PortSwigger's Param Miner) and the red team's re-run of
+// 1 Dec 2026; TestUnkeyedFieldsDropped holds every one.
 var unkeyedRequestFields = []string{
+	// Host, scheme, port and prefix the origin builds links from.
 	"x-forwarded-host", "x-forwarded-proto", "x-forwarded-scheme", "x-forwarded-port",
-	"x-forwarded-server", "forwarded", "x-original-url", "x-rewrite-url", "x-host",
+	"x-forwarded-server", "x-forwarded-prefix", "x-forwarded-ssl", "front-end-https",
+	"x-url-scheme", "forwarded", "x-host", "x-original-host", "x-http-host-override",
+	// Paths an origin or its framework routes by instead of the target.
+	"x-original-url", "x-rewrite-url", "x-envoy-original-path", "x-forwarded-uri",
+	"x-forwarded-path", "x-original-uri",
+	// Method overrides.
 	"x-http-method-override", "x-http-method", "x-method-override",
+	// Redirects served by object stores.
+	"x-amz-website-redirect-location",
+	// The client's address: the edge is the trust boundary and says it.
+	"x-forwarded-for", "x-real-ip", "true-client-ip", "x-client-ip", "client-ip",
+	"cf-connecting-ip", "fastly-client-ip", "x-proxyuser-ip", "x-cluster-client-ip",
+	"x-originating-ip", "x-remote-ip", "x-remote-addr", "x-original-forwarded-for",
+	"x-envoy-external-address", "forwarded-for", "x-forwarded",
 }
 
 // conditionalFields are answered by the edge from what it stores, so a
@@ -68,16 +85,13 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	}
 	dst.Header.SetHostBytes(host)
 	connNamed := src.Header.Peek("Connection")
-	var xff, via []byte
+	var via []byte
 	for k, v := range src.Header.All() {
 		switch {
 		case isHopByHop(k, connNamed), equalFold(k, "host"), equalFold(k, "content-length"),
 			hasName(unkeyedRequestFields, k), internalField(k):
 			continue
 		case forCache && hasName(conditionalFields, k):
-			continue
-		case equalFold(k, "x-forwarded-for"):
-			xff = append(append(xff, v...), ", "...)
 			continue
 		case equalFold(k, "via"):
 			via = append(append(via, v...), ", "...)
@@ -88,8 +102,12 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 		dst.Header.AddBytesKV(k, v)
 	}
 	if c.clientIP.IsValid() {
-		xff = c.clientIP.AppendTo(xff)
-		dst.Header.SetBytesV("X-Forwarded-For", xff)
+		// Replaced, not appended to: what a client claims about the hops
+		// before it is not the edge's to relay.
+		var buf [48]byte
+		ip := c.clientIP.AppendTo(buf[:0])
+		dst.Header.SetBytesV("X-Forwarded-For", ip)
+		dst.Header.SetBytesV("X-Real-IP", ip)
 	}
 	dst.Header.SetBytesV("Via", append(via, "1.1 strata"...))
 	dst.Header.Set("X-Forwarded-Proto", "http")

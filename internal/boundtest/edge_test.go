@@ -33,6 +33,11 @@ import (
 //   - 2 pipelined floods of 100 GETs per batch, read back as fast as the
 //     edge answers (they take most of the CPU the test leaves), and 4 that
 //     pipeline without reading;
+//   - 200 connections from one more address that each declare an 8 MB
+//     request body (half by Content-Length, half by a chunk size) and
+//     send none of it: the edge used to allocate the declared size at once
+//     (1.6 GB here; the red team's 250 took it to 2 GB), and must now hold
+//     only what arrived;
 //
 // while a good client opens a new connection every 20 ms and GETs a stored
 // 1 KiB object. Bounds: the edge's peak RSS stays under 400 MiB, the good
@@ -98,6 +103,9 @@ func TestEdgeUnderHostileClients(t *testing.T) {
 		},
 		func(ctx context.Context) {
 			boundtest.Hold(ctx, 6, func(ctx context.Context, i int) { pipelineFlood(ctx, addr, i < 2) })
+		},
+		func(ctx context.Context) {
+			boundtest.Hold(ctx, 200, func(ctx context.Context, i int) { declaredBody(ctx, addr, i%2 == 0) })
 		},
 	}
 	done := make(chan struct{}, len(attacks))
@@ -229,6 +237,25 @@ func hugeHeads(ctx context.Context, addr string) {
 		c.Write(head)
 		io.Copy(io.Discard, c)
 		c.Close()
+	}
+}
+
+// declaredBody sends a request head declaring an 8 MB body, by
+// Content-Length or by the size of a first chunk, and then nothing.
+func declaredBody(ctx context.Context, addr string, chunked bool) {
+	head := "POST /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 8000000\r\n\r\n"
+	if chunked {
+		head = "POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n7a1200\r\n"
+	}
+	for ctx.Err() == nil {
+		c, err := dialFrom(ctx, addr, 16)
+		if err == nil {
+			go func() { <-ctx.Done(); c.Close() }()
+			c.Write([]byte(head))
+			io.Copy(io.Discard, c) // returns when the edge closes it
+			c.Close()
+		}
+		boundtest.Pause(ctx, time.Second)
 	}
 }
 
