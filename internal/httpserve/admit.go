@@ -14,21 +14,23 @@ import (
 //
 //   - at most maxPending connections accepted and not yet read from: only
 //     there does Accept wait, for the scheduler, never for a client;
-//   - at most maxConns connections read from that have sent nothing yet
-//     (silent): a new one closes the oldest of them;
-//   - at most maxPerIP connections that have sent something, per client
-//     address (per /64 for IPv6);
-//   - at most maxConns of those in all.
+//   - at most silentPerConn × maxConns connections read from that have
+//     sent nothing yet (silent): a new one closes the oldest of them;
+//   - at most maxPerIP connections per client address (per /64 for IPv6)
+//     that have sent something and are not busy with a request;
+//   - at most maxConns connections that have sent something, in all.
 //
 // At the last two bounds a connection that has just sent its first bytes
 // closes the oldest one, among those the bound counts, that is still
 // sending its first request head (StateNew: net/http marks a connection
 // active only once a whole head has arrived), else the one idle the
-// longest, and is itself closed at once only when every one is busy with a
-// request. The per-address bound sheds among that address's connections:
-// on loopback the operators' tools and a local attacker share 127.0.0.1,
-// so refusing there would be the lock-out all over again (the edge, whose
-// clients are remote, refuses instead).
+// longest. At maxConns it is itself closed at once when every connection
+// is busy with a request. The per-address bound never refuses: it sheds
+// among that address's connections, and busy ones count only toward
+// maxConns. On loopback the operators' tools and a local attacker share
+// 127.0.0.1, so refusing there, or letting 32 slow requests from it fill
+// the address's share, would be the lock-out all over again (the edge,
+// whose clients are remote, refuses instead).
 //
 // A connection is admitted to the last two bounds by its first read that
 // returns bytes, not when it is accepted. Clients connect faster than a
@@ -38,7 +40,10 @@ import (
 // flood from its own address would close it before anything read the head
 // it sent at once. Admitted with its bytes in hand, and as active when they
 // hold its whole head, it cannot be shed before it is served. Until then
-// it is silent, and only a whole maxConns of silent arrivals shed it.
+// it is silent, and only a thousand silent arrivals (at the default
+// maxConns) shed it: more than the connections that do not even send a
+// request line, plus those whose clients have connected and not written
+// yet, which under a flood on a busy host are hundreds.
 //
 // Unlike the edge's version of this (dataplane/edge/admit.go), which keeps
 // its request path lock-free, this one takes a mutex on every connection
@@ -56,14 +61,20 @@ type admission struct {
 	open   int       // admitted connections
 	heads  list.List // of admitted *conn in StateNew, oldest first
 	idle   list.List // of *conn in StateIdle, idle the longest first
-	addrs  map[netip.Addr]*addrConns
+	// of *conn in stateClosing, the first shed: net/http lingers up to
+	// half a second after an error answer or an unread body, and a flood
+	// of oversized heads would otherwise fill maxConns with them.
+	closing list.List
+	addrs   map[netip.Addr]*addrConns
 }
 
 // addrConns are one client address's admitted connections.
 type addrConns struct {
-	open        int
-	heads, idle list.List
+	open        int       // admitted
+	heads, idle list.List // those the per-address bound counts
 }
+
+func (ac *addrConns) waiting() int { return ac.heads.Len() + ac.idle.Len() }
 
 // phase is where a connection is in admission.
 type phase uint8
@@ -74,6 +85,14 @@ const (
 	phaseSilent                // read from, nothing read yet
 	phaseAdmitted              // counted by the bounds
 )
+
+// stateClosing is a connection net/http has answered for the last time
+// and closed for writing (conn.CloseWrite).
+const stateClosing http.ConnState = 0x7f
+
+// silentPerConn × maxConns bounds the silent connections. Each costs a
+// goroutine and a 4 KiB read buffer: 10 MiB at the default maxConns.
+const silentPerConn = 4
 
 // maxPending bounds the connections accepted and not yet read from. It
 // need not be large: their goroutines read as soon as they run.
@@ -119,8 +138,8 @@ func (a *admission) start(c *conn) bool {
 		return false
 	}
 	a.unpendLocked()
-	if a.maxConns > 0 && a.silent.Len() >= a.maxConns {
-		a.m.shedIncomplete.Inc()
+	if a.maxConns > 0 && a.silent.Len() >= silentPerConn*a.maxConns {
+		a.m.shedSilent.Inc()
 		a.dropLocked(a.silent.Front().Value.(*conn))
 	}
 	a.setLocked(c, phaseSilent, http.StateNew)
@@ -143,14 +162,10 @@ func (a *admission) admit(c *conn, headDone bool) bool {
 	}
 	a.silent.Remove(c.elem)
 	c.elem = nil
-	if perAddr {
-		if ac := a.addrs[key]; ac != nil && ac.open >= a.maxPerIP && !a.shedLocked(&ac.heads, &ac.idle) {
-			a.m.rejectedPerIP.Inc()
-			a.setLocked(c, phaseGone, 0)
-			return false
-		}
+	if ac := a.addrs[key]; perAddr && !headDone && ac != nil && ac.waiting() >= a.maxPerIP {
+		a.shedLocked(nil, &ac.heads, &ac.idle)
 	}
-	if a.maxConns > 0 && a.open >= a.maxConns && !a.shedLocked(&a.heads, &a.idle) {
+	if a.maxConns > 0 && a.open >= a.maxConns && !a.shedLocked(&a.closing, &a.heads, &a.idle) {
 		a.m.rejectedConns.Inc()
 		a.setLocked(c, phaseGone, 0)
 		return false
@@ -176,15 +191,24 @@ func (a *admission) admit(c *conn, headDone bool) bool {
 	return true
 }
 
-// shedLocked closes the front of heads, else of idle, and reports false
-// when both are empty: every connection counted is busy with a request.
-func (a *admission) shedLocked(heads, idle *list.List) bool {
-	e := heads.Front()
-	if e != nil {
+// shedLocked closes the front of closing (when given), else of heads,
+// else of idle, and reports false when all are empty: every connection
+// counted is busy with a request.
+func (a *admission) shedLocked(closing, heads, idle *list.List) bool {
+	var e *list.Element
+	if closing != nil {
+		e = closing.Front()
+	}
+	switch {
+	case e != nil:
+		a.m.shedClosing.Inc()
+	case heads.Front() != nil:
+		e = heads.Front()
 		a.m.shedIncomplete.Inc()
-	} else if e = idle.Front(); e != nil {
+	case idle.Front() != nil:
+		e = idle.Front()
 		a.m.shedIdle.Inc()
-	} else {
+	default:
 		return false
 	}
 	a.dropLocked(e.Value.(*conn))
@@ -211,9 +235,27 @@ func (a *admission) connState(nc net.Conn, s http.ConnState) {
 		// Not admitted yet (StateNew comes at accept), or gone.
 	case s == http.StateClosed:
 		a.releaseLocked(c)
+	case c.state == stateClosing:
+		// Nothing follows but StateClosed.
 	default:
 		a.unlistLocked(c)
 		a.setLocked(c, phaseAdmitted, s)
+		a.listLocked(c)
+		// A request done makes one more idle connection for the
+		// per-address bound; c is the newest of them.
+		if ac := c.addr; ac != nil && ac.waiting() > a.maxPerIP {
+			a.shedLocked(nil, &ac.heads, &ac.idle)
+		}
+	}
+}
+
+// closeWrite moves c to the connections shed first.
+func (a *admission) closeWrite(c *conn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c.phase == phaseAdmitted && c.state != stateClosing {
+		a.unlistLocked(c)
+		a.setLocked(c, phaseAdmitted, stateClosing)
 		a.listLocked(c)
 	}
 }
@@ -302,6 +344,8 @@ func (a *admission) listsLocked(c *conn) (all, addr *list.List) {
 		if c.addr != nil {
 			addr = &c.addr.idle
 		}
+	case stateClosing:
+		all = &a.closing
 	}
 	return all, addr
 }

@@ -19,13 +19,14 @@ import (
 // connections gauge state it is counted in once it does it.
 type held struct {
 	from string
-	kind string // silent, head, idle or active
+	kind string // silent, head, idle, active or closing (431, lingering)
 }
 
 // TestLimitsShed holds connections in every state at a bound, then opens
 // one more: it is served by closing the oldest connection still sending
 // its head (nothing at all, first: silent), else the longest idle, and is
-// refused when every connection at the bound is busy.
+// refused when every connection at the bound is busy; one lingering after
+// its last answer goes first of all.
 func TestLimitsShed(t *testing.T) {
 	perIP := Limits{MaxConns: 100, MaxConnsPerIP: 2}
 	tests := []struct {
@@ -35,33 +36,37 @@ func TestLimitsShed(t *testing.T) {
 		newFrom    string
 		wantServed bool
 		wantClosed []int // of held
-		// shed incomplete, shed idle, rejected, rejected per IP
-		wantCounts [4]float64
+		// shed silent, shed incomplete, shed idle, shed closing, rejected
+		wantCounts [5]float64
 	}{
-		{"silent, oldest first", Limits{MaxConns: 2}, []held{{"127.0.0.1", "silent"}, {"127.0.0.1", "silent"}},
-			"127.0.0.1", true, []int{0}, [4]float64{1, 0, 0, 0}},
+		{"silent, oldest first", Limits{MaxConns: 2}, slices.Repeat([]held{{"127.0.0.1", "silent"}}, silentPerConn*2),
+			"127.0.0.1", true, []int{0}, [5]float64{1, 0, 0, 0, 0}},
 		{"heads, oldest first", Limits{MaxConns: 2}, []held{{"127.0.0.1", "head"}, {"127.0.0.1", "head"}},
-			"127.0.0.1", true, []int{0}, [4]float64{1, 0, 0, 0}},
+			"127.0.0.1", true, []int{0}, [5]float64{0, 1, 0, 0, 0}},
 		{"idle, longest first", Limits{MaxConns: 2}, []held{{"127.0.0.1", "idle"}, {"127.0.0.1", "idle"}},
-			"127.0.0.1", true, []int{0}, [4]float64{0, 1, 0, 0}},
+			"127.0.0.1", true, []int{0}, [5]float64{0, 0, 1, 0, 0}},
 		{"a head before an idle one", Limits{MaxConns: 2}, []held{{"127.0.0.1", "idle"}, {"127.0.0.1", "head"}},
-			"127.0.0.1", true, []int{1}, [4]float64{1, 0, 0, 0}},
+			"127.0.0.1", true, []int{1}, [5]float64{0, 1, 0, 0, 0}},
+		{"one lingering after an error answer before a head", Limits{MaxConns: 2, MaxHeaderBytes: 1 << 10},
+			[]held{{"127.0.0.1", "head"}, {"127.0.0.1", "closing"}}, "127.0.0.1", true, []int{1}, [5]float64{0, 0, 0, 1, 0}},
 		{"refused when all are busy", Limits{MaxConns: 2}, []held{{"127.0.0.1", "active"}, {"127.0.0.1", "active"}},
-			"127.0.0.2", false, nil, [4]float64{0, 0, 1, 0}},
+			"127.0.0.2", false, nil, [5]float64{0, 0, 0, 0, 1}},
 		{"busy ones are kept, a head is shed", Limits{MaxConns: 2}, []held{{"127.0.0.1", "head"}, {"127.0.0.1", "active"}},
-			"127.0.0.1", true, []int{0}, [4]float64{1, 0, 0, 0}},
+			"127.0.0.1", true, []int{0}, [5]float64{0, 1, 0, 0, 0}},
 		{"per address: its own oldest head", perIP, []held{{"127.0.0.1", "head"}, {"127.0.0.1", "head"}},
-			"127.0.0.1", true, []int{0}, [4]float64{1, 0, 0, 0}},
-		{"per address: its own longest idle", perIP, []held{{"127.0.0.1", "idle"}, {"127.0.0.1", "idle"}},
-			"127.0.0.1", true, []int{0}, [4]float64{0, 1, 0, 0}},
+			"127.0.0.1", true, []int{0}, [5]float64{0, 1, 0, 0, 0}},
+		{"per address: its own longest idle, once the new one's request is done", perIP, []held{{"127.0.0.1", "idle"}, {"127.0.0.1", "idle"}},
+			"127.0.0.1", true, []int{0}, [5]float64{0, 0, 1, 0, 0}},
 		{"per address: another address is untouched", perIP, []held{{"127.0.0.1", "head"}, {"127.0.0.1", "head"}},
-			"127.0.0.2", true, nil, [4]float64{0, 0, 0, 0}},
-		{"per address: refused when all its own are busy", perIP, []held{{"127.0.0.1", "active"}, {"127.0.0.1", "active"}},
-			"127.0.0.1", false, nil, [4]float64{0, 0, 0, 1}},
+			"127.0.0.2", true, nil, [5]float64{0, 0, 0, 0, 0}},
+		{"per address: busy ones do not count", perIP, []held{{"127.0.0.1", "active"}, {"127.0.0.1", "active"}, {"127.0.0.1", "head"}},
+			"127.0.0.1", true, nil, [5]float64{0, 0, 0, 0, 0}},
+		{"per address: a busy one does not shield a head", perIP, []held{{"127.0.0.1", "head"}, {"127.0.0.1", "active"}, {"127.0.0.1", "head"}},
+			"127.0.0.1", true, []int{0}, [5]float64{0, 1, 0, 0, 0}},
 		{"per address: another address served when one is busy", perIP, []held{{"127.0.0.1", "active"}, {"127.0.0.1", "active"}},
-			"127.0.0.2", true, nil, [4]float64{0, 0, 0, 0}},
-		{"per address: another address's head is not shed", perIP, []held{{"127.0.0.2", "head"}, {"127.0.0.1", "active"}, {"127.0.0.1", "active"}},
-			"127.0.0.1", false, nil, [4]float64{0, 0, 0, 1}},
+			"127.0.0.2", true, nil, [5]float64{0, 0, 0, 0, 0}},
+		{"per address: another address's head is not shed", perIP, []held{{"127.0.0.2", "head"}, {"127.0.0.1", "head"}, {"127.0.0.1", "head"}},
+			"127.0.0.1", true, []int{1}, [5]float64{0, 1, 0, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,14 +99,15 @@ func TestLimitsShed(t *testing.T) {
 					t.Errorf("held connection %d (%s): closed %v, want %v", i, tt.held[i].kind, closed, want)
 				}
 			}
-			got := [4]float64{
+			got := [5]float64{
+				counterValue(t, reg, "strata_httpserve_shed_silent_total"),
 				counterValue(t, reg, "strata_httpserve_shed_incomplete_total"),
 				counterValue(t, reg, "strata_httpserve_shed_idle_total"),
+				counterValue(t, reg, "strata_httpserve_shed_closing_total"),
 				counterValue(t, reg, "strata_httpserve_rejected_connections_total"),
-				counterValue(t, reg, "strata_httpserve_rejected_per_ip_total"),
 			}
 			if got != tt.wantCounts {
-				t.Errorf("shed incomplete, shed idle, rejected, rejected per IP = %v, want %v", got, tt.wantCounts)
+				t.Errorf("shed silent, shed incomplete, shed idle, shed closing, rejected = %v, want %v", got, tt.wantCounts)
 			}
 		})
 	}
@@ -128,6 +134,8 @@ func holdConn(t *testing.T, addr string, hc held) net.Conn {
 		}
 	case "active":
 		_, err = io.WriteString(c, "GET /block HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	case "closing":
+		_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: "+strings.Repeat("a", 8<<10)+"\r\n\r\n")
 	}
 	if err != nil {
 		t.Fatalf("hold a %s connection: %v", hc.kind, err)

@@ -62,6 +62,17 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// CloseWrite is what net/http calls before it lingers up to half a second
+// after an error answer or an unread body, so that the client can read the
+// answer before the close: from here the connection is the first to shed.
+func (c *conn) CloseWrite() error {
+	c.a.closeWrite(c)
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // Close closes the connection and frees what it holds.
 func (c *conn) Close() error {
 	err := c.Conn.Close()
