@@ -12,7 +12,7 @@ import (
 // shares them: a process has one operators' listener.
 type metrics struct {
 	// Connections open, by what they are doing.
-	silent, head, active, idle, closing     prometheus.Gauge
+	silent, head, active, idle, closing                              prometheus.Gauge
 	shedSilent, shedIncomplete, shedIdle, shedClosing, rejectedConns prometheus.Counter
 }
 
