@@ -7,10 +7,11 @@
 // What is dangerous here is the connection limit: a limit that only waits
 // for a slot to free is a lock-out for anyone who can open that many
 // connections and never finish a request head (slowloris). At its limits
-// the listener therefore closes the connection that matters least (one still
-// sending its head, then one idle, the oldest first) to admit the new one,
-// and refuses new connections only when every one it holds is busy with a
-// request (admit.go). Everything an operator or a scraper needs arrives in
-// one write, so its head completes long before it is the oldest incomplete
-// one.
+// the listener therefore closes the connection that matters least (one
+// lingering after its last answer, then one still sending its head, then
+// one idle, the oldest first) to admit the new one, and refuses new
+// connections only when every one it holds is busy with a request
+// (admit.go). A connection is counted from its first bytes, and as busy
+// when they hold a whole request head: everything an operator or a scraper
+// sends arrives in one write, so it is served before anything can shed it.
 package httpserve

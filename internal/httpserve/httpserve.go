@@ -30,14 +30,18 @@ type Limits struct {
 	// bound of their own: no route reads one, and net/http discards at
 	// most 256 KiB of an unread body before it closes the connection.
 	MaxHeaderBytes int
-	// MaxConns bounds open connections (0: unbounded). A connection beyond
-	// it closes the oldest one still sending its first request head, else
-	// the one idle the longest, and is itself closed at once only when
-	// every connection is busy with a request.
+	// MaxConns bounds the connections that have sent something (0:
+	// unbounded). One beyond it closes the oldest connection lingering
+	// after an error answer, else the oldest still sending its first
+	// request head, else the one idle the longest, and is itself closed at
+	// once only when every connection is busy with a request. Four times
+	// as many may have sent nothing yet; beyond, the oldest is closed.
 	MaxConns int
-	// MaxConnsPerIP bounds the open connections of one client address (an
-	// IPv6 client's /64), loopback included (0: unbounded); beyond it the
-	// same shedding applies among that address's connections only.
+	// MaxConnsPerIP bounds the connections of one client address (an IPv6
+	// client's /64), loopback included, that are sending a head or idle
+	// (0: unbounded); beyond it the address's own oldest is closed. Busy
+	// connections count only toward MaxConns: on loopback the operators'
+	// tools share the attacker's address.
 	MaxConnsPerIP int
 }
 
