@@ -32,7 +32,7 @@ type controlFlags struct {
 	listen, config, tokenFile string
 	stackState                string
 	allowedHosts              stringList
-	maxConns                  int
+	maxConns, maxConnsPerIP   int
 }
 
 func (f *controlFlags) bind(fs *flag.FlagSet) {
@@ -45,9 +45,12 @@ func (f *controlFlags) bind(fs *flag.FlagSet) {
 	fs.Var(&f.allowedHosts, "allowed-host", "a Host name requests may carry besides localhost, loopback addresses and the listen address "+
 		"(DNS-rebinding defence: any other Host gets 403); repeatable or comma-separated")
 	fs.StringVar(&f.stackState, "stack-state", "", "strata up's stack.json (its run directory): show each process's restarts and last exit (strata up sets it)")
-	fs.IntVar(&f.maxConns, "max-conns", lim.MaxConns, fmt.Sprintf("most connections served at once; more wait to be accepted "+
+	fs.IntVar(&f.maxConns, "max-conns", lim.MaxConns, fmt.Sprintf("most connections served at once; a new one closes the oldest "+
+		"still sending its request head, else the longest idle, and is refused only when all are busy "+
 		"(fixed limits besides: headers %d KiB, read-header timeout %v, read %v, write %v, idle %v)",
 		lim.MaxHeaderBytes>>10, lim.ReadHeaderTimeout, lim.ReadTimeout, lim.WriteTimeout, lim.IdleTimeout))
+	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", lim.MaxConnsPerIP, "most connections of one client address (IPv6: per /64), "+
+		"loopback included; beyond it the same shedding among that address's connections (0: no per-address limit)")
 }
 
 // token reads --token-file, which a non-loopback --listen requires.
@@ -93,6 +96,9 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	if f.maxConns < 1 {
 		return usagef("--max-conns: %d must be at least 1", f.maxConns)
 	}
+	if f.maxConnsPerIP < 0 {
+		return usagef("--max-conns-per-ip: %d must be at least 0 (0: no per-address limit)", f.maxConnsPerIP)
+	}
 	token, err := f.token()
 	if err != nil {
 		return err
@@ -109,13 +115,13 @@ func runControl(ctx context.Context, args []string, env *environment) error {
 	access := control.NewAccess(ln.Addr().String(), f.allowedHosts, token)
 	go plane.Run(ctx)
 	lim := httpserve.DefaultLimits
-	lim.MaxConns = f.maxConns
+	lim.MaxConns, lim.MaxConnsPerIP = f.maxConns, f.maxConnsPerIP
 	// The control plane serves /metrics on --listen, so ts has no listener
 	// of its own; httpserve shuts the listener down when ctx ends.
 	return lifecycle.Run(ctx, lifecycle.Role{
 		Name: "control plane", Log: log, Telemetry: ts,
 		Serve: func(ctx context.Context) error {
-			if err := httpserve.Serve(ctx, ln, access.Wrap(mux), lim); !errors.Is(err, http.ErrServerClosed) {
+			if err := httpserve.ServeCounted(ctx, ln, access.Wrap(mux), lim, ts.Registry); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil

@@ -31,6 +31,7 @@ func TestControlRefusesToListenBeyondLoopbackWithoutToken(t *testing.T) {
 		{"unspecified IPv6", []string{"--listen", "[::]:0"}, "[::]:0"},
 		{"a token too short", []string{"--listen", "127.0.0.1:0", "--token-file", short}, "at least 16"},
 		{"a missing token file", []string{"--listen", "127.0.0.1:0", "--token-file", "/nonexistent/token"}, "--token-file"},
+		{"a negative per-address limit", []string{"--listen", "127.0.0.1:0", "--max-conns-per-ip", "-1"}, "--max-conns-per-ip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

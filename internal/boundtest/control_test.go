@@ -28,17 +28,29 @@ import (
 //   - 100 connections that connect and send nothing;
 //   - 30 slow readers that pipeline 200 requests for /api/v1/components,
 //     /api/v1/state, /api/v1/services and /metrics and never read;
+//   - 300 unfinished heads: a request line and nothing more, each
+//     connection reopened 100 ms after the server closes it (the red-team's
+//     N3, which kept the 256 slots of a listener that waited for a free
+//     one taken: 5 probes through in 20 s);
 //
 // while a good client, on a keep-alive connection it opened before the
-// attack, GETs /healthz and /api/v1/components every 20 ms.
+// attack, GETs /healthz and /api/v1/components every 20 ms, and another
+// GETs /api/v1/services and /healthz every 20 ms on a new connection each
+// time, the way the red-team's probes, `strata up` and one-off `strata
+// ctl` calls do.
 //
 // Bounds (docs/OPERATIONS.md, Control plane): peak RSS during the attack
-// under 200 MiB, the good client's p99 under 500 ms, no failed call, at
-// least 200 calls; and once the attack stops, a new connection is served.
+// under 200 MiB; the keep-alive client's p99 under 500 ms, no failed call,
+// at least 200 calls; the client on new connections at least 25 calls, at
+// most 1 failed, p90 under 1 s; and once the attack stops, a new
+// connection is served.
 // What keeps them: httpserve.DefaultLimits (32 KiB of headers, 256
-// connections, read-header 5 s, read 10 s, write 10 s, idle 60 s). Against
-// the code before those limits (net/http defaults, ReadHeaderTimeout only)
-// the stallers alone held over 300 MiB.
+// connections and 32 per address, loopback included, shedding the oldest
+// connection still sending its head, read-header 2 s, read 10 s, write
+// 10 s, idle 60 s). Against the code before those limits (net/http
+// defaults, ReadHeaderTimeout only) the stallers alone held over 300 MiB;
+// against a listener that waited for a free slot at 256 connections, the
+// good client on new connections failed nearly every call.
 func TestControlPlaneUnderHostileClients(t *testing.T) {
 	addr := boundtest.FreeAddr(t)
 	cfg := filepath.Join(t.TempDir(), "stack.yaml")
@@ -74,6 +86,26 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 		if err := get(context.Background(), path); err != nil {
 			t.Fatal(err)
 		}
+	}
+	fresh := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	freshPaths := []string{"/api/v1/services", "/healthz"}
+	freshGet := func(ctx context.Context, path string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := fresh.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", path, resp.Status)
+		}
+		return nil
 	}
 	time.Sleep(500 * time.Millisecond)
 	p.ResetPeak()
@@ -159,6 +191,17 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 				c.Close()
 			}
 		}},
+		{300, func(ctx context.Context, _ int) { // unfinished heads
+			for ctx.Err() == nil {
+				if c := dial(ctx); c != nil {
+					if _, err := io.WriteString(c, "GET / HTTP/1.1\r\n"); err == nil {
+						io.Copy(io.Discard, c) // until the server closes it
+					}
+					c.Close()
+				}
+				boundtest.Pause(ctx, 100*time.Millisecond)
+			}
+		}},
 	}
 	done := make(chan struct{})
 	go func() {
@@ -171,17 +214,35 @@ func TestControlPlaneUnderHostileClients(t *testing.T) {
 			<-wg
 		}
 	}()
+	freshLat := make(chan *boundtest.Latencies, 1)
+	go func() {
+		n := 0
+		freshLat <- boundtest.Good(ctx, 20*time.Millisecond, func(ctx context.Context) error {
+			n++
+			return freshGet(ctx, freshPaths[n%len(freshPaths)])
+		})
+	}()
 	n := 0
 	lat := boundtest.Good(ctx, 20*time.Millisecond, func(ctx context.Context) error {
 		n++
 		return get(ctx, paths[n%len(paths)])
 	})
 	<-done
-	boundtest.Check(t, "control", p, lat, boundtest.Bound{MaxRSS: 200 << 20, MaxP99: 500 * time.Millisecond, MinCalls: 200})
+	boundtest.Check(t, "control, keep-alive client", p, lat, boundtest.Bound{MaxRSS: 200 << 20, MaxP99: 500 * time.Millisecond, MinCalls: 200})
+	// A new connection waits its turn in the kernel's accept queue behind
+	// the attack's, which the listener works through instead of leaving
+	// there, on two CPUs it shares with the attack: 40 to 130 calls in
+	// 8 s, p99 under 500 ms. Locked out, the client made 4 calls, 3 of
+	// which failed.
+	fl := <-freshLat
+	boundtest.Check(t, "control, a new connection per call", p, fl, boundtest.Bound{MaxErrors: 1, MinCalls: 25})
+	if p90 := fl.Quantile(0.9); p90 > time.Second {
+		t.Errorf("control, a new connection per call: p90 %v, budget 1s", p90)
+	}
 
 	// The attack's connections are gone; a new client gets in.
-	fresh := &http.Client{Timeout: 10 * time.Second}
-	resp, err := fresh.Get("http://" + addr + "/api/v1/components")
+	after := &http.Client{Timeout: 10 * time.Second}
+	resp, err := after.Get("http://" + addr + "/api/v1/components")
 	if err != nil {
 		t.Fatalf("a new connection after the attack: %v", err)
 	}

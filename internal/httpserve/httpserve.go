@@ -1,8 +1,3 @@
-// Package httpserve serves the operators' HTTP listeners (the control
-// plane's admin API and every role's /metrics, /healthz and /readyz) within
-// limits on time, header size and connections, so that a slow or hostile
-// client holds at most one bounded slot and never the process's memory.
-// The user-traffic listeners (edge, facades) have their own, in their roles.
 package httpserve
 
 import (
@@ -10,16 +5,17 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Limits bound what clients can hold of an operators' listener:
 // how long a request may take to arrive and its answer to leave, how long
 // an idle connection stays, how large headers may be, and how many
-// connections are served at once. These listeners answer small documents
-// to a handful of operators, dashboards and scrapers, so the defaults are
-// tight.
+// connections are served at once, in all and per client address. These
+// listeners answer small documents to a handful of operators, dashboards
+// and scrapers, so the defaults are tight.
 type Limits struct {
 	// ReadHeaderTimeout closes a connection whose request headers have not
 	// arrived in time (slowloris).
@@ -34,34 +30,55 @@ type Limits struct {
 	// bound of their own: no route reads one, and net/http discards at
 	// most 256 KiB of an unread body before it closes the connection.
 	MaxHeaderBytes int
-	// MaxConns bounds open connections. Beyond it the listener stops
-	// accepting until one closes: the next connections wait in the
-	// kernel's accept queue, costing the process nothing, and the timeouts
-	// above make every held slot free itself.
+	// MaxConns bounds the connections that have sent something (0:
+	// unbounded). One beyond it closes the oldest connection lingering
+	// after an error answer, else the oldest still sending its first
+	// request head, else the one idle the longest, and is itself closed at
+	// once only when every connection is busy with a request. Four times
+	// as many may have sent nothing yet; beyond, the oldest is closed.
 	MaxConns int
+	// MaxConnsPerIP bounds the connections of one client address (an IPv6
+	// client's /64), loopback included, that are sending a head or idle
+	// (0: unbounded); beyond it the address's own oldest is closed. Busy
+	// connections count only toward MaxConns: on loopback the operators'
+	// tools share the attacker's address.
+	MaxConnsPerIP int
 }
 
 // DefaultLimits are the limits of strata control and of every role's
-// --metrics listener (docs/SECURITY.md).
+// --metrics listener (docs/SECURITY.md). A Prometheus scraper, the control
+// plane's inventory poller, `strata up`'s probes, `strata ctl` and a
+// dashboard in a browser each use one to six connections.
 var DefaultLimits = Limits{
-	ReadHeaderTimeout: 5 * time.Second,
+	ReadHeaderTimeout: 2 * time.Second,
 	ReadTimeout:       10 * time.Second,
 	WriteTimeout:      10 * time.Second,
 	IdleTimeout:       60 * time.Second,
 	MaxHeaderBytes:    32 << 10,
 	MaxConns:          256,
+	MaxConnsPerIP:     32,
 }
 
 // Serve serves h on ln within lim until ctx is done, then shuts down
-// within a second.
+// within a second. Connections shed or refused at the limits are not
+// counted; ServeCounted counts them.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits) error {
-	if lim.MaxConns > 0 {
-		ln = newLimitListener(ln, lim.MaxConns)
+	return ServeCounted(ctx, ln, h, lim, nil)
+}
+
+// ServeCounted is Serve, counting the connections shed and refused at the
+// limits in reg (metrics.go). A nil reg counts nowhere.
+func ServeCounted(ctx context.Context, ln net.Listener, h http.Handler, lim Limits, reg prometheus.Registerer) error {
+	m, err := newMetrics(reg)
+	if err != nil {
+		return err
 	}
+	a := newAdmission(lim.MaxConns, lim.MaxConnsPerIP, m)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout,
-		WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes}
+		WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes,
+		ConnState: a.connState}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newListener(ln, a)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -74,49 +91,4 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, lim Limits) err
 		}
 		return err
 	}
-}
-
-// limitListener accepts while fewer than cap(slots) of its connections
-// are open (golang.org/x/net/netutil.LimitListener, without the module).
-type limitListener struct {
-	net.Listener
-	slots     chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-}
-
-func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
-}
-
-func (l *limitListener) Close() error {
-	l.closeOnce.Do(func() { close(l.done) })
-	return l.Listener.Close()
-}
-
-// limitConn gives its slot back once, on the first Close.
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }

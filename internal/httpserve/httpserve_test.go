@@ -7,14 +7,22 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // serveLimited serves a trivial handler within lim on a loopback port.
 func serveLimited(t *testing.T, lim Limits) string {
+	t.Helper()
+	return serve(t, lim, nil, okHandler)
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+
+// serve serves h within lim on a loopback port, counting in reg.
+func serve(t *testing.T, lim Limits, reg prometheus.Registerer, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -22,9 +30,7 @@ func serveLimited(t *testing.T, lim Limits) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- Serve(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }), lim)
-	}()
+	go func() { done <- ServeCounted(ctx, ln, h, lim, reg) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -45,29 +51,6 @@ func rawGet(t *testing.T, addr string, extra string) (net.Conn, *bufio.Reader) {
 	return c, bufio.NewReader(c)
 }
 
-func TestServeBoundsConnections(t *testing.T) {
-	addr := serveLimited(t, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
-	var held []net.Conn
-	for range 2 {
-		c, r := rawGet(t, addr, "")
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "200") {
-			t.Fatalf("held connection: %q %v", line, err)
-		}
-		held = append(held, c)
-	}
-	third, r := rawGet(t, addr, "")
-	third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if line, err := r.ReadString('\n'); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("a third connection was served over MaxConns 2: %q %v", line, err)
-	}
-	held[0].Close()
-	third.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "200") {
-		t.Fatalf("the third connection after a slot freed: %q %v", line, err)
-	}
-}
-
 func TestServeBoundsHeaders(t *testing.T) {
 	addr := serveLimited(t, Limits{MaxHeaderBytes: 4 << 10})
 	_, r := rawGet(t, addr, "X-Big: "+strings.Repeat("a", 64<<10)+"\r\n")
@@ -78,7 +61,8 @@ func TestServeBoundsHeaders(t *testing.T) {
 
 func TestDefaultLimitsAreSet(t *testing.T) {
 	l := DefaultLimits
-	if l.ReadHeaderTimeout <= 0 || l.ReadTimeout <= 0 || l.WriteTimeout <= 0 || l.IdleTimeout <= 0 || l.MaxHeaderBytes <= 0 || l.MaxConns <= 0 {
+	if l.ReadHeaderTimeout <= 0 || l.ReadTimeout <= 0 || l.WriteTimeout <= 0 || l.IdleTimeout <= 0 || l.MaxHeaderBytes <= 0 || l.MaxConns <= 0 ||
+		l.MaxConnsPerIP <= 0 || l.MaxConnsPerIP >= l.MaxConns {
 		t.Fatalf("a default limit is off: %+v", l)
 	}
 }

@@ -139,8 +139,10 @@ func (s *Server) Addr() string {
 }
 
 // Serve serves until ctx is done, then shuts down within a second, within
-// httpserve.DefaultLimits: a scraper or prober that stalls holds one
-// bounded slot, never the process.
+// httpserve.DefaultLimits, counting what they shed and refuse in Registry:
+// a scraper or prober that stalls holds one bounded slot, never the
+// process, and clients that never finish a request give theirs up to new
+// ones.
 func (s *Server) Serve(ctx context.Context, mux http.Handler) error {
 	if s.ln == nil {
 		<-ctx.Done()
@@ -149,5 +151,5 @@ func (s *Server) Serve(ctx context.Context, mux http.Handler) error {
 	if mux == nil {
 		mux = s.Handler()
 	}
-	return httpserve.Serve(ctx, s.ln, mux, httpserve.DefaultLimits)
+	return httpserve.ServeCounted(ctx, s.ln, mux, httpserve.DefaultLimits, s.Registry)
 }

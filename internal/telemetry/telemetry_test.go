@@ -83,6 +83,10 @@ func TestProbesAndMetrics(t *testing.T) {
 	if code, body := get(t, base+"/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 		t.Fatalf("/metrics = %d without Go collector", code)
 	}
+	if _, body := get(t, base+"/metrics"); !strings.Contains(body, "strata_httpserve_shed_incomplete_total 0") ||
+		!strings.Contains(body, `strata_httpserve_connections{state="active"} 1`) {
+		t.Fatalf("/metrics does not count its own listener's connections:\n%s", body)
+	}
 	cancel()
 	select {
 	case err := <-done:
