@@ -15,6 +15,7 @@ import (
 	"github.com/strata-dp/strata/dataplane/edge"
 	"github.com/strata-dp/strata/internal/accesslog"
 	"github.com/strata-dp/strata/internal/bytesize"
+	"github.com/strata-dp/strata/internal/httpserve"
 	"github.com/strata-dp/strata/internal/lifecycle"
 	"github.com/strata-dp/strata/internal/telemetry"
 )
@@ -192,7 +193,9 @@ func (f *edgeFlags) role(e *edge.Edge, ts *telemetry.Server) (lifecycle.Role, er
 		return lifecycle.Role{}, fmt.Errorf("edge listener: %w", err)
 	}
 	mux := ts.Handler()
-	var admin *http.Server
+	// The purge API on its own --admin listener is an operators' listener
+	// like --metrics, within the same limits (internal/httpserve).
+	stopAdmin := func() {}
 	if f.admin != "" {
 		aln, err := net.Listen("tcp", f.admin)
 		if err != nil {
@@ -201,8 +204,13 @@ func (f *edgeFlags) role(e *edge.Edge, ts *telemetry.Server) (lifecycle.Role, er
 		}
 		amux := http.NewServeMux()
 		amux.Handle("/purge", e.AdminHandler())
-		admin = &http.Server{Handler: amux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = admin.Serve(aln) }() // ErrServerClosed once Shutdown runs
+		actx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = httpserve.Serve(actx, aln, amux, httpserve.DefaultLimits) // returns once stopped
+		}()
+		stopAdmin = func() { cancel(); <-done }
 	} else {
 		mux.Handle("/purge", e.AdminHandler())
 	}
@@ -210,9 +218,7 @@ func (f *edgeFlags) role(e *edge.Edge, ts *telemetry.Server) (lifecycle.Role, er
 		Name: "edge", Telemetry: ts, Handler: mux,
 		Serve: func(context.Context) error { return e.Serve(ln) },
 		Shutdown: func(ctx context.Context) error {
-			if admin != nil {
-				defer func() { _ = admin.Shutdown(ctx) }()
-			}
+			defer stopAdmin()
 			return e.Shutdown(ctx)
 		},
 		Attrs: []any{"listen", ln.Addr().String()},

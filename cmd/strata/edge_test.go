@@ -233,3 +233,75 @@ func TestEdgeServesAndDrains(t *testing.T) {
 		t.Fatalf("access log:\n%s", b)
 	}
 }
+
+// The purge API on its own --admin listener purges, holds unfinished
+// request heads without locking operators out (internal/httpserve's
+// limits), and stops with the edge.
+func TestEdgeAdminListener(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts listeners and an origin")
+	}
+	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "hello")
+	})}
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go origin.Serve(oln)
+	t.Cleanup(func() { origin.Close() })
+	listen, admin := edgeFreeAddr(t), edgeFreeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr edgeSyncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://" + oln.Addr().String(),
+			"--admin", admin, "--memory", "8MiB"}, &environment{stdout: io.Discard, stderr: &stderr})
+	}()
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + listen + "/a")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			break
+		}
+		if i == 50 {
+			t.Fatalf("edge not serving: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// 300 unfinished heads: more than the listener's 256 connections.
+	for range 300 {
+		c, err := net.Dial("tcp", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "POST /purge HTTP/1.1\r\n")
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Post("http://"+admin+"/purge?url=http://"+listen+"/a", "", nil)
+	if err != nil {
+		t.Fatalf("purge on --admin behind 300 unfinished heads: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"purged":1`) {
+		t.Fatalf("purge answered %d %q", resp.StatusCode, b)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("edge exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("edge did not stop within 10s")
+	}
+	if c, err := net.DialTimeout("tcp", admin, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the admin listener still accepts after the edge stopped")
+	}
+}
