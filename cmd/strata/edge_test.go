@@ -273,12 +273,18 @@ func TestEdgeAdminListener(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// 300 unfinished heads: more than the listener's 256 connections.
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
 	for range 300 {
 		c, err := net.Dial("tcp", admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		held = append(held, c)
 		io.WriteString(c, "POST /purge HTTP/1.1\r\n")
 	}
 	client := &http.Client{Timeout: 3 * time.Second}
