@@ -149,9 +149,17 @@ func printCtlView(out io.Writer, view string, body []byte, now time.Time) (err e
 		if err := json.Unmarshal(body, &v); err != nil {
 			return err
 		}
-		fmt.Fprintln(w, "NAME\tTIER\tREADY\tSINCE\tCHECKED\tERROR")
+		fmt.Fprintln(w, "NAME\tTIER\tREADY\tSINCE\tCHECKED\tRESTARTS\tLAST EXIT\tERROR")
 		for _, s := range v {
-			fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\n", s.Name, s.Tier, s.Ready, ago(now, s.Since), ago(now, s.LastCheck), s.Error)
+			lastExit := "-"
+			if s.LastExit != "" {
+				lastExit = s.LastExit
+				if s.LastRestart != nil {
+					lastExit += " (restarted " + ago(now, *s.LastRestart) + ")"
+				}
+			}
+			fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%d\t%s\t%s\n", s.Name, s.Tier, s.Ready, ago(now, s.Since), ago(now, s.LastCheck),
+				s.Restarts, lastExit, s.Error)
 		}
 	}
 	return nil

@@ -19,7 +19,12 @@ import (
 func fakeControl(t *testing.T) string {
 	t.Helper()
 	since := time.Now().Add(-3*time.Minute - 5*time.Second).UTC()
-	body, _ := json.Marshal([]control.Status{{Name: "facade-1", Tier: "facade", Ready: true, Since: since, LastCheck: time.Now()}})
+	restarted := time.Now().Add(-time.Minute).UTC()
+	body, _ := json.Marshal([]control.Status{
+		{Name: "facade-1", Tier: "facade", Ready: true, Since: since, LastCheck: time.Now()},
+		{Name: "state-2", Tier: "state", Ready: true, Since: restarted, LastCheck: time.Now(),
+			Restarts: 2, LastExit: "signal: killed", LastRestart: &restarted},
+	})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v1/components" {
 			http.NotFound(w, r)
@@ -58,6 +63,9 @@ func TestCtlPrintsTimesAsTimes(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "3m ago") || strings.Contains(stdout, "0001-01-01") {
 		t.Fatalf("table does not say 3m ago:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "RESTARTS") || !strings.Contains(stdout, "signal: killed (restarted 1m ago)") {
+		t.Fatalf("table does not show state-2's restarts and last exit:\n%s", stdout)
 	}
 	if got := ago(time.Now(), time.Time{}); got != "never" {
 		t.Fatalf("zero time: %q", got)
