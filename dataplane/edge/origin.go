@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"bytes"
+
 	"github.com/strata-dp/strata/internal/requestid"
 	"github.com/valyala/fasthttp"
 )
@@ -23,7 +25,8 @@ var unkeyedRequestFields = []string{
 	"x-original-url", "x-rewrite-url", "x-envoy-original-path", "x-forwarded-uri",
 	"x-forwarded-path", "x-original-uri",
 	// Method overrides.
-	"x-http-method-override", "x-http-method", "x-method-override",
+	"x-http-method-override", "x-http-method", "x-method-override", "x-original-method",
+	"x-override-url", "x-wap-profile",
 	// Redirects served by object stores.
 	"x-amz-website-redirect-location",
 	// The client's address: the edge is the trust boundary and says it.
@@ -45,6 +48,13 @@ func internalField(k []byte) bool {
 	const x, s = "x-strata-", "strata-"
 	return len(k) > len(x) && equalFold(k[:len(x)], x) || len(k) > len(s) && equalFold(k[:len(s)], s)
 }
+
+// underscored reports a field name with an underscore. Such names are
+// dropped, as nginx does by default (underscores_in_headers off): origins
+// that map fields to CGI-style variables (PHP, WSGI, Rack) read
+// X_Forwarded_Host as X-Forwarded-Host, which would slip every name of
+// unkeyedRequestFields past the list above.
+func underscored(k []byte) bool { return bytes.IndexByte(k, '_') >= 0 }
 
 func hasName(names []string, k []byte) bool {
 	for _, n := range names {
@@ -89,7 +99,7 @@ func (e *Edge) originRequest(dst *fasthttp.Request, c *conn, forCache bool) {
 	for k, v := range src.Header.All() {
 		switch {
 		case isHopByHop(k, connNamed), equalFold(k, "host"), equalFold(k, "content-length"),
-			hasName(unkeyedRequestFields, k), internalField(k):
+			hasName(unkeyedRequestFields, k), internalField(k), underscored(k):
 			continue
 		case forCache && hasName(conditionalFields, k):
 			continue

@@ -35,6 +35,10 @@ func TestUnkeyedFieldsDropped(t *testing.T) {
 		{"X-ProxyUser-Ip", ""}, {"X-Cluster-Client-IP", ""}, {"X-Originating-IP", ""},
 		{"X-Remote-IP", ""}, {"X-Remote-Addr", ""}, {"X-Original-Forwarded-For", ""},
 		{"X-Envoy-External-Address", ""}, {"Forwarded-For", ""}, {"X-Forwarded", ""},
+		{"X-Original-Method", ""}, {"X-Override-URL", ""}, {"X-Wap-Profile", ""},
+		// CGI-style origins read X_Forwarded_Host as X-Forwarded-Host.
+		{"X_Forwarded_Host", ""}, {"X_Original_Host", ""}, {"X_Real_IP", ""}, {"X_Forwarded_Prefix", ""},
+		{"X_Custom_Field", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/u?h=" + url.QueryEscape(tc.name)
