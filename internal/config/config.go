@@ -64,6 +64,10 @@ type Edge struct {
 	PurgeTokenFile string   `yaml:"purge_token_file,omitempty"`
 	// MaxConnsPerIPExempt are networks max_conns_per_ip does not apply to.
 	MaxConnsPerIPExempt []string `yaml:"max_conns_per_ip_exempt,omitempty"`
+	// AccessLog writes a JSON line per request to RUN_DIR/logs/edge.access.log
+	// (strata edge --access-log), AccessLogSample of them (0..1].
+	AccessLog       bool    `yaml:"access_log"`
+	AccessLogSample float64 `yaml:"access_log_sample"`
 }
 
 // LB is the load balancer and its virtual services.
@@ -139,6 +143,11 @@ type Facades struct {
 	// facade 3 s between SIGTERM and SIGKILL.
 	DrainDelay   *time.Duration `yaml:"drain_delay"` // 0: none
 	DrainTimeout time.Duration  `yaml:"drain_timeout"`
+	// AccessLog writes a JSON line per request of each facade to
+	// RUN_DIR/logs/ID.access.log (strata facade --access-log),
+	// AccessLogSample of them (0..1].
+	AccessLog       bool    `yaml:"access_log"`
+	AccessLogSample float64 `yaml:"access_log_sample"`
 }
 
 // FacadeNode is one facade process.

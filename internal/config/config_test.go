@@ -92,6 +92,8 @@ func TestInvalidConfigNamesThePath(t *testing.T) {
 			[]string{"lb.services[0].backends[0].weight (line 5): 5000000000 is out of range; allowed: 0..4294967295"}},
 		{"share out of range", "lb:\n  health:\n    max_ejected: 2\n", []string{"lb.health.max_ejected (line 3)", "(0, 1]"}},
 		{"rise below one", "lb:\n  health:\n    rise: -1\n", []string{"lb.health.rise (line 3)", ">= 1"}},
+		{"access log share out of range", "facades:\n  access_log: true\n  access_log_sample: 1.5\n",
+			[]string{"facades.access_log_sample (line 3)", "(0, 1]"}},
 		{"error rate", "origin: {error_rate: 1.5}\n", []string{"origin.error_rate (line 1)", "0..1"}},
 		{"port out of range", "edge: {listen: '127.0.0.1:70000'}\n", []string{"edge.listen (line 1)", "port in 1..65535"}},
 		{"bad host", "host: localhost\n", []string{"host (line 1)", "an IP address"}},

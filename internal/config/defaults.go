@@ -72,6 +72,12 @@ func (s *Stack) ApplyDefaults() {
 	setPtr(&e.MaxConnsPerIP, edge.DefaultMaxConnsPerIP)
 	setDur(&e.IdleTimeout, edge.DefaultIdleTimeout)
 	setDur(&e.HeaderTimeout, edge.DefaultHeaderTimeout)
+	if e.AccessLogSample == 0 {
+		e.AccessLogSample = 1
+	}
+	if s.Facades.AccessLogSample == 0 {
+		s.Facades.AccessLogSample = 1
+	}
 
 	if len(s.State.Nodes) == 0 {
 		for i := 0; i < DefaultStateNodes; i++ {

@@ -26,6 +26,8 @@ func (s *Stack) validateRoles() error {
 		atLeast("edge.max_conns_per_ip", deref(e.MaxConnsPerIP), 0),
 		positive("edge.idle_timeout", e.IdleTimeout),
 		positive("edge.header_timeout", e.HeaderTimeout),
+		share("edge.access_log_sample", e.AccessLogSample, "(0, 1]: the share of requests logged", false),
+		share("facades.access_log_sample", f.AccessLogSample, "(0, 1]: the share of requests logged", false),
 		notNegative("lb.health.slow_start", deref(s.LB.Health.SlowStart)),
 		sizeBetween("lb.max_buffered", s.LB.MaxBuffered, 4<<10, 64<<20, "4KiB..64MiB"),
 		notNegative("lb.first_byte_timeout", deref(s.LB.FirstByteTimeout)),

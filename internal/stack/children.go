@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ type runFiles struct {
 	// stackState is stack.json: the control plane reads each process's
 	// restarts there.
 	stackState string
+	// logDir holds each child's log, and the access logs the stack file
+	// turns on (NAME.access.log).
+	logDir string
 }
 
 // Names of the secrets in the run directory (mode 0600).
@@ -123,7 +127,8 @@ func children(s *config.Stack, files runFiles) []child {
 				"--trust-priority-from", "127.0.0.0/8,::1/128",
 				"--fixed-limit=" + strconv.FormatBool(s.Facades.FixedLimit), "--queue-len", strconv.Itoa(s.Facades.QueueLen),
 				"--max-queue-time", s.Facades.MaxQueueTime.String(), "--request-timeout", s.Facades.RequestTimeout.String(),
-				"--drain-delay", s.Facades.DrainDelay.String(), "--drain-timeout", s.Facades.DrainTimeout.String()}, common...),
+				"--drain-delay", s.Facades.DrainDelay.String(), "--drain-timeout", s.Facades.DrainTimeout.String()},
+				append(accessLog(s.Facades.AccessLog, s.Facades.AccessLogSample, files, n.ID), common...)...),
 			ready: probe(n.Metrics), listens: []string{n.Listen, n.Metrics}, metrics: n.Metrics,
 			endpoints: []endpoint{{"facade " + n.ID, "http://" + n.Listen}}, stopAfter: 3 * time.Second})
 	}
@@ -161,13 +166,23 @@ func children(s *config.Stack, files runFiles) []child {
 		stopAfter: time.Second})
 	out = append(out, child{name: "edge", tier: tierEdge,
 		args: append(append([]string{"edge", "--listen", s.Edge.Listen, "--origin", "http://" + s.LB.Services[0].VIP,
-			"--memory", strconv.FormatInt(int64(s.Edge.Memory), 10), "--metrics", s.Edge.Metrics}, edgeTuning(s.Edge)...), common...),
+			"--memory", strconv.FormatInt(int64(s.Edge.Memory), 10), "--metrics", s.Edge.Metrics}, append(edgeTuning(s.Edge), accessLog(s.Edge.AccessLog, s.Edge.AccessLogSample, files, "edge")...)...), common...),
 		ready: probe(s.Edge.Metrics), listens: []string{s.Edge.Listen, s.Edge.Metrics}, metrics: s.Edge.Metrics,
 		endpoints: []endpoint{{"edge (clients start here)", "http://" + s.Edge.Listen}}, stopAfter: 2 * time.Second})
 	return out
 }
 
 func probe(addr string) string { return fmt.Sprintf("http://%s/readyz", addr) }
+
+// accessLog is the --access-log flags of a child whose access log the
+// stack file turns on: RUN_DIR/logs/NAME.access.log, beside its log.
+func accessLog(on bool, sample float64, files runFiles, name string) []string {
+	if !on {
+		return nil
+	}
+	return []string{"--access-log", filepath.Join(files.logDir, name+".access.log"),
+		"--access-log-sample", strconv.FormatFloat(sample, 'f', -1, 64)}
+}
 
 // edgeTuning is every edge setting of the stack file as strata edge's flags.
 func edgeTuning(e config.Edge) []string {

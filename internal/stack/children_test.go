@@ -80,9 +80,9 @@ func TestChildrenAuthenticateToTheStateTier(t *testing.T) {
 // Every role setting of the stack file reaches the role's flags, zero
 // values that mean "off" included.
 func TestEveryRoleSettingReachesItsFlag(t *testing.T) {
-	c, err := config.Parse([]byte(`edge: {grace: 30s, keep: 0s, max_object: 1MiB, max_conns_per_ip: 0, store_set_cookie: true, purge_from: [10.0.0.0/8]}
+	c, err := config.Parse([]byte(`edge: {grace: 30s, keep: 0s, max_object: 1MiB, max_conns_per_ip: 0, store_set_cookie: true, purge_from: [10.0.0.0/8], access_log: true}
 lb: {health: {slow_start: 0s}, max_buffered: 64KiB, first_byte_timeout: 0s, outliers: 0, outlier_ejection: 3s, max_conns: 77, loops: 2}
-facades: {queue_len: 7, fixed_limit: true, drain_delay: 0s}
+facades: {queue_len: 7, fixed_limit: true, drain_delay: 0s, access_log: true, access_log_sample: 0.25}
 state: {max_conns: 9, max_frame: 8KiB, busy_poll: 50us}
 `))
 	if err != nil {
@@ -90,13 +90,20 @@ state: {max_conns: 9, max_frame: 8KiB, busy_poll: 50us}
 	}
 	want := map[tier]map[string]string{
 		tierEdge: {"--grace": "30s", "--keep": "0s", "--max-object": "1048576", "--max-conns-per-ip": "0",
-			"--store-set-cookie=true": "", "--purge-from": "10.0.0.0/8", "--origin-timeout": "10s"},
+			"--store-set-cookie=true": "", "--purge-from": "10.0.0.0/8", "--origin-timeout": "10s",
+			"--access-log": "/run/x/logs/edge.access.log", "--access-log-sample": "1"},
 		tierLB: {"--slow-start": "0s", "--max-buffered": "65536", "--first-byte-timeout": "0s", "--outliers": "0",
 			"--outlier-ejection": "3s", "--max-conns": "77", "--loops": "2"},
-		tierFacade: {"--queue-len": "7", "--fixed-limit=true": "", "--drain-delay": "0s", "--request-timeout": "2s"},
-		tierState:  {"--max-conns": "9", "--max-frame": "8192", "--busy-poll": "50µs", "--epoch": "1"},
+		tierFacade: {"--queue-len": "7", "--fixed-limit=true": "", "--drain-delay": "0s", "--request-timeout": "2s",
+			"--access-log-sample": "0.25"},
+		tierState: {"--max-conns": "9", "--max-frame": "8192", "--busy-poll": "50µs", "--epoch": "1"},
 	}
-	for _, ch := range children(c, runFiles{config: "stack.yaml", stateSecret: "state.secret"}) {
+	for _, ch := range children(c, runFiles{config: "stack.yaml", stateSecret: "state.secret", logDir: "/run/x/logs"}) {
+		if ch.tier == tierFacade {
+			if got, _ := flagValue(ch.args, "--access-log"); got != "/run/x/logs/"+ch.name+".access.log" {
+				t.Errorf("%s: --access-log %q, want its own file beside its log", ch.name, got)
+			}
+		}
 		for flag, v := range want[ch.tier] {
 			if v == "" {
 				if !slices.Contains(ch.args, flag) {

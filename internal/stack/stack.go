@@ -140,7 +140,8 @@ func (st *Stack) runFiles() runFiles {
 	f := runFiles{config: filepath.Join(st.runDir, "stack.yaml"),
 		stateSecret:  filepath.Join(st.runDir, stateSecretFile),
 		controlToken: filepath.Join(st.runDir, controlTokenFile),
-		stackState:   filepath.Join(st.runDir, stackStateFile)}
+		stackState:   filepath.Join(st.runDir, stackStateFile),
+		logDir:       filepath.Join(st.runDir, "logs")}
 	if p := st.opts.Config.State.AuthSecretFile; p != "" {
 		f.stateSecret = p // checked readable by preflight
 	}
