@@ -194,7 +194,7 @@ const FirstEpoch = 1
 type StateNode struct {
 	ID      string `yaml:"id"`
 	Listen  string `yaml:"listen"` // binary protocol
-	RESP    string `yaml:"resp"`   // RESP2; empty disables
+	RESP    string `yaml:"resp"`   // RESP2; empty: derived from host
 	Metrics string `yaml:"metrics"`
 }
 
