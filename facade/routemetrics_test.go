@@ -2,8 +2,8 @@ package facade
 
 import (
 	"encoding/json"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,7 +14,7 @@ import (
 // strata_facade_route_requests_total, the route duration histogram and the
 // access log against it exactly: labelled by pattern, never by raw path.
 func TestRouteMetricsMatchTraffic(t *testing.T) {
-	var logBuf lockedBuffer
+	var logBuf syncbuf.Buffer
 	al, err := accesslog.New(&logBuf, accesslog.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -138,20 +138,3 @@ func TestRouteMetricsMatchTraffic(t *testing.T) {
 }
 
 var errBoom = Errorf(500, "boom")
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}

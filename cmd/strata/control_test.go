@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"net"
 	"net/http"
 	"os"
@@ -54,8 +55,7 @@ func startControl(t *testing.T, args ...string) string {
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var errb lockedWriter
-	errb.w = &strings.Builder{}
+	var errb syncbuf.Buffer
 	go func() {
 		done <- runMain(ctx, append([]string{"control", "--listen", addr, "--config", writeFile(t, "host: 127.0.0.71\n")}, args...),
 			&environment{stdout: &bytes.Buffer{}, stderr: &errb})

@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// edgeSyncBuffer is a bytes.Buffer safe for the logger and the test to share.
-type edgeSyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *edgeSyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *edgeSyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func edgeFreeAddr(t *testing.T) string {
 	t.Helper()
@@ -68,7 +49,7 @@ func TestEdgeFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stderr edgeSyncBuffer
+			var stderr syncbuf.Buffer
 			code := runMain(context.Background(), append([]string{"edge"}, tt.args...), &environment{stdout: io.Discard, stderr: &stderr})
 			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
 				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
@@ -96,7 +77,7 @@ func TestEdgePurgeNeedsAllowListOrToken(t *testing.T) {
 	const token = "s3cret-purge-token-0123"
 	listen, metrics := edgeFreeAddr(t), edgeFreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr edgeSyncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://127.0.0.1:1", "--metrics", metrics,
@@ -162,7 +143,7 @@ func TestEdgeServesAndDrains(t *testing.T) {
 	accessLog := filepath.Join(t.TempDir(), "access.log")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr edgeSyncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://" + oln.Addr().String(),
@@ -254,7 +235,7 @@ func TestEdgeAdminListener(t *testing.T) {
 	listen, admin := edgeFreeAddr(t), edgeFreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr edgeSyncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runMain(ctx, []string{"edge", "--listen", listen, "--origin", "http://" + oln.Addr().String(),

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"io"
 	"net"
 	"os"
@@ -37,7 +38,7 @@ func TestHelperStrata(t *testing.T) {
 type proc struct {
 	cmd    *exec.Cmd
 	stdout *bufio.Reader
-	stderr *lockedWriter
+	stderr *syncbuf.Buffer
 }
 
 // strataProc starts `strata args...` as a child, optionally wrapped (e.g.
@@ -54,7 +55,7 @@ func strataProc(t *testing.T, wrap []string, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stdout: bufio.NewReader(out), stderr: &lockedWriter{w: &strings.Builder{}}}
+	p := &proc{cmd: cmd, stdout: bufio.NewReader(out), stderr: &syncbuf.Buffer{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,8 @@
 package edge_test
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"net/http"
 	"strings"
 	"sync"
@@ -20,7 +20,7 @@ import (
 // and origin over loopback and checks strata_edge_requests_total, the
 // duration histogram and the access log against it, request by request.
 func TestRequestMetricsMatchTraffic(t *testing.T) {
-	var logBuf lockedBuffer
+	var logBuf syncbuf.Buffer
 	al, err := accesslog.New(&logBuf, accesslog.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -215,23 +215,6 @@ func requestCounts(t *testing.T, reg *prometheus.Registry) map[[2]string]float64
 		}
 	}
 	return got
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestRequestOutcomesMatchTraffic covers the outcomes the first test does

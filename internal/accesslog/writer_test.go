@@ -3,6 +3,7 @@ package accesslog
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"net/netip"
 	"strings"
 	"sync"
@@ -155,7 +156,7 @@ func TestSample(t *testing.T) {
 // TestConcurrentProducers: entries from many goroutines are each written
 // once or dropped once.
 func TestConcurrentProducers(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	w, err := New(&out, Config{QueueLen: 128})
 	if err != nil {
 		t.Fatal(err)
@@ -174,23 +175,6 @@ func TestConcurrentProducers(t *testing.T) {
 	if uint64(lines) != w.Written() || w.Written()+w.Dropped() != 16000 {
 		t.Fatalf("%d lines, written %d, dropped %d, want written+dropped = 16000", lines, w.Written(), w.Dropped())
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestLogAllocatesNothing(t *testing.T) {

@@ -2,12 +2,12 @@ package stack_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,27 +47,9 @@ type upStack struct {
 	cfg    *config.Stack
 	runDir string
 	exited chan error
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	// stdout is what strata up printed (the endpoints table).
-	stdout *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stdout *syncbuf.Buffer
 }
 
 func startUp(t *testing.T, host string) *upStack {
@@ -96,12 +77,12 @@ func startUpArgs(t *testing.T, host string, extra ...string) *upStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	u := &upStack{cmd: cmd, cfg: cfg, runDir: runDir, exited: make(chan error, 1), stderr: stderr, stdout: &syncBuffer{}}
+	u := &upStack{cmd: cmd, cfg: cfg, runDir: runDir, exited: make(chan error, 1), stderr: stderr, stdout: &syncbuf.Buffer{}}
 	upLine := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)

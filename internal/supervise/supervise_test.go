@@ -3,30 +3,13 @@ package supervise
 import (
 	"bytes"
 	"context"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"log/slog"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func fastBackoff() Backoff {
 	return Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, StableAfter: time.Minute}
@@ -46,7 +29,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestCrashedChildIsRestartedAndLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	c, err := Start(Spec{Name: "sleeper", Path: "/bin/sleep", Args: []string{"30"}}, fastBackoff(), log)
 	if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"fmt"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -63,7 +64,7 @@ func guess(t *testing.T, src, addr string, secrets ...string) []string {
 // connection closed, while other addresses are served; the failures are
 // logged within the interval even when the guesser stops.
 func TestAuthGuessingThrottledPerAddress(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	s := startServer(t, Config{Secret: []byte("pw"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	const logEvery = time.Second
 	s.authGuard.mu.Lock()
@@ -140,7 +141,7 @@ func TestAuthGuessingThrottledPerAddress(t *testing.T) {
 // least recent address is the one forgotten, and its unlogged failures are
 // logged when it is.
 func TestAuthGuardTableBounded(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	g := &authGuard{burst: 2, refill: time.Hour, logEvery: time.Hour, size: 3}
 	now := time.Now()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/strata-dp/strata/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -152,7 +153,7 @@ func TestBufferedBytesBoundedGlobally(t *testing.T) {
 // client could try 100,000 secrets in two seconds on one connection,
 // unseen.
 func TestAuthFailuresCountedLoggedAndClosed(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	s := startServer(t, Config{Secret: []byte("pw"), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	c := dialRESP(t, s.RESPAddr())
 	c.do(mb("AUTH", "a"), "-WRONGPASS invalid username-password pair or user is disabled.")
@@ -193,23 +194,6 @@ func TestAuthFailuresCountedLoggedAndClosed(t *testing.T) {
 	// The right secret still works on a new connection.
 	ok := dialRESP(t, s.RESPAddr())
 	ok.do(mb("AUTH", "pw"), "+OK")
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // A client that pipelines reads and does not read the replies gets no more
