@@ -50,7 +50,7 @@ func (f *edgeFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.keep, "keep", edge.DefaultKeep, "keep stale responses with validators this long for conditional revalidation")
 	fs.DurationVar(&f.originTimeout, "origin-timeout", edge.DefaultOriginTimeout, "timeout for connecting to, writing to and each read from the origin")
 	fs.Float64Var(&f.retryBudget, "origin-retry-budget", edge.DefaultOriginRetryRatio, "retries to the origin at most this share of requests, plus 1 per second "+
-		"(0: never retry). A request is retried at most once, and only when idempotent and sent on a reused keep-alive connection that broke before its response")
+		"(0: never retry). A request is retried only when idempotent and sent on a reused keep-alive connection that broke before its response, past at most 3 such connections")
 	fs.IntVar(&f.originMaxConns, "origin-max-conns", edge.DefaultOriginMaxConns, "connections to the origin at most (pooled, keep-alive)")
 	fs.IntVar(&f.maxConns, "max-conns", edge.DefaultMaxConns, "concurrent client connections at most; at the limit a new one closes the oldest still sending its request head, else the longest idle, and is refused only when all are busy")
 	fs.IntVar(&f.perIP, "max-conns-per-ip", edge.DefaultMaxConnsPerIP, "concurrent client connections per client address (per /64 for IPv6) at most; more are closed at once; 0: no limit")

@@ -8,26 +8,39 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// originDo sends req to the origin. A failure is retried once, and only
-// when all of these hold: the method is idempotent (RFC 9110 section
-// 9.2.2), the request went out on a reused keep-alive connection that
-// broke before any of the response arrived, it was no timeout, and the
-// retry budget has a token. The budget (after Finagle's and Envoy's)
-// keeps retries to a share of requests, so that an origin in trouble
-// never sees more than that share on top of its load.
+// originDo sends req to the origin. A failure is retried only when all of
+// these hold: the method is idempotent (RFC 9110 section 9.2.2), the
+// request went out on a reused keep-alive connection that broke before any
+// of the response arrived, it was no timeout, and the retry budget has a
+// token. A failure on a fresh connection is never retried, so an origin
+// that resets connections sees each request once, or twice when a stale
+// connection came first. The pool may hold several stale connections at
+// once (a backend behind the load balancer died, and every connection the
+// LB had pinned to it broke together), so a request may step past up to
+// maxStaleRetries of them; each costs a token. The budget (after
+// Finagle's and Envoy's) keeps retries to a share of requests, so that an
+// origin in trouble never sees more than that share on top of its load.
 func (e *Edge) originDo(req *fasthttp.Request, resp *fasthttp.Response) error {
 	e.retries.deposit()
-	err := e.origin.DoTimeout(req, resp, e.cfg.OriginTimeout)
-	if err == nil || !idempotent(req.Header.Method()) || isOriginTimeout(err) || !e.originConns.brokeWhenReused(resp.LocalAddr()) {
-		return err
+	for retried := 0; ; retried++ {
+		err := e.origin.DoTimeout(req, resp, e.cfg.OriginTimeout)
+		if err == nil || !idempotent(req.Header.Method()) || isOriginTimeout(err) || !e.originConns.brokeWhenReused(resp.LocalAddr()) {
+			return err
+		}
+		if retried == maxStaleRetries {
+			return err
+		}
+		if !e.retries.withdraw(time.Now()) {
+			e.m.retryBudgetExhausted.Inc()
+			return err
+		}
+		e.m.originRetries.Inc()
 	}
-	if !e.retries.withdraw(time.Now()) {
-		e.m.retryBudgetExhausted.Inc()
-		return err
-	}
-	e.m.originRetries.Inc()
-	return e.origin.DoTimeout(req, resp, e.cfg.OriginTimeout)
 }
+
+// maxStaleRetries bounds how many broken reused connections one request
+// steps past (originDo).
+const maxStaleRetries = 3
 
 func idempotent(method []byte) bool {
 	switch string(method) {

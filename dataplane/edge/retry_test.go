@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +23,9 @@ import (
 type flakyOrigin struct {
 	perConn  int
 	requests atomic.Int64
+	// firstDelay holds each connection's first answer this long, so that
+	// concurrent first requests open a connection each.
+	firstDelay time.Duration
 }
 
 func (o *flakyOrigin) start(t *testing.T) string {
@@ -70,6 +74,9 @@ func (o *flakyOrigin) serve(nc net.Conn) {
 		if n >= o.perConn {
 			nc.(*net.TCPConn).SetLinger(0) // RST, as a crashing origin or a middlebox sends
 			return
+		}
+		if n == 0 && o.firstDelay > 0 {
+			time.Sleep(o.firstDelay)
 		}
 		body := method + " ok"
 		fmt.Fprintf(nc, "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
@@ -175,6 +182,37 @@ func TestRetryOnceOnBrokenKeepAlive(t *testing.T) {
 				t.Fatalf("the origin got %d requests, want %d", n, want)
 			}
 		})
+	}
+}
+
+// TestRetryStepsPastSeveralStaleConnections: a backend behind the load
+// balancer dies and every pooled connection the LB had pinned to it breaks
+// at once. A GET steps past each broken reused connection (one retry and
+// one token each, at most maxStaleRetries) until a fresh connection
+// answers, instead of failing on the second stale one.
+func TestRetryStepsPastSeveralStaleConnections(t *testing.T) {
+	o := &flakyOrigin{perConn: 1, firstDelay: 200 * time.Millisecond}
+	_, addr, reg := retryEdge(t, o.start(t), edge.Config{OriginRetryRatio: 1})
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	// Three requests at once: three pooled connections, each broken after
+	// its one answer.
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if st := statusFor(t, c, "GET", fmt.Sprintf("http://%s/p%d", addr, i)); st != 200 {
+				t.Errorf("first request %d: %d", i, st)
+			}
+		})
+	}
+	wg.Wait()
+	if st := statusFor(t, c, "GET", "http://"+addr+"/after"); st != 200 {
+		t.Fatalf("GET past three stale connections: %d, want 200", st)
+	}
+	if r := counter(t, reg, "strata_edge_origin_retries_total"); r != 3 {
+		t.Fatalf("strata_edge_origin_retries_total = %v, want 3 (one per stale connection)", r)
+	}
+	if n := o.requests.Load(); n != 3+4 {
+		t.Fatalf("the origin got %d requests, want 7 (3 first, 3 on stale connections, 1 fresh)", n)
 	}
 }
 
